@@ -1,0 +1,33 @@
+# e-gorod. `make site` builds the sample site; `make test` runs the whole test suite.
+# Both create .venv and install the pinned dependencies first.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: site test check serve clean system-deps
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+site: $(STAMP)
+	$(PY) build.py build
+
+check: $(STAMP)
+	$(PY) build.py check
+
+serve: $(STAMP)
+	$(PY) build.py serve
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+# Debian/Ubuntu packages used by the browser and PDF tests (needs root).
+system-deps:
+	apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver poppler-utils
+
+clean:
+	rm -rf output .cache

@@ -1,0 +1,418 @@
+"""Stage 2: content files → typed records, with every mistake collected.
+
+Each kind of file has a front-matter schema; a file that cannot be read (not UTF-8, no
+front matter, broken YAML) is reported as a problem of that file, never a traceback.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+
+from . import yamlsrc
+from .errors import Problems
+from .schema import (Field, Invalid, boolean, check_mapping, coordinates, date, integer,
+                     list_of, slug, text, url)
+from .settings import Settings
+from .translit import is_safe_slug
+
+CONTENT_DIR = "content"
+KINDS = ("cities", "practices", "bulletins", "vestnik", "pages")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a record came from: for error lines, edit links, dates and caches."""
+    path: str                 # relative to the repository root, with forward slashes
+    lines: dict[str, int]     # front-matter key → line
+    body_line: int            # first line of the Markdown body
+    digest: str               # hash of the file's bytes
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+@dataclass(frozen=True)
+class Entry:
+    source: Source
+    title: str
+    body: str
+    draft: bool
+    sample: bool
+
+
+@dataclass(frozen=True)
+class City(Entry):
+    slug: str
+    country: str
+    coordinates: tuple[float, float]
+    region: str
+    website: str
+    joined: int | None
+    population: int | None
+    summary: str
+
+
+@dataclass(frozen=True)
+class Contest:
+    edition: int
+    year: int
+    nomination: str
+    award: str
+
+
+@dataclass(frozen=True)
+class Practice(Entry):
+    slug: str
+    city: str
+    year: int
+    rubrics: tuple[str, ...]
+    contest: Contest | None
+    summary: str
+    contacts: str
+
+
+@dataclass(frozen=True)
+class Bulletin(Entry):
+    number: int
+    date: dt.date
+    summary: str
+    cities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Article(Entry):
+    issue: int
+    order: int
+    slug: str
+    authors: tuple[str, ...]
+    section: str
+    summary: str
+    cities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VestnikIssue(Entry):
+    number: int
+    date: dt.date
+    cover: str
+    editorial_board: tuple[str, ...]
+    summary: str
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True)
+class Page(Entry):
+    slug: str
+    menu: int | None
+    summary: str
+
+
+@dataclass
+class Content:
+    cities: list[City] = field(default_factory=list)
+    practices: list[Practice] = field(default_factory=list)
+    bulletins: list[Bulletin] = field(default_factory=list)
+    vestnik: list[VestnikIssue] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+
+
+# --- schemas -------------------------------------------------------------------------
+
+def _optional_text(value: Any) -> str:
+    return text(value)
+
+
+def _year(value: Any) -> int:
+    return integer(1990, 2100)(value)
+
+
+COMMON = {
+    "title": Field(text, required=True),
+    "draft": Field(boolean, default=False),
+    "sample": Field(boolean, default=False),
+}
+CITY_FIELDS = {
+    **COMMON,
+    "country": Field(text, required=True),
+    "coordinates": Field(coordinates, required=True),
+    "region": Field(text, default=""),
+    "website": Field(url, default=""),
+    "joined": Field(_year, default=None),
+    "population": Field(integer(1), default=None),
+    "summary": Field(text, default=""),
+}
+CONTEST_FIELDS = {
+    "edition": Field(integer(1, 99), required=True),
+    "year": Field(_year, required=True),
+    "nomination": Field(text, required=True),
+    "award": Field(text, default=""),
+}
+PRACTICE_FIELDS = {
+    **COMMON,
+    "city": Field(slug, required=True),
+    "year": Field(_year, required=True),
+    "rubrics": Field(list_of(slug, min_items=1), required=True),
+    "contest": Field(lambda v: v, default=None),
+    "summary": Field(text, required=True),
+    "contacts": Field(text, default=""),
+}
+BULLETIN_FIELDS = {
+    **COMMON,
+    "title": Field(text, default=""),
+    "number": Field(integer(1), required=True),
+    "date": Field(date, required=True),
+    "summary": Field(text, default=""),
+    "cities": Field(list_of(slug), default=list),
+}
+VESTNIK_FIELDS = {
+    **COMMON,
+    "number": Field(integer(1), required=True),
+    "date": Field(date, required=True),
+    "cover": Field(text, default=""),
+    "editorial_board": Field(list_of(text), default=list),
+    "summary": Field(text, default=""),
+}
+ARTICLE_FIELDS = {
+    **COMMON,
+    "authors": Field(list_of(text, min_items=1), required=True),
+    "section": Field(text, default=""),
+    "summary": Field(text, default=""),
+    "cities": Field(list_of(slug), default=list),
+}
+PAGE_FIELDS = {
+    **COMMON,
+    "menu": Field(integer(0, 1000), default=None),
+    "summary": Field(text, default=""),
+}
+ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+
+
+# --- reading one file -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Parsed:
+    source: Source
+    data: dict[str, Any]
+    located: yamlsrc.Located
+    body: str
+
+
+def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
+    """Split a file into front matter and body; problems of the file itself are reported."""
+    rel = path.relative_to(root).as_posix()
+    raw = path.read_bytes()
+    try:
+        text_ = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.add(rel, line, "-", "the file is not UTF-8 text; save it with the UTF-8 encoding")
+        return None
+    text_ = text_.lstrip("\ufeff").replace("\r\n", "\n")
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text_):
+        problems.add(rel, 1, "-", "no front matter: the file must start with a line `---`, "
+                                  "then `key: value` lines, then a closing `---`")
+        return None
+    try:
+        fm_text, body = handler.split(text_)
+    except ValueError:
+        problems.add(rel, 1, "-", "the front matter is not closed: add a line `---` after the last key")
+        return None
+    try:
+        # The split keeps the newline after the opening `---`, so YAML line N is file line N.
+        located = yamlsrc.load(fm_text, line_offset=0)
+    except yamlsrc.YamlError as exc:
+        problems.add(rel, exc.line, "-", exc.message)
+        return None
+    if not isinstance(located.data, dict):
+        problems.add(rel, 2, "-", "the front matter must be `key: value` lines")
+        return None
+    body_line = fm_text.count("\n") + 2
+    body = body[1:] if body.startswith("\n") else body
+    source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest())
+    return Parsed(source, located.data, located, body)
+
+
+def _fields(parsed: Parsed, schema: dict[str, Field], problems: Problems) -> dict[str, Any] | None:
+    before = len(problems)
+    values = check_mapping(parsed.data, schema, parsed.located, parsed.source.path, problems)
+    return values if len(problems) == before else None
+
+
+def _common(parsed: Parsed, values: dict[str, Any]) -> dict[str, Any]:
+    return dict(source=parsed.source, title=values.get("title", ""), body=parsed.body,
+                draft=values["draft"], sample=values["sample"])
+
+
+def _slug_from_name(path: Path, parsed: Parsed, problems: Problems) -> str | None:
+    name = path.stem
+    if not is_safe_slug(name):
+        problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} is not a valid slug: "
+                     "rename it with lowercase Latin letters, digits and hyphens, e.g. nizhniy-novgorod.md")
+        return None
+    return name
+
+
+# --- one function per kind --------------------------------------------------------------
+
+def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    values = _fields(parsed, CITY_FIELDS, problems)
+    name = _slug_from_name(path, parsed, problems)
+    if values is None or name is None:
+        return None
+    if settings.country(values["country"]) is None:
+        problems.add(parsed.source.path, parsed.source.line("country"), "country",
+                     f"unknown country {values['country']!r}; use one of: "
+                     + ", ".join(c.name for c in settings.countries) + " (or add it to site.yaml)")
+        return None
+    return City(**_common(parsed, values), slug=name, country=values["country"],
+                coordinates=values["coordinates"], region=values["region"], website=values["website"],
+                joined=values["joined"], population=values["population"], summary=values["summary"])
+
+
+def load_practice(root: Path, path: Path, settings: Settings, problems: Problems) -> Practice | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    values = _fields(parsed, PRACTICE_FIELDS, problems)
+    name = _slug_from_name(path, parsed, problems)
+    contest = None
+    if values is not None and values["contest"] is not None:
+        before = len(problems)
+        c = check_mapping(values["contest"], CONTEST_FIELDS, parsed.located, parsed.source.path,
+                          problems, prefix="contest.")
+        if len(problems) == before:
+            contest = Contest(**c)
+        else:
+            values = None
+    if values is None or name is None:
+        return None
+    known = settings.problems
+    for index, rubric in enumerate(values["rubrics"]):
+        if rubric not in known:
+            line = parsed.source.lines.get(f"rubrics[{index}]", parsed.source.line("rubrics"))
+            problems.add(parsed.source.path, line, "rubrics",
+                         f"unknown problem {rubric!r}: use a problem slug from the rubricator in site.yaml")
+    return Practice(**_common(parsed, values), slug=name, city=values["city"], year=values["year"],
+                    rubrics=tuple(dict.fromkeys(values["rubrics"])), contest=contest,
+                    summary=values["summary"], contacts=values["contacts"])
+
+
+def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems) -> Bulletin | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    values = _fields(parsed, BULLETIN_FIELDS, problems)
+    if values is None:
+        return None
+    if path.stem != str(values["number"]):
+        problems.add(parsed.source.path, parsed.source.line("number"), "number",
+                     f"number {values['number']} does not match the file name {path.name!r}; "
+                     f"name the file {values['number']}.md or correct the number")
+        return None
+    return Bulletin(**_common(parsed, values), number=values["number"], date=values["date"],
+                    summary=values["summary"], cities=tuple(values["cities"]))
+
+
+def load_article(root: Path, path: Path, issue: int, problems: Problems) -> Article | None:
+    match = ARTICLE_NAME.match(path.name)
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    if not match:
+        problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} must be NN-slug.md, "
+                     "two digits for the order in the issue, e.g. 03-gorod-dlya-lyudey.md")
+        return None
+    values = _fields(parsed, ARTICLE_FIELDS, problems)
+    if values is None:
+        return None
+    return Article(**_common(parsed, values), issue=issue, order=int(match.group(1)), slug=match.group(2),
+                   authors=tuple(values["authors"]), section=values["section"],
+                   summary=values["summary"], cities=tuple(values["cities"]))
+
+
+def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikIssue | None:
+    index = folder / "_index.md"
+    if not index.exists():
+        problems.add(folder.relative_to(root).as_posix(), 0, "-",
+                     "a Vestnik issue folder needs an _index.md with number, date and title")
+        return None
+    parsed = read_source(root, index, problems)
+    if parsed is None:
+        return None
+    values = _fields(parsed, VESTNIK_FIELDS, problems)
+    if values is None:
+        return None
+    if folder.name != str(values["number"]):
+        problems.add(parsed.source.path, parsed.source.line("number"), "number",
+                     f"number {values['number']} does not match the folder name {folder.name!r}")
+        return None
+    articles = []
+    for path in sorted(folder.glob("*.md")):
+        if path.name == "_index.md":
+            continue
+        article = load_article(root, path, values["number"], problems)
+        if article is not None:
+            articles.append(article)
+    seen: dict[Any, Article] = {}
+    for article in articles:
+        for key in (("order", article.order), ("slug", article.slug)):
+            if key in seen:
+                problems.add(article.source.path, 1, "-", f"{key[0]} {key[1]!r} is also used by "
+                             f"{seen[key].source.path}; every article needs its own number and slug")
+            seen[key] = article
+    cover = values["cover"]
+    if cover and not (folder / cover).is_file():
+        problems.add(parsed.source.path, parsed.source.line("cover"), "cover",
+                     f"cover image {cover!r} not found beside _index.md")
+    return VestnikIssue(**_common(parsed, values), number=values["number"], date=values["date"],
+                        cover=cover, editorial_board=tuple(values["editorial_board"]),
+                        summary=values["summary"], articles=tuple(sorted(articles, key=lambda a: a.order)))
+
+
+def load_page(root: Path, path: Path, settings: Settings, problems: Problems) -> Page | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    values = _fields(parsed, PAGE_FIELDS, problems)
+    name = _slug_from_name(path, parsed, problems)
+    if values is None or name is None:
+        return None
+    return Page(**_common(parsed, values), slug=name, menu=values["menu"], summary=values["summary"])
+
+
+def _markdown_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.md") if p.is_file()) if folder.is_dir() else []
+
+
+def load_content(root: Path, settings: Settings, problems: Problems) -> Content:
+    """Read every content file under ``content/``; invalid files are left out and reported."""
+    base = root / CONTENT_DIR
+    content = Content()
+    for path in _markdown_files(base / "cities"):
+        if (city := load_city(root, path, settings, problems)):
+            content.cities.append(city)
+    for path in _markdown_files(base / "practices"):
+        if (practice := load_practice(root, path, settings, problems)):
+            content.practices.append(practice)
+    for path in _markdown_files(base / "bulletins"):
+        if (bulletin := load_bulletin(root, path, settings, problems)):
+            content.bulletins.append(bulletin)
+    vestnik_dir = base / "vestnik"
+    if vestnik_dir.is_dir():
+        for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir()):
+            if (issue := load_vestnik_issue(root, folder, problems)):
+                content.vestnik.append(issue)
+    for path in _markdown_files(base / "pages"):
+        if (page := load_page(root, path, settings, problems)):
+            content.pages.append(page)
+    return content

@@ -1,0 +1,268 @@
+"""Stage 3: the site model — published collections, cross-references and the rubricator.
+
+Built from validated content; reference problems (a practice naming an unknown city, two
+entries with one slug) are reported here because they need the whole collection.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from .content import Article, Bulletin, City, Content, Entry, Page, Practice, VestnikIssue
+from .errors import Problems
+from .settings import Country, Problem, Sector, Settings
+
+# First-level URL segments owned by the generator; a free page cannot take them.
+RESERVED_SLUGS = {"cities", "practices", "bulletins", "vestnik", "search", "static", "pagefind",
+                  "sitemap", "robots", "404", "feed", "assets", "_livereload"}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    drafts: bool = False
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def is_published(entry: Entry, options: BuildOptions) -> bool:
+    if options.drafts:
+        return True
+    if entry.draft:
+        return False
+    date = getattr(entry, "date", None)
+    return not (isinstance(date, dt.date) and date > options.today)
+
+
+def is_preview_only(entry: Entry, today: dt.date) -> bool:
+    """Shown only because of --drafts: marked as such on the page."""
+    date = getattr(entry, "date", None)
+    return entry.draft or (isinstance(date, dt.date) and date > today)
+
+
+@dataclass(frozen=True)
+class RubricCount:
+    sector: Sector
+    problems: tuple[tuple[Problem, int], ...]
+    total: int
+
+
+@dataclass
+class Site:
+    settings: Settings
+    options: BuildOptions
+    cities: list[City]
+    practices: list[Practice]
+    bulletins: list[Bulletin]       # newest first
+    vestnik: list[VestnikIssue]     # newest first
+    pages: list[Page]
+
+    # --- lookups -------------------------------------------------------------------
+    @cached_property
+    def city_by_slug(self) -> dict[str, City]:
+        return {c.slug: c for c in self.cities}
+
+    @cached_property
+    def practice_by_slug(self) -> dict[str, Practice]:
+        return {p.slug: p for p in self.practices}
+
+    @cached_property
+    def sector_by_slug(self) -> dict[str, Sector]:
+        return {s.slug: s for s in self.settings.rubricator}
+
+    @cached_property
+    def problem_by_slug(self) -> dict[str, Problem]:
+        return self.settings.problems
+
+    def country_of(self, city_slug: str) -> Country | None:
+        city = self.city_by_slug.get(city_slug)
+        return self.settings.country(city.country) if city else None
+
+    @cached_property
+    def cities_by_country(self) -> list[tuple[Country, list[City]]]:
+        groups: dict[str, list[City]] = defaultdict(list)
+        for city in self.cities:
+            groups[city.country].append(city)
+        ordered = []
+        for country in self.settings.countries:
+            if groups.get(country.name):
+                # Capitals of the Assembly's seed list come first as written there: keep file
+                # order alphabetical by Russian title for a predictable list.
+                ordered.append((country, sorted(groups[country.name], key=lambda c: c.title)))
+        return ordered
+
+    @cached_property
+    def countries_with_cities(self) -> list[Country]:
+        return [country for country, _ in self.cities_by_country]
+
+    @cached_property
+    def practices_newest(self) -> list[Practice]:
+        return sorted(self.practices, key=lambda p: (-p.year, p.title, p.slug))
+
+    @cached_property
+    def practices_by_problem(self) -> dict[str, list[Practice]]:
+        groups: dict[str, list[Practice]] = defaultdict(list)
+        for practice in self.practices_newest:
+            for rubric in practice.rubrics:
+                groups[rubric].append(practice)
+        return groups
+
+    def sectors_of(self, practice: Practice) -> list[Sector]:
+        slugs = dict.fromkeys(self.problem_by_slug[r].sector for r in practice.rubrics)
+        return [self.sector_by_slug[s] for s in slugs]
+
+    @cached_property
+    def practices_by_sector(self) -> dict[str, list[Practice]]:
+        groups: dict[str, list[Practice]] = defaultdict(list)
+        for practice in self.practices_newest:
+            for sector in self.sectors_of(practice):
+                groups[sector.slug].append(practice)
+        return groups
+
+    @cached_property
+    def rubric_counts(self) -> list[RubricCount]:
+        return [RubricCount(sector,
+                            tuple((p, len(self.practices_by_problem.get(p.slug, []))) for p in sector.problems),
+                            len(self.practices_by_sector.get(sector.slug, [])))
+                for sector in self.settings.rubricator]
+
+    @cached_property
+    def practices_by_city(self) -> dict[str, list[Practice]]:
+        groups: dict[str, list[Practice]] = defaultdict(list)
+        for practice in self.practices_newest:
+            groups[practice.city].append(practice)
+        return groups
+
+    @cached_property
+    def practices_by_country(self) -> dict[str, list[Practice]]:
+        groups: dict[str, list[Practice]] = defaultdict(list)
+        for practice in self.practices_newest:
+            country = self.country_of(practice.city)
+            if country:
+                groups[country.slug].append(practice)
+        return groups
+
+    @cached_property
+    def practices_by_year(self) -> dict[int, list[Practice]]:
+        groups: dict[int, list[Practice]] = defaultdict(list)
+        for practice in self.practices_newest:
+            groups[practice.year].append(practice)
+        return dict(sorted(groups.items(), reverse=True))
+
+    @cached_property
+    def contest_editions(self) -> list[tuple[int, int, list[Practice]]]:
+        """(edition, year, practices) for each edition of the contest, newest first."""
+        groups: dict[tuple[int, int], list[Practice]] = defaultdict(list)
+        for practice in self.practices_newest:
+            if practice.contest:
+                groups[(practice.contest.edition, practice.contest.year)].append(practice)
+        return [(edition, year, items) for (edition, year), items in sorted(groups.items(), reverse=True)]
+
+    def related_practices(self, practice: Practice, limit: int = 5) -> list[Practice]:
+        """Practices sharing a problem, other cities first, then more shared problems, newest."""
+        scores: dict[str, int] = defaultdict(int)
+        for rubric in practice.rubrics:
+            for other in self.practices_by_problem.get(rubric, []):
+                if other.slug != practice.slug:
+                    scores[other.slug] += 1
+        candidates = [self.practice_by_slug[slug] for slug in scores]
+        candidates.sort(key=lambda p: (p.city == practice.city, -scores[p.slug], -p.year, p.slug))
+        return candidates[:limit]
+
+    @cached_property
+    def library_figures(self) -> dict[str, int]:
+        cities = {p.city for p in self.practices}
+        countries = {self.country_of(c).slug for c in cities if self.country_of(c)}
+        return {"practices": len(self.practices), "cities": len(cities), "countries": len(countries)}
+
+    @cached_property
+    def bulletins_by_city(self) -> dict[str, list[Bulletin]]:
+        groups: dict[str, list[Bulletin]] = defaultdict(list)
+        for bulletin in self.bulletins:
+            for city in bulletin.cities:
+                groups[city].append(bulletin)
+        return groups
+
+    @cached_property
+    def articles_by_city(self) -> dict[str, list[Article]]:
+        groups: dict[str, list[Article]] = defaultdict(list)
+        for issue in self.vestnik:
+            for article in issue.articles:
+                for city in article.cities:
+                    groups[city].append(article)
+        return groups
+
+    @cached_property
+    def bulletins_by_year(self) -> list[tuple[int, list[Bulletin]]]:
+        groups: dict[int, list[Bulletin]] = defaultdict(list)
+        for bulletin in self.bulletins:
+            groups[bulletin.date.year].append(bulletin)
+        return sorted(groups.items(), reverse=True)
+
+    def bulletin_neighbours(self, bulletin: Bulletin) -> tuple[Bulletin | None, Bulletin | None]:
+        """(previous, next) issue by number."""
+        index = self.bulletins.index(bulletin)
+        newer = self.bulletins[index - 1] if index > 0 else None
+        older = self.bulletins[index + 1] if index + 1 < len(self.bulletins) else None
+        return older, newer
+
+    @cached_property
+    def menu_pages(self) -> list[Page]:
+        return sorted((p for p in self.pages if p.menu is not None), key=lambda p: (p.menu, p.slug))
+
+
+def _check_references(content: Content, settings: Settings, problems: Problems) -> None:
+    cities = {c.slug: c for c in content.cities}
+
+    def check_city(entry: Entry, key: str, slug: str, index: int | None = None) -> None:
+        if slug not in cities:
+            line = entry.source.lines.get(f"{key}[{index}]" if index is not None else key, entry.source.line(key))
+            problems.add(entry.source.path, line, key,
+                         f"unknown city {slug!r}: use the file name of a city in content/cities/ without .md")
+
+    for practice in content.practices:
+        check_city(practice, "city", practice.city)
+    for bulletin in content.bulletins:
+        for i, slug in enumerate(bulletin.cities):
+            check_city(bulletin, "cities", slug, i)
+    for issue in content.vestnik:
+        for article in issue.articles:
+            for i, slug in enumerate(article.cities):
+                check_city(article, "cities", slug, i)
+    for page in content.pages:
+        if page.slug in RESERVED_SLUGS:
+            problems.add(page.source.path, 1, "-", f"the page name {page.slug!r} is used by the site itself; rename the file")
+
+
+def _drop_unpublished_references(entries: list, published_cities: set[str], attribute: str) -> list:
+    """A published bulletin may mention a draft city: the link is left out, not broken."""
+    from dataclasses import replace
+    return [replace(e, **{attribute: tuple(c for c in getattr(e, attribute) if c in published_cities)})
+            for e in entries]
+
+
+def build_site(content: Content, settings: Settings, options: BuildOptions, problems: Problems) -> Site:
+    _check_references(content, settings, problems)
+    published = lambda entries: [e for e in entries if is_published(e, options)]
+    cities = published(content.cities)
+    city_slugs = {c.slug for c in cities}
+    practices = published(content.practices)
+    for practice in practices:
+        if practice.city not in city_slugs and practice.city in {c.slug for c in content.cities}:
+            problems.add(practice.source.path, practice.source.line("city"), "city",
+                         f"city {practice.city!r} is a draft; publish the city or make this practice a draft too")
+    bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
+    issues = []
+    from dataclasses import replace
+    for issue in published(content.vestnik):
+        articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
+        issues.append(replace(issue, articles=tuple(articles)))
+    return Site(
+        settings=settings,
+        options=options,
+        cities=sorted(cities, key=lambda c: c.slug),
+        practices=[p for p in practices if p.city in city_slugs],
+        bulletins=sorted(bulletins, key=lambda b: -b.number),
+        vestnik=sorted(issues, key=lambda i: -i.number),
+        pages=sorted(published(content.pages), key=lambda p: p.slug),
+    )

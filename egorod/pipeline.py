@@ -1,0 +1,130 @@
+"""The build, stage by stage: settings → content → model → routes → outputs → swap.
+
+Each output format is a function ``write(context, staged)``; the HTML renderer reads
+what earlier formats left in ``context.artifacts`` (PDF sizes, cover images).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .content import load_content
+from .errors import BuildFailed, Problems
+from .markup import MarkdownOptions
+from .model import BuildOptions, Site, build_site
+from .output import StagedOutput
+from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml
+from .routes import Route, all_routes
+from .settings import Settings, load_settings
+
+CACHE_DIR = ".cache"
+
+
+@dataclass
+class BuildConfig:
+    root: Path
+    out: Path
+    drafts: bool = False
+    base_url: str | None = None
+    pdf: bool = True
+    search: bool = True
+    live_reload: bool = False
+    today: dt.date | None = None
+    quiet: bool = False
+    cache_dir: Path | None = None
+
+    @property
+    def cache(self) -> Path:
+        return self.cache_dir or (self.root / CACHE_DIR)
+
+
+@dataclass
+class BuildContext:
+    config: BuildConfig
+    settings: Settings
+    site: Site
+    routes: list[Route]
+    bodies: BodyCache
+    artifacts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def log(self, message: str) -> None:
+        if not self.config.quiet:
+            print(message, file=sys.stderr)
+
+
+def load_site(root: Path, options: BuildOptions, base_url: str | None = None) -> Site:
+    """Read and validate everything; raises BuildFailed with all problems at once."""
+    problems = Problems()
+    settings = load_settings(root, problems)
+    if settings is None:
+        raise BuildFailed(problems.sorted())
+    if base_url:
+        settings = settings.with_base_url(base_url)
+    content = load_content(root, settings, problems)
+    site = build_site(content, settings, options, problems)
+    if problems:
+        raise BuildFailed(problems.sorted())
+    return site
+
+
+def check(root: Path) -> list:
+    """Validate settings and all content (drafts included); returns the problems."""
+    try:
+        load_site(root, BuildOptions(drafts=True))
+    except BuildFailed as failed:
+        return failed.problems
+    return []
+
+
+def write_html(context: BuildContext, staged: StagedOutput) -> None:
+    env = make_environment(context.config.root, context.site, context.bodies,
+                           extra_globals=context.artifacts.get("template_globals", {}))
+    for route in context.routes:
+        staged.write(route.output_path, render_route(env, route))
+    not_found = Route("/404.html", "404.html", "Страница не найдена", "Страница не найдена.", (),
+                      kind="listing", indexed=False)
+    staged.write("404.html", render_route(env, not_found))
+    lastmod = context.artifacts.get("lastmod", lambda route: None)
+    staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, lastmod))
+    staged.write("robots.txt", robots_txt(context.site))
+    staged.copy_tree(context.config.root / "static", "static")
+    for issue in context.site.vestnik:
+        if issue.cover:   # an editor's own cover image, kept beside _index.md
+            source = context.config.root / Path(issue.source.path).parent / issue.cover
+            staged.write(f"vestnik/{issue.number}/{issue.cover}", source.read_bytes())
+
+
+# Output formats in the order they run; later issues add feeds, PDFs and the search index.
+OutputFormat = Callable[[BuildContext, StagedOutput], None]
+
+
+def output_formats(config: BuildConfig) -> list[tuple[str, OutputFormat]]:
+    formats: list[tuple[str, OutputFormat]] = [("html", write_html)]
+    return formats
+
+
+def build(config: BuildConfig) -> BuildContext:
+    started = time.perf_counter()
+    options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
+    site = load_site(config.root, options, config.base_url)
+    settings = site.settings
+    context = BuildContext(config, settings, site, all_routes(site),
+                           BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html)))
+    context.timings["load"] = time.perf_counter() - started
+    staged = StagedOutput(config.out)
+    try:
+        for name, write in output_formats(config):
+            step = time.perf_counter()
+            write(context, staged)
+            context.timings[name] = time.perf_counter() - step
+        staged.commit()
+    except BaseException:
+        staged.abort()
+        raise
+    context.timings["total"] = time.perf_counter() - started
+    return context

@@ -1,0 +1,161 @@
+"""Stage 4b: routes → HTML with Jinja2 (autoescaped), plus sitemap.xml, robots.txt, 404."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Callable
+from xml.sax.saxutils import escape as xml_escape
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import routes as r
+from .content import Entry
+from .markup import MarkdownOptions, Renderer, typo_filter
+from .model import Site
+
+TEMPLATES_DIR = "templates"
+MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
+          "сентября", "октября", "ноября", "декабря"]
+MONTHS_NOMINATIVE = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
+                     "сентябрь", "октябрь", "ноябрь", "декабрь"]
+
+
+def date_ru(value: dt.date | None) -> str:
+    if value is None:
+        return ""
+    return f"{value.day}\u00a0{MONTHS[value.month - 1]} {value.year}\u00a0г."
+
+
+def month_ru(value: dt.date) -> str:
+    return f"{MONTHS_NOMINATIVE[value.month - 1]} {value.year}"
+
+
+def plural(number: int, one: str, few: str, many: str) -> str:
+    """Russian plural: 1 город, 2 города, 5 городов, 21 город."""
+    n = abs(number) % 100
+    if 11 <= n <= 19:
+        return many
+    n %= 10
+    return one if n == 1 else few if 2 <= n <= 4 else many
+
+
+def filesize(size: int) -> str:
+    if size < 1024 * 1024:
+        return f"{math.ceil(size / 1024)}\u00a0КБ"
+    return f"{size / 1024 / 1024:.1f}".replace(".", ",") + "\u00a0МБ"
+
+
+class BodyCache:
+    """Rendered Markdown bodies by source path, so a body shown on several pages is made once."""
+
+    def __init__(self, options: MarkdownOptions):
+        self._renderer = Renderer(options)
+        self._html: dict[str, str] = {}
+
+    def __call__(self, entry: Entry, footnote_prefix: str = "") -> Markup:
+        key = entry.source.path + "#" + footnote_prefix
+        if key not in self._html:
+            self._html[key] = self._renderer.html(entry.body, footnote_prefix)
+        return Markup(self._html[key])
+
+
+def city_map_svg(site: Site, width: int = 960, height: int = 440) -> Markup:
+    """All member cities as points on an equirectangular sketch, drawn at build time.
+
+    No tiles and no script: each point is a link with the city's name as its title.
+    """
+    cities = site.cities
+    if not cities:
+        return Markup("")
+    lats = [c.coordinates[0] for c in cities]
+    lons = [c.coordinates[1] for c in cities]
+    lat0 = (min(lats) + max(lats)) / 2
+    kx = math.cos(math.radians(lat0))
+    pad = 24
+    min_x, max_x = min(lons) * kx, max(lons) * kx
+    min_y, max_y = min(lats), max(lats)
+    scale = min((width - 2 * pad) / max(max_x - min_x, 1e-6), (height - 2 * pad) / max(max_y - min_y, 1e-6))
+
+    def project(lat: float, lon: float) -> tuple[float, float]:
+        return pad + (lon * kx - min_x) * scale, height - pad - (lat - min_y) * scale
+
+    countries = [c.slug for c in site.countries_with_cities]
+    parts = [f'<svg class="city-map" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-labelledby="city-map-title" xmlns="http://www.w3.org/2000/svg">',
+             '<title id="city-map-title">Карта городов — участников МАГ</title>']
+    # A graticule every 10° gives the eye a frame of reference without any map data.
+    for lon in range(int(min(lons)) // 10 * 10, int(max(lons)) + 11, 10):
+        x1, y1 = project(min_y - 5, lon)
+        x2, y2 = project(max_y + 5, lon)
+        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
+    for lat in range(int(min_y) // 10 * 10, int(max_y) + 11, 10):
+        x1, y1 = project(lat, min(lons) - 10)
+        x2, y2 = project(lat, max(lons) + 10)
+        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
+    for city in sorted(cities, key=lambda c: (-c.coordinates[0], c.slug)):
+        x, y = project(*city.coordinates)
+        country = site.settings.country(city.country)
+        index = countries.index(country.slug) if country and country.slug in countries else 0
+        parts.append(
+            f'<a href="{r.city_url(city.slug)}" class="city-point country-{index % 12}">'
+            f'<title>{xml_escape(city.title)} ({xml_escape(city.country)})</title>'
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5"/></a>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    base = site.settings.base_url
+
+    def absolute(url: str) -> str:
+        return url if url.startswith(("http://", "https://")) else base + url.lstrip("/")
+
+    env.filters.update(typo=typo_filter, date_ru=date_ru, month_ru=month_ru, absolute=absolute,
+                       roman=r.roman, filesize=filesize)
+    env.globals.update(
+        site=site, settings=site.settings, body=bodies, plural=plural, url_of=r.url_of,
+        city_url=r.city_url, practice_url=r.practice_url, sector_url=r.sector_url,
+        problem_url=r.problem_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
+        bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
+        bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
+        city_map=lambda: city_map_svg(site), live_reload=False, updated_of=lambda path: None,
+        pdf_info=lambda url: None, feeds=[],
+        cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
+    )
+    if extra_globals:
+        env.globals.update(extra_globals)
+    return env
+
+
+def render_route(env: jinja2.Environment, route: r.Route) -> str:
+    template = env.get_template(route.template)
+    return template.render(page=route, **route.data)
+
+
+def sitemap_xml(site: Site, routes: list[r.Route], lastmod: Callable[[r.Route], dt.date | None]) -> str:
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>',
+             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">']
+    for route in sorted(routes, key=lambda x: x.url):
+        if route.preview:
+            continue
+        lines.append(f"  <url><loc>{xml_escape(site.settings.base_url + route.url.lstrip('/'))}</loc>")
+        modified = lastmod(route)
+        if modified:
+            lines.append(f"    <lastmod>{modified.isoformat()}</lastmod>")
+        lines.append("  </url>")
+    lines.append("</urlset>")
+    return "\n".join(lines) + "\n"
+
+
+def robots_txt(site: Site) -> str:
+    return f"User-agent: *\nAllow: /\n\nSitemap: {site.settings.base_url}sitemap.xml\n"

@@ -1,0 +1,282 @@
+"""Stage 4a: every page of the site as a route — URL, template, title and data.
+
+Like Hugo's pages: the model says what exists, routes say where each thing is published.
+Renderers (HTML, sitemap, search, feeds) all walk the same list.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .content import Article, Bulletin, City, Entry, Page, Practice, Source, VestnikIssue
+from .model import Site, is_preview_only
+from .settings import Country, Problem, Sector
+
+HOME = ("Главная", "/")
+
+
+# --- URLs of things -------------------------------------------------------------------
+
+def city_url(slug: str) -> str:
+    return f"/cities/{slug}/"
+
+
+def practice_url(slug: str) -> str:
+    return f"/practices/{slug}/"
+
+
+def sector_url(slug: str) -> str:
+    return f"/practices/rubrics/{slug}/"
+
+
+def problem_url(problem: Problem) -> str:
+    return f"/practices/rubrics/{problem.sector}/{problem.slug}/"
+
+
+def year_url(year: int) -> str:
+    return f"/practices/years/{year}/"
+
+
+def country_practices_url(slug: str) -> str:
+    return f"/practices/countries/{slug}/"
+
+
+def bulletin_url(number: int) -> str:
+    return f"/bulletins/{number}/"
+
+
+def bulletin_pdf_url(number: int) -> str:
+    return f"/bulletins/{number}/bulletin-{number}.pdf"
+
+
+def vestnik_url(number: int) -> str:
+    return f"/vestnik/{number}/"
+
+
+def vestnik_pdf_url(number: int) -> str:
+    return f"/vestnik/{number}/vestnik-{number}.pdf"
+
+
+def article_url(article: Article) -> str:
+    return f"/vestnik/{article.issue}/{article.slug}/"
+
+
+def page_url(slug: str) -> str:
+    return f"/{slug}/"
+
+
+def url_of(entry: Entry) -> str:
+    if isinstance(entry, City):
+        return city_url(entry.slug)
+    if isinstance(entry, Practice):
+        return practice_url(entry.slug)
+    if isinstance(entry, Bulletin):
+        return bulletin_url(entry.number)
+    if isinstance(entry, VestnikIssue):
+        return vestnik_url(entry.number)
+    if isinstance(entry, Article):
+        return article_url(entry)
+    if isinstance(entry, Page):
+        return page_url(entry.slug)
+    raise TypeError(entry)
+
+
+def roman(number: int) -> str:
+    """Contest editions are numbered in Roman numerals (XIII смотр-конкурс)."""
+    parts = [(1000, "M"), (900, "CM"), (500, "D"), (400, "CD"), (100, "C"), (90, "XC"),
+             (50, "L"), (40, "XL"), (10, "X"), (9, "IX"), (5, "V"), (4, "IV"), (1, "I")]
+    out = []
+    for value, letters in parts:
+        while number >= value:
+            out.append(letters)
+            number -= value
+    return "".join(out)
+
+
+# --- routes --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pager:
+    number: int
+    count: int
+    base_url: str
+
+    def url(self, number: int) -> str:
+        return self.base_url if number == 1 else f"{self.base_url}page/{number}/"
+
+    @property
+    def previous(self) -> str | None:
+        return self.url(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next(self) -> str | None:
+        return self.url(self.number + 1) if self.number < self.count else None
+
+    @property
+    def pages(self) -> list[tuple[int, str]]:
+        return [(n, self.url(n)) for n in range(1, self.count + 1)]
+
+
+@dataclass(frozen=True)
+class Route:
+    url: str
+    template: str
+    title: str
+    description: str = ""
+    crumbs: tuple[tuple[str, str], ...] = ()
+    data: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    entry: Entry | None = None
+    kind: str = "page"               # search filter «тип»: practice, bulletin, article, city, page
+    indexed: bool = True             # part of the search index
+    preview: bool = False            # shown only with --drafts
+
+    @property
+    def sources(self) -> list[Source]:
+        return [self.entry.source] if self.entry is not None else []
+
+    @property
+    def output_path(self) -> str:
+        return self.url.lstrip("/") + "index.html" if self.url.endswith("/") else self.url.lstrip("/")
+
+
+def paginated(items: list, per_page: int, base_url: str) -> Iterable[tuple[list, Pager]]:
+    count = max(1, math.ceil(len(items) / per_page))
+    for number in range(1, count + 1):
+        yield items[(number - 1) * per_page: number * per_page], Pager(number, count, base_url)
+
+
+def _listing(site: Site, items: list, base_url: str, template: str, title: str, description: str,
+             crumbs: tuple, kind: str = "listing", **data: Any) -> list[Route]:
+    routes = []
+    for chunk, pager in paginated(items, site.settings.per_page, base_url):
+        page_title = title if pager.number == 1 else f"{title} — страница {pager.number}"
+        routes.append(Route(pager.url(pager.number), template, page_title, description, crumbs,
+                            dict(data, items=chunk, pager=pager, total=len(items)), kind=kind,
+                            indexed=False))
+    return routes
+
+
+def _entry_route(site: Site, entry: Entry, template: str, title: str, description: str,
+                 crumbs: tuple, kind: str, **data: Any) -> Route:
+    return Route(url_of(entry), template, title, description, crumbs, data, entry=entry, kind=kind,
+                 preview=is_preview_only(entry, site.options.today))
+
+
+def city_routes(site: Site) -> list[Route]:
+    crumbs = (HOME, ("Города", "/cities/"))
+    routes = [Route("/cities/", "cities.html", "Города — участники МАГ",
+                    f"Города — участники Международной Ассамблеи столиц и крупных городов: "
+                    f"{len(site.cities)} городов, карта и список по странам.",
+                    (HOME,), kind="listing", indexed=False)]
+    for city in site.cities:
+        routes.append(_entry_route(
+            site, city, "city.html", city.title,
+            city.summary or f"{city.title} — город-участник МАГ ({city.country}).",
+            crumbs, "city",
+            practices=site.practices_by_city.get(city.slug, []),
+            bulletins=site.bulletins_by_city.get(city.slug, []),
+            articles=site.articles_by_city.get(city.slug, []),
+        ))
+    return routes
+
+
+def practice_routes(site: Site) -> list[Route]:
+    figures = site.library_figures
+    library = ("Библиотека практик", "/practices/")
+    routes = [Route("/practices/", "practices.html", "Электронная библиотека городских практик",
+                    f"{figures['practices']} практик из {figures['cities']} городов: "
+                    "рубрикатор по сферам городской жизнедеятельности и проблемным вопросам, поиск.",
+                    (HOME,), dict(newest=site.practices_newest[:10]), kind="listing", indexed=False)]
+    for practice in site.practices:
+        city = site.city_by_slug[practice.city]
+        routes.append(_entry_route(
+            site, practice, "practice.html", practice.title, practice.summary, (HOME, library),
+            "practice", city=city, country=site.country_of(practice.city),
+            problems=[site.problem_by_slug[r] for r in practice.rubrics],
+            sectors=site.sectors_of(practice), related=site.related_practices(practice),
+        ))
+    rubrics = ("Рубрикатор", "/practices/#rubricator")
+    for sector in site.settings.rubricator:
+        items = site.practices_by_sector.get(sector.slug, [])
+        routes += _listing(site, items, sector_url(sector.slug), "rubric.html", sector.title,
+                           f"Практики городов по сфере «{sector.title}»: {len(items)}.",
+                           (HOME, library, rubrics), sector=sector, problem=None)
+        for problem in sector.problems:
+            items = site.practices_by_problem.get(problem.slug, [])
+            routes += _listing(site, items, problem_url(problem), "rubric.html", problem.title,
+                               f"Практики городов по проблемному вопросу «{problem.title}»: {len(items)}.",
+                               (HOME, library, rubrics, (sector.title, sector_url(sector.slug))),
+                               sector=sector, problem=problem)
+    years = list(site.practices_by_year)
+    for year, items in site.practices_by_year.items():
+        routes.append(Route(year_url(year), "year.html", f"Практики {year} года",
+                            f"Практики городов {year} года: {len(items)}, по изданиям смотра-конкурса.",
+                            (HOME, library), dict(year=year, items=items, years=years,
+                                                  editions=[e for e in site.contest_editions if e[1] == year]),
+                            kind="listing", indexed=False))
+    for country in site.countries_with_cities:
+        items = site.practices_by_country.get(country.slug, [])
+        if items:
+            routes += _listing(site, items, country_practices_url(country.slug), "country.html",
+                               f"Практики городов: {country.name}",
+                               f"Практики городов страны {country.name}: {len(items)}.",
+                               (HOME, library), country=country)
+    return routes
+
+
+def bulletin_routes(site: Site) -> list[Route]:
+    crumbs = (HOME, ("Бюллетень", "/bulletins/"))
+    routes = [Route("/bulletins/", "bulletins.html", "Информационный бюллетень МАГ",
+                    "Архив ежемесячного информационного бюллетеня МАГ по годам.", (HOME,),
+                    kind="listing", indexed=False)]
+    for bulletin in site.bulletins:
+        older, newer = site.bulletin_neighbours(bulletin)
+        title = f"Бюллетень № {bulletin.number}" + (f". {bulletin.title}" if bulletin.title else "")
+        routes.append(_entry_route(
+            site, bulletin, "bulletin.html", title,
+            bulletin.summary or f"Информационный бюллетень МАГ № {bulletin.number}.",
+            crumbs, "bulletin", older=older, newer=newer,
+            cities=[site.city_by_slug[c] for c in bulletin.cities],
+        ))
+    return routes
+
+
+def vestnik_routes(site: Site) -> list[Route]:
+    crumbs = (HOME, ("Вестник МАГ", "/vestnik/"))
+    routes = [Route("/vestnik/", "vestnik.html", "Журнал «Вестник МАГ»",
+                    "Информационно-аналитический журнал «Вестник МАГ»: архив номеров.", (HOME,),
+                    kind="listing", indexed=False)]
+    for issue in site.vestnik:
+        routes.append(_entry_route(
+            site, issue, "vestnik_issue.html", f"«Вестник МАГ» № {issue.number}. {issue.title}",
+            issue.summary or f"«Вестник МАГ» № {issue.number}: {issue.title}.", crumbs, "issue"))
+        issue_crumbs = crumbs + ((f"№ {issue.number}", vestnik_url(issue.number)),)
+        for index, article in enumerate(issue.articles):
+            routes.append(_entry_route(
+                site, article, "article.html", article.title,
+                article.summary or f"Статья из «Вестника МАГ» № {issue.number}.", issue_crumbs, "article",
+                issue=issue,
+                previous=issue.articles[index - 1] if index > 0 else None,
+                next=issue.articles[index + 1] if index + 1 < len(issue.articles) else None,
+                cities=[site.city_by_slug[c] for c in article.cities],
+            ))
+    return routes
+
+
+def page_routes(site: Site) -> list[Route]:
+    return [_entry_route(site, page, "page.html", page.title, page.summary or page.title, (HOME,), "page")
+            for page in site.pages]
+
+
+def all_routes(site: Site) -> list[Route]:
+    latest_bulletin = site.bulletins[0] if site.bulletins else None
+    latest_issue = site.vestnik[0] if site.vestnik else None
+    home = Route("/", "home.html", site.settings.title, site.settings.description, (),
+                 dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue), kind="listing",
+                 indexed=False)
+    search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
+                   (HOME,), kind="listing", indexed=False)
+    routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
+              *vestnik_routes(site), *page_routes(site), search]
+    return routes

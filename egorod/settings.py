@@ -1,0 +1,236 @@
+"""Stage 1: site settings from site.yaml, validated like content."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import yamlsrc
+from .errors import Problems
+from .schema import Field, Invalid, boolean, check_mapping, integer, list_of, slug, text, url
+
+SETTINGS_FILE = "site.yaml"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class Country:
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A problem question of urban development: the leaf of the rubricator."""
+    slug: str
+    title: str
+    sector: str    # slug of its sector
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A sector of city life with its problem questions."""
+    slug: str
+    title: str
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = "localhost"
+    port: int = 25
+    tls: str = "none"                    # none | starttls | ssl
+    user: str = ""
+    password_env: str = "EGOROD_SMTP_PASSWORD"
+    sender: str = "bulletin@e-gorod.ru"
+    sender_name: str = "Бюллетень МАГ"
+    list_id: str = "bulletin.e-gorod.ru"
+    unsubscribe_mailto: str = "unsubscribe@e-gorod.ru"
+    unsubscribe_url: str = ""
+    rate: float = 5.0                     # messages per second
+    retries: int = 5
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    title: str
+    short_title: str
+    description: str
+    base_url: str
+    language: str
+    repo_url: str
+    repo_branch: str
+    menu: tuple[MenuItem, ...]
+    countries: tuple[Country, ...]
+    rubricator: tuple[Sector, ...]
+    allow_raw_html: bool
+    feed_entries: int
+    per_page: int
+    mail: MailSettings = field(default_factory=MailSettings)
+
+    @property
+    def problems(self) -> dict[str, Problem]:
+        return {p.slug: p for s in self.rubricator for p in s.problems}
+
+    def country(self, name: str) -> Country | None:
+        return next((c for c in self.countries if c.name == name), None)
+
+    def with_base_url(self, base_url: str) -> "Settings":
+        from dataclasses import replace
+        return replace(self, base_url=normalise_base_url(base_url))
+
+
+def normalise_base_url(value: str) -> str:
+    return value.rstrip("/") + "/"
+
+
+def _site_path(value: Any) -> str:
+    raw = text(value)
+    if not (raw.startswith("/") or raw.startswith("http://") or raw.startswith("https://")):
+        raise Invalid(f"{raw!r} must be a site path starting with / or a full web address")
+    return raw
+
+
+def _tls_mode(value: Any) -> str:
+    raw = text(value)
+    if raw not in ("none", "starttls", "ssl"):
+        raise Invalid(f"must be one of none, starttls, ssl, not {raw!r}")
+    return raw
+
+
+def _optional_url(value: Any) -> str:
+    return "" if value in ("", None) else url(value)
+
+
+def _optional_text(value: Any) -> str:
+    return "" if value in ("", None) else text(value)
+
+
+TOP_FIELDS = {
+    "title": Field(text, required=True),
+    "short_title": Field(text, default="МАГ"),
+    "description": Field(text, required=True),
+    "base_url": Field(url, required=True),
+    "language": Field(text, default="ru"),
+    "repo_url": Field(_optional_url, default=""),
+    "repo_branch": Field(text, default="main"),
+    "menu": Field(lambda v: v, default=list),
+    "countries": Field(lambda v: v, required=True),
+    "rubricator": Field(lambda v: v, required=True),
+    "markdown": Field(lambda v: v, default=dict),
+    "feeds": Field(lambda v: v, default=dict),
+    "pagination": Field(lambda v: v, default=dict),
+    "mail": Field(lambda v: v, default=dict),
+}
+MENU_FIELDS = {"title": Field(text, required=True), "url": Field(_site_path, required=True)}
+COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True)}
+SECTOR_FIELDS = {
+    "slug": Field(slug, required=True),
+    "title": Field(text, required=True),
+    "problems": Field(lambda v: v, required=True),
+}
+PROBLEM_FIELDS = {"slug": Field(slug, required=True), "title": Field(text, required=True)}
+MARKDOWN_FIELDS = {"allow_raw_html": Field(boolean, default=False)}
+FEEDS_FIELDS = {"entries": Field(integer(1, 1000), default=50)}
+PAGINATION_FIELDS = {"per_page": Field(integer(1, 500), default=20)}
+MAIL_FIELDS = {
+    "host": Field(text, default=MailSettings.host),
+    "port": Field(integer(1, 65535), default=MailSettings.port),
+    "tls": Field(_tls_mode, default=MailSettings.tls),
+    "user": Field(_optional_text, default=""),
+    "password_env": Field(text, default=MailSettings.password_env),
+    "sender": Field(text, default=MailSettings.sender),
+    "sender_name": Field(text, default=MailSettings.sender_name),
+    "list_id": Field(text, default=MailSettings.list_id),
+    "unsubscribe_mailto": Field(text, default=MailSettings.unsubscribe_mailto),
+    "unsubscribe_url": Field(_optional_url, default=""),
+    "rate": Field(lambda v: float(integer(1, 1000)(v)) if not isinstance(v, float) else v,
+                  default=MailSettings.rate),
+    "retries": Field(integer(0, 20), default=MailSettings.retries),
+}
+
+
+def _list_items(raw: Any, key: str, fields: dict[str, Field], located, problems: Problems) -> list[dict]:
+    if not isinstance(raw, list):
+        problems.add(SETTINGS_FILE, located.line(key), key, "must be a list of entries starting with `-`")
+        return []
+    return [check_mapping(item, fields, located, SETTINGS_FILE, problems, prefix=f"{key}[{i}].")
+            for i, item in enumerate(raw)]
+
+
+def _duplicates(values: list[tuple[str, str]], located, problems: Problems, what: str) -> None:
+    seen: set[str] = set()
+    for key, value in values:
+        if value in seen:
+            problems.add(SETTINGS_FILE, located.line(key), key, f"{what} {value!r} is used twice; slugs must be unique")
+        seen.add(value)
+
+
+def load_settings(root: Path, problems: Problems) -> Settings | None:
+    """Read and validate ``site.yaml``; problems are collected, None when unusable."""
+    path = root / SETTINGS_FILE
+    try:
+        raw_text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.add(SETTINGS_FILE, 0, "-", "the settings file is missing")
+        return None
+    except UnicodeDecodeError as exc:
+        problems.add(SETTINGS_FILE, 0, "-", f"is not UTF-8 text ({exc.reason}); save it as UTF-8")
+        return None
+    try:
+        located = yamlsrc.load(raw_text)
+    except yamlsrc.YamlError as exc:
+        problems.add(SETTINGS_FILE, exc.line, "-", exc.message)
+        return None
+    before = len(problems)
+    top = check_mapping(located.data, TOP_FIELDS, located, SETTINGS_FILE, problems)
+    menu = [MenuItem(**m) for m in _list_items(top.get("menu", []), "menu", MENU_FIELDS, located, problems) if len(m) == 2]
+    countries = [Country(**c) for c in _list_items(top.get("countries", []), "countries", COUNTRY_FIELDS, located, problems)
+                 if c.get("name") and c.get("slug")]
+    _duplicates([(f"countries[{i}].slug", c.slug) for i, c in enumerate(countries)], located, problems, "country slug")
+
+    sectors: list[Sector] = []
+    problem_slugs: list[tuple[str, str]] = []
+    for i, raw_sector in enumerate(_list_items(top.get("rubricator", []), "rubricator", SECTOR_FIELDS, located, problems)):
+        if not raw_sector.get("slug"):
+            continue
+        key = f"rubricator[{i}].problems"
+        items = _list_items(raw_sector.get("problems", []), key, PROBLEM_FIELDS, located, problems)
+        sector_problems = tuple(Problem(p["slug"], p["title"], raw_sector["slug"]) for p in items if p.get("slug") and p.get("title"))
+        problem_slugs += [(f"{key}[{j}].slug", p.slug) for j, p in enumerate(sector_problems)]
+        sectors.append(Sector(raw_sector["slug"], raw_sector.get("title", ""), sector_problems))
+    _duplicates([(f"rubricator[{i}].slug", s.slug) for i, s in enumerate(sectors)], located, problems, "sector slug")
+    _duplicates(problem_slugs, located, problems, "problem slug")
+
+    def section(key: str, fields: dict[str, Field]) -> dict:
+        return check_mapping(top.get(key) or {}, fields, located, SETTINGS_FILE, problems, prefix=f"{key}.")
+
+    markdown = section("markdown", MARKDOWN_FIELDS)
+    feeds = section("feeds", FEEDS_FIELDS)
+    pagination = section("pagination", PAGINATION_FIELDS)
+    mail = section("mail", MAIL_FIELDS)
+    if len(problems) > before:
+        return None
+    return Settings(
+        root=root,
+        title=top["title"],
+        short_title=top["short_title"],
+        description=top["description"],
+        base_url=normalise_base_url(top["base_url"]),
+        language=top["language"],
+        repo_url=top["repo_url"].rstrip("/"),
+        repo_branch=top["repo_branch"],
+        menu=tuple(menu),
+        countries=tuple(countries),
+        rubricator=tuple(sectors),
+        allow_raw_html=markdown["allow_raw_html"],
+        feed_entries=feeds["entries"],
+        per_page=pagination["per_page"],
+        mail=MailSettings(**mail),
+    )

@@ -1,0 +1,45 @@
+"""Latin slugs from Russian titles.
+
+The scheme is the common "passport-style" simplification of GOST 7.79 system B
+that Russian sites use in URLs: й → y, х → kh, ц → ts, щ → shch, ъ/ь dropped,
+so «Нижний Новгород» becomes ``nizhniy-novgorod``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_LETTERS = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ё": "e",
+    "ж": "zh", "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m",
+    "н": "n", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u",
+    "ф": "f", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch",
+    "ъ": "", "ы": "y", "ь": "", "э": "e", "ю": "yu", "я": "ya",
+    # Ukrainian, Belarusian and Kazakh letters that appear in city names
+    "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u", "ә": "a", "ғ": "g",
+    "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
+}
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+def transliterate(text: str) -> str:
+    """Russian text in Latin letters, keeping case-insensitive word shapes."""
+    out = []
+    for char in text.lower():
+        out.append(_LETTERS.get(char, char))
+    return "".join(out)
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """A URL slug ``[a-z0-9-]+`` from any title; empty when nothing is left."""
+    latin = unicodedata.normalize("NFKD", transliterate(text))
+    latin = latin.encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", latin).strip("-")
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0] or slug[:max_length]
+    return slug
+
+
+def is_safe_slug(slug: str) -> bool:
+    return bool(SLUG_PATTERN.match(slug))

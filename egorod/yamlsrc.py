@@ -1,0 +1,71 @@
+"""YAML that remembers where each key was written, so errors can name the line."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+
+@dataclass
+class Located:
+    """A parsed YAML mapping with the 1-based line of each key (and of nested keys)."""
+    data: Any
+    lines: dict[str, int] = field(default_factory=dict)   # "key" or "key.sub" or "key[0]" → line
+    first_line: int = 1
+
+    def line(self, key: str, default: int | None = None) -> int:
+        return self.lines.get(key, self.first_line if default is None else default)
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that keeps dates as strings so ISO checks give our own messages."""
+
+
+# Dates are validated by the content schema (with a clear message), not by YAML.
+_LineLoader.yaml_implicit_resolvers = {
+    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _walk(node: yaml.Node, prefix: str, offset: int, lines: dict[str, int]) -> None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
+            lines.setdefault(key, key_node.start_mark.line + 1 + offset)
+            _walk(value_node, key, offset, lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            key = f"{prefix}[{index}]"
+            lines.setdefault(key, item.start_mark.line + 1 + offset)
+            _walk(item, key, offset, lines)
+
+
+class YamlError(ValueError):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def load(text: str, line_offset: int = 0) -> Located:
+    """Parse YAML text; ``line_offset`` is added to every line (front matter starts at 2)."""
+    try:
+        loader = _LineLoader(text)
+        try:
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + 1 if mark else 1) + line_offset
+        problem = exc.problem or str(exc)
+        raise YamlError(line, f"invalid YAML: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise YamlError(1 + line_offset, f"invalid YAML: {exc}") from None
+    lines: dict[str, int] = {}
+    if node is not None:
+        _walk(node, "", line_offset, lines)
+    return Located(data=data, lines=lines, first_line=1 + line_offset)
