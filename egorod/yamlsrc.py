@@ -59,7 +59,10 @@ def load(text: str, line_offset: int = 0) -> Located:
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # An unclosed bracket or quote is noticed only at the end of the text: point at
+        # where it was opened instead, which is where the editor has to look.
+        mark = exc.context_mark if exc.context_mark and exc.problem and "end" in exc.problem else exc.problem_mark
+        mark = mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         problem = exc.problem or str(exc)
         raise YamlError(line, f"invalid YAML: {problem}") from None

@@ -1,0 +1,159 @@
+"""Shared fixtures: a small but complete repository built in tmp_path.
+
+Tests write content into ``repo`` with ``repo.write(path, text)`` and run the real
+command line with ``repo.run("build", ...)``: no mocks between the editor's files and
+the output a reader gets.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import textwrap
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from egorod import cli
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Result:
+    status: int
+    output: str     # stdout and stderr together, as an editor sees them
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.splitlines()
+
+
+@dataclass
+class Repo:
+    root: Path
+
+    @property
+    def out(self) -> Path:
+        return self.root / "output"
+
+    def write(self, relative: str, text: str) -> Path:
+        path = self.root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def read(self, relative: str) -> str:
+        return (self.out / relative).read_text(encoding="utf-8")
+
+    def remove(self, relative: str) -> None:
+        (self.root / relative).unlink()
+
+    def run(self, *args: str) -> Result:
+        buffer = io.StringIO()
+        with redirect_stdout(buffer), redirect_stderr(buffer):
+            status = cli.main(["--root", str(self.root), *args])
+        return Result(status, buffer.getvalue())
+
+    def build(self, *args: str) -> Result:
+        """A quick build (no PDFs, no search index) that must succeed."""
+        result = self.run("build", "--no-pdf", "--no-search", "--quiet", *args)
+        assert result.status == 0, result.output
+        return result
+
+
+CITY = """
+---
+title: {title}
+country: {country}
+coordinates: [{lat}, {lon}]
+summary: Город {title}.
+---
+Описание города {title}.
+"""
+
+PRACTICE = """
+---
+title: {title}
+city: {city}
+year: {year}
+rubrics: [{rubrics}]
+summary: Кратко о практике {title}.
+---
+## Проблема
+
+Текст практики {title}.
+"""
+
+
+def make_repo(root: Path) -> Repo:
+    """A minimal site: the project's settings, templates and static files, small content."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copy(PROJECT / "site.yaml", root / "site.yaml")
+    shutil.copytree(PROJECT / "templates", root / "templates")
+    shutil.copytree(PROJECT / "static", root / "static")
+    os.symlink(PROJECT / "fonts", root / "fonts")
+    repo = Repo(root)
+    repo.write("content/cities/moskva.md", CITY.format(title="Москва", country="Россия", lat=55.75, lon=37.62))
+    repo.write("content/cities/kazan.md", CITY.format(title="Казань", country="Россия", lat=55.79, lon=49.11))
+    repo.write("content/cities/minsk.md", CITY.format(title="Минск", country="Беларусь", lat=53.9, lon=27.56))
+    repo.write("content/practices/razdelnyy-sbor.md", PRACTICE.format(
+        title="Раздельный сбор отходов", city="kazan", year=2020, rubrics="razdelnyy-sbor-otkhodov"))
+    repo.write("content/practices/novye-avtobusy.md", PRACTICE.format(
+        title="Новые автобусы", city="minsk", year=2019, rubrics="obshchestvennyy-transport, razdelnyy-sbor-otkhodov"))
+    repo.write("content/bulletins/1.md", """
+        ---
+        number: 1
+        date: 2024-01-15
+        title: Первый выпуск
+        summary: Новости января.
+        cities: [kazan]
+        ---
+        ## Сессия МАГ
+
+        Прошла годовая сессия.
+
+        ## Практики Казани
+
+        Казань представила [практику](/practices/razdelnyy-sbor/).
+        """)
+    repo.write("content/vestnik/1/_index.md", """
+        ---
+        number: 1
+        date: 2024-03-01
+        title: Город для людей
+        editorial_board: [Редакционный совет МАГ]
+        ---
+        Слово редакции.
+        """)
+    repo.write("content/vestnik/1/01-vvedenie.md", """
+        ---
+        title: Введение
+        authors: [Редакция]
+        ---
+        Текст введения[^1].
+
+        [^1]: Сноска.
+        """)
+    repo.write("content/vestnik/1/02-opyt.md", """
+        ---
+        title: Опыт городов
+        authors: [Экспертный совет МАГ]
+        section: Опыт городов
+        cities: [minsk]
+        ---
+        ## Минск
+
+        Текст об опыте.
+        """)
+    for position, (slug, title) in enumerate([("about", "Об Ассамблее"), ("events", "Мероприятия"),
+                                               ("contacts", "Контакты")], start=1):
+        repo.write(f"content/pages/{slug}.md", f"---\ntitle: {title}\nmenu: {position}\n---\n{title}.\n")
+    return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return make_repo(tmp_path / "site")

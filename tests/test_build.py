@@ -1,0 +1,113 @@
+"""Building the site: outputs, links, atomic swap and reproducibility."""
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+
+from linkcheck import broken_links
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_every_page_is_russian_with_title_description_canonical_and_og(repo):
+    repo.build()
+    pages = list(repo.out.rglob("*.html"))
+    assert len(pages) > 20
+    for page in pages:
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+        assert soup.html["lang"] == "ru", page
+        assert soup.title and soup.title.string.strip(), page
+        assert soup.find("meta", attrs={"name": "description"})["content"], page
+        assert soup.find("link", rel="canonical")["href"].startswith("https://"), page
+        assert soup.find("meta", property="og:title"), page
+
+
+def test_no_request_to_any_third_party_host(repo):
+    repo.build()
+    for page in repo.out.rglob("*.html"):
+        soup = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml")
+        for tag, attribute in (("link", "href"), ("script", "src"), ("img", "src"), ("iframe", "src")):
+            for element in soup.find_all(tag, attrs={attribute: True}):
+                rel = element.get("rel") or []
+                if "canonical" in rel or "alternate" in rel:
+                    continue
+                assert not element[attribute].startswith(("http:", "https:", "//")), (page, element)
+
+
+def test_internal_links_resolve(repo):
+    repo.build()
+    assert broken_links(repo.out) == []
+
+
+def test_city_page_lists_its_practices_and_bulletins(repo):
+    repo.build()
+    html = repo.read("cities/kazan/index.html")
+    assert 'href="/practices/razdelnyy-sbor/"' in html
+    assert 'href="/bulletins/1/"' in html
+
+
+def test_rubric_pages_count_practices_and_show_empty_problems(repo):
+    repo.build()
+    sector = repo.read("practices/rubrics/gorodskaya-infrastruktura/index.html")
+    assert "Раздельный сбор отходов" in sector and "Новые автобусы" in sector
+    empty = repo.read("practices/rubrics/sotsialnaya-sfera/zdravookhranenie/index.html")
+    assert "Практик по этой теме пока нет" in empty
+
+
+def test_home_shows_numbers_computed_from_content(repo):
+    repo.build()
+    soup = BeautifulSoup(repo.read("index.html"), "lxml")
+    figures = [li.get_text(" ", strip=True) for li in soup.select(".figures li")]
+    assert figures[0].startswith("3 города-участника")
+    repo.remove("content/cities/moskva.md")
+    repo.build()
+    soup = BeautifulSoup(repo.read("index.html"), "lxml")
+    assert soup.select(".figures li")[0].get_text(" ", strip=True).startswith("2 города-участника")
+
+
+def test_typography_in_rendered_text_but_not_in_code(repo):
+    repo.write("content/pages/typo.md", """
+        ---
+        title: Типографика
+        ---
+        Конкурс "Город, где хочется жить" - в г. Москва и в Минске. `a - "b"`
+        """)
+    repo.build()
+    html = repo.read("typo/index.html")
+    assert "«Город, где хочется жить»\u00a0— в\u00a0г.\u00a0Москва и\u00a0в\u00a0Минске" in html
+    assert '<code>a - "b"</code>' in html or "<code>a - &quot;b&quot;</code>" in html
+
+
+def test_failed_build_leaves_previous_output_untouched(repo):
+    repo.build()
+    before = tree_digest(repo.out)
+    repo.write("content/cities/moskva.md", "---\ntitle: [сломано\n---\n")
+    result = repo.run("build", "--no-pdf", "--no-search")
+    assert result.status == 1
+    assert "content/cities/moskva.md:2: -: invalid YAML" in result.output
+    assert tree_digest(repo.out) == before
+    assert [p.name for p in repo.root.iterdir() if p.name.startswith(".output")] == []
+
+
+def test_two_builds_are_byte_identical(repo, tmp_path):
+    repo.build("--out", str(tmp_path / "one"))
+    repo.build("--out", str(tmp_path / "two"))
+    assert tree_digest(tmp_path / "one") == tree_digest(tmp_path / "two")
+
+
+def test_usage_error_exits_2(repo):
+    assert repo.run("frobnicate").status == 2
+    assert repo.run("build", "--no-such-option").status == 2
+
+
+def test_sitemap_lists_pages_with_absolute_urls(repo):
+    repo.build("--base-url", "https://example.org/mag")
+    sitemap = repo.read("sitemap.xml")
+    assert "<loc>https://example.org/mag/cities/kazan/</loc>" in sitemap
+    assert "Sitemap: https://example.org/mag/sitemap.xml" in repo.read("robots.txt")
+    assert (repo.out / "404.html").exists()

@@ -1,0 +1,275 @@
+"""Every editor's mistake is reported as `path:line: field: message`, all in one run."""
+import pytest
+
+
+def problems(repo):
+    result = repo.run("check")
+    assert result.status == 1, result.output
+    return [line for line in result.lines if line.startswith(("content/", "site.yaml"))]
+
+
+def test_clean_fixture_checks_ok(repo):
+    result = repo.run("check")
+    assert result.status == 0, result.output
+
+
+def test_unknown_key_names_its_line_and_suggests_the_right_one(repo):
+    repo.write("content/cities/omsk.md", """
+        ---
+        title: Омск
+        country: Россия
+        coordinats: [54.98, 73.37]
+        ---
+        Текст.
+        """)
+    found = problems(repo)
+    assert "content/cities/omsk.md:4: coordinats: unknown key; did you mean `coordinates`?" in found
+    assert any(line.startswith("content/cities/omsk.md:1: coordinates: is required") for line in found)
+
+
+def test_missing_required_field(repo):
+    repo.write("content/pages/contacts.md", """
+        ---
+        menu: 2
+        ---
+        Текст.
+        """)
+    assert problems(repo) == ["content/pages/contacts.md:1: title: is required but missing"]
+
+
+def test_wrong_type(repo):
+    repo.write("content/practices/x.md", """
+        ---
+        title: Практика
+        city: kazan
+        year: двадцатый
+        rubrics: [obrazovanie]
+        summary: Кратко.
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/practices/x.md:4: year: must be a whole number")
+
+
+def test_date_not_iso(repo):
+    repo.write("content/bulletins/2.md", """
+        ---
+        number: 2
+        date: 15.02.2024
+        ---
+        ## Новость
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/bulletins/2.md:3: date: must be a date written YYYY-MM-DD")
+
+
+def test_impossible_date(repo):
+    repo.write("content/bulletins/2.md", """
+        ---
+        number: 2
+        date: 2024-02-30
+        ---
+        """)
+    assert problems(repo) == ["content/bulletins/2.md:3: date: '2024-02-30' is not a real calendar date"]
+
+
+def test_bulletin_number_must_match_file_name(repo):
+    repo.write("content/bulletins/3.md", """
+        ---
+        number: 4
+        date: 2024-03-15
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/bulletins/3.md:2: number: number 4 does not match the file name '3.md'")
+
+
+def test_practice_with_unknown_city_and_problem(repo):
+    repo.write("content/practices/y.md", """
+        ---
+        title: Практика
+        city: atlantida
+        year: 2020
+        rubrics:
+          - obrazovanie
+          - letayushchie-mashiny
+        summary: Кратко.
+        ---
+        """)
+    found = problems(repo)
+    assert "content/practices/y.md:7: rubrics: unknown problem 'letayushchie-mashiny': use a problem slug from the rubricator in site.yaml" in found
+    assert any(line.startswith("content/practices/y.md:3: city: unknown city 'atlantida'") for line in found)
+
+
+def test_unsafe_slug_in_file_name(repo):
+    repo.write("content/pages/О нас.md", """
+        ---
+        title: О нас
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/pages/О нас.md:1: -: file name 'О нас.md' is not a valid slug")
+
+
+def test_unknown_country(repo):
+    repo.write("content/cities/paris.md", """
+        ---
+        title: Париж
+        country: Франция
+        coordinates: [48.85, 2.35]
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/cities/paris.md:3: country: unknown country 'Франция'")
+
+
+def test_coordinates_outside_the_globe(repo):
+    repo.write("content/cities/omsk.md", """
+        ---
+        title: Омск
+        country: Россия
+        coordinates: [154.98, 73.37]
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/cities/omsk.md:4: coordinates: [154.98, 73.37] is outside the globe")
+
+
+def test_broken_yaml_is_an_error_of_the_file_not_a_traceback(repo):
+    repo.write("content/cities/omsk.md", """
+        ---
+        title: Омск
+        country: [Россия
+        ---
+        """)
+    result = repo.run("check")
+    assert result.status == 1
+    assert "Traceback" not in result.output
+    assert any(line.startswith("content/cities/omsk.md:3: -: invalid YAML") for line in result.lines), result.output
+
+
+def test_file_without_front_matter(repo):
+    repo.write("content/pages/bare.md", "Просто текст.\n")
+    assert problems(repo) == ["content/pages/bare.md:1: -: no front matter: the file must start with a line `---`, "
+                              "then `key: value` lines, then a closing `---`"]
+
+
+def test_file_that_is_not_utf8(repo):
+    path = repo.root / "content/pages/cp1251.md"
+    path.write_bytes("---\ntitle: Страница\n---\n".encode("cp1251"))
+    [line] = problems(repo)
+    assert line.startswith("content/pages/cp1251.md:2: -: the file is not UTF-8 text")
+
+
+def test_vestnik_article_names_need_two_digit_order(repo):
+    repo.write("content/vestnik/1/3-tretya.md", """
+        ---
+        title: Третья
+        authors: [Редакция]
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/vestnik/1/3-tretya.md:1: -: file name '3-tretya.md' must be NN-slug.md")
+
+
+def test_vestnik_article_order_is_unique(repo):
+    repo.write("content/vestnik/1/02-drugaya.md", """
+        ---
+        title: Другая
+        authors: [Редакция]
+        ---
+        """)
+    found = problems(repo)
+    assert found == ["content/vestnik/1/02-opyt.md:1: -: order 2 is also used by content/vestnik/1/02-drugaya.md; "
+                     "every article needs its own number and slug"]
+
+
+def test_page_cannot_take_a_reserved_address(repo):
+    repo.write("content/pages/practices.md", """
+        ---
+        title: Практики
+        ---
+        """)
+    [line] = problems(repo)
+    assert line.startswith("content/pages/practices.md:1: -: the page name 'practices' is used by the site itself")
+
+
+def test_settings_are_validated_with_lines(repo):
+    settings = repo.root / "site.yaml"
+    text = settings.read_text(encoding="utf-8").replace("base_url:", "base_ulr:")
+    settings.write_text(text, encoding="utf-8")
+    line_number = text.splitlines().index(next(l for l in text.splitlines() if l.startswith("base_ulr:"))) + 1
+    result = repo.run("check")
+    assert result.status == 1
+    assert f"site.yaml:{line_number}: base_ulr: unknown key; did you mean `base_url`?" in result.lines
+    assert "site.yaml:1: base_url: is required but missing" in result.lines
+
+
+def test_duplicate_problem_slug_in_rubricator(repo):
+    settings = repo.root / "site.yaml"
+    text = settings.read_text(encoding="utf-8").replace("{slug: obrazovanie,", "{slug: zdravookhranenie,")
+    settings.write_text(text, encoding="utf-8")
+    result = repo.run("check")
+    assert result.status == 1
+    assert any("problem slug 'zdravookhranenie' is used twice" in line for line in result.lines), result.output
+
+
+def test_all_errors_are_reported_in_one_run(repo):
+    for name in ("a", "b", "c"):
+        repo.write(f"content/cities/{name}.md", """
+            ---
+            title: Город
+            country: Россия
+            coordinates: [1, 2]
+            popullation: 5
+            ---
+            """)
+    found = problems(repo)
+    assert [line.split(":")[0] for line in found] == [f"content/cities/{n}.md" for n in "abc"]
+    assert "3 errors" in repo.run("check").output
+
+
+def test_draft_and_future_entries_are_left_out_unless_drafts(repo):
+    repo.write("content/bulletins/2.md", """
+        ---
+        number: 2
+        date: 2999-01-15
+        ---
+        ## Будущее
+        """)
+    repo.write("content/pages/chernovik.md", """
+        ---
+        title: Черновик
+        draft: true
+        ---
+        """)
+    repo.build()
+    assert not (repo.out / "bulletins/2/index.html").exists()
+    assert not (repo.out / "chernovik/index.html").exists()
+    repo.build("--drafts")
+    assert "Черновик или запись с будущей датой" in repo.read("bulletins/2/index.html")
+    assert (repo.out / "chernovik/index.html").exists()
+
+
+def test_raw_html_in_markdown_is_escaped_by_default(repo):
+    repo.write("content/pages/xss.md", """
+        ---
+        title: Проверка
+        ---
+        <script>alert(1)</script> [ссылка](javascript:alert(2))
+        """)
+    repo.build()
+    html = repo.read("xss/index.html")
+    assert "<script>alert(1)" not in html
+    assert "&lt;script&gt;alert(1)" in html
+    assert "javascript:" not in html
+
+
+def test_front_matter_text_is_escaped_in_templates(repo):
+    repo.write("content/pages/esc.md", """
+        ---
+        title: "<img src=x onerror=alert(1)>"
+        ---
+        """)
+    repo.build()
+    assert "<img src=x" not in repo.read("esc/index.html")
