@@ -40,13 +40,17 @@ def code_and_templates_key(root: Path) -> str:
     return digest.hexdigest()
 
 
+# Long lists (a whole listing) appear in the keys of many pages: describe each once per build.
+_LIST_MEMO: dict[int, tuple[Any, str]] = {}
+
+
 def _walk(value: Any, out: list[str], seen: set[int]) -> None:
     """Collect a stable description of ``value``: entry digests, and the plain values."""
     if isinstance(value, Entry):
         if id(value) in seen:
             return
         seen.add(id(value))
-        out.append("E" + value.source.digest)
+        out.append("E" + value.source.path + ":" + value.source.digest)
         # Nested entries (a Vestnik issue's articles) are part of what a page shows; the
         # published set may also be narrower than the file says (drafts left out).
         for field in dataclasses.fields(value):
@@ -57,6 +61,16 @@ def _walk(value: Any, out: list[str], seen: set[int]) -> None:
                 out.append(repr(inner))
         return
     if isinstance(value, (list, tuple)):
+        if len(value) > 32:
+            memo = _LIST_MEMO.get(id(value))
+            if memo is None or memo[0] is not value:
+                parts: list[str] = []
+                for item in value:
+                    _walk(item, parts, set())
+                memo = (value, "\x1f".join(parts))
+                _LIST_MEMO[id(value)] = memo
+            out.append(f"[{len(value)}:" + memo[1] + "]")
+            return
         out.append(f"[{len(value)}")
         for item in value:
             _walk(item, out, seen)
@@ -121,3 +135,81 @@ class Manifest:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
+
+
+# --- rendering only what changed, on all cores -------------------------------------------
+
+# Below this many pages a process pool costs more than it saves.
+PARALLEL_THRESHOLD = 200
+_WORKER: dict[str, Any] = {}
+
+
+def _render_batch(indices: list[int]) -> int:
+    env, staged, routes = _WORKER["env"], _WORKER["staged"], _WORKER["routes"]
+    from .render_html import render_route
+    for index in indices:
+        route = routes[index]
+        staged.write(route.output_path, render_route(env, route))
+    return len(indices)
+
+
+def _global_facts(env: Any, site: Any) -> str:
+    """Facts shown on pages that do not come from content files: PDF sizes, covers, feeds."""
+    from . import routes as r
+    g = env.globals
+    facts = [describe(g.get("feeds")), repr(g.get("live_reload")), site.settings.base_url]
+    for bulletin in site.bulletins:
+        facts.append(repr(g["pdf_info"](r.bulletin_pdf_url(bulletin.number))))
+    for issue in site.vestnik:
+        facts.append(repr(g["pdf_info"](r.vestnik_pdf_url(issue.number))))
+        facts.append(repr(g["cover_of"](issue)))
+    return "\n".join(facts)
+
+
+def content_key(site: Any) -> str:
+    digest = hashlib.sha256()
+    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.pages):
+        digest.update(describe(collection).encode())
+    return digest.hexdigest()
+
+
+def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> list[Route]:
+    """Write every route's page; returns the routes that were actually rendered."""
+    site = context.site
+    cities_and_menu = describe((site.cities, site.menu_pages, site.countries_with_cities))
+    global_key = hashlib.sha256("\n".join([
+        code_and_templates_key(context.config.root), cities_and_menu, _global_facts(env, site),
+        repr(context.config.drafts),
+    ]).encode()).hexdigest()
+    all_key = content_key(site)
+    updated_of = env.globals.get("updated_of", lambda path: None)
+    manifest = Manifest(context.config.cache, context.config.out)
+    todo: list[Route] = []
+    for route in routes:
+        facts = repr(updated_of(route.entry.source.path)) if route.entry is not None else ""
+        key = route_key(route, global_key, all_key, facts)
+        manifest.current[route.output_path] = key
+        old = manifest.reusable(route.output_path, key, staged.previous) if staged.previous else None
+        if old is not None:
+            staged.take_over(route.output_path, old)
+        else:
+            todo.append(route)
+
+    workers = context.config.workers or os.cpu_count() or 1
+    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
+        import multiprocessing
+        _WORKER.update(env=env, staged=staged, routes=todo)
+        try:
+            batches = [list(range(i, len(todo), workers * 8)) for i in range(workers * 8)]
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                for _ in pool.imap_unordered(_render_batch, [b for b in batches if b]):
+                    pass
+        finally:
+            _WORKER.clear()
+    else:
+        from .render_html import render_route
+        for route in todo:
+            staged.write(route.output_path, render_route(env, route))
+    context.artifacts.setdefault("after_commit", []).append(manifest.save)
+    _LIST_MEMO.clear()
+    return todo

@@ -18,6 +18,7 @@ from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml
+from .incremental import render_routes
 from .routes import Route, all_routes
 from .settings import Settings, load_settings
 
@@ -36,6 +37,7 @@ class BuildConfig:
     today: dt.date | None = None
     quiet: bool = False
     cache_dir: Path | None = None
+    workers: int | None = None        # processes for rendering pages; None: one per core
 
     @property
     def cache(self) -> Path:
@@ -84,8 +86,8 @@ def check(root: Path) -> list:
 def write_html(context: BuildContext, staged: StagedOutput) -> None:
     env = make_environment(context.config.root, context.site, context.bodies,
                            extra_globals=context.artifacts.get("template_globals", {}))
-    for route in context.routes:
-        staged.write(route.output_path, render_route(env, route))
+    rendered = render_routes(context, staged, env, context.routes)
+    context.artifacts["html_rendered"] = [route.url for route in rendered]
     not_found = Route("/404.html", "404.html", "Страница не найдена", "Страница не найдена.", (),
                       kind="listing", indexed=False)
     staged.write("404.html", render_route(env, not_found))
@@ -105,6 +107,9 @@ OutputFormat = Callable[[BuildContext, StagedOutput], None]
 
 def output_formats(config: BuildConfig) -> list[tuple[str, OutputFormat]]:
     formats: list[tuple[str, OutputFormat]] = [("html", write_html)]
+    if config.search:   # reads the staged HTML, so it runs after "html"
+        from .search import write_search_index
+        formats.append(("search", write_search_index))
     return formats
 
 
@@ -126,5 +131,7 @@ def build(config: BuildConfig) -> BuildContext:
     except BaseException:
         staged.abort()
         raise
+    for hook in context.artifacts.get("after_commit", []):
+        hook()   # caches that describe the new output, saved only once it is in place
     context.timings["total"] = time.perf_counter() - started
     return context

@@ -152,7 +152,8 @@ def _listing(site: Site, items: list, base_url: str, template: str, title: str, 
     for chunk, pager in paginated(items, site.settings.per_page, base_url):
         page_title = title if pager.number == 1 else f"{title} — страница {pager.number}"
         routes.append(Route(pager.url(pager.number), template, page_title, description, crumbs,
-                            dict(data, items=chunk, pager=pager, total=len(items)), kind=kind,
+                            # the whole list is part of the page's key: counts and pages depend on it
+                            dict(data, items=chunk, pager=pager, total=len(items), listing=items), kind=kind,
                             indexed=False))
     return routes
 

@@ -1,0 +1,135 @@
+"""Incremental builds: only what changed is rendered, and the result equals a cold build."""
+import shutil
+
+from test_build import tree_digest
+
+
+def assert_incremental_equals_cold(repo, tmp_path, name):
+    repo.build()
+    cold = tmp_path / f"cold-{name}"
+    repo.build("--out", str(cold))
+    assert tree_digest(repo.out) == tree_digest(cold), name
+    shutil.rmtree(cold)
+
+
+def test_incremental_equals_cold_over_a_sequence_of_edits(repo, tmp_path):
+    repo.build()
+    edits = [
+        ("change a practice", lambda: repo.write("content/practices/razdelnyy-sbor.md", """
+            ---
+            title: Раздельный сбор отходов во дворах
+            city: kazan
+            year: 2021
+            rubrics: [razdelnyy-sbor-otkhodov, ozelenenie]
+            summary: Новая редакция.
+            ---
+            Обновлённый текст.
+            """)),
+        ("add a practice", lambda: repo.write("content/practices/velodorozhki.md", """
+            ---
+            title: Велодорожки
+            city: moskva
+            year: 2022
+            rubrics: [velosipednaya-infrastruktura]
+            summary: Сеть велодорожек.
+            ---
+            Текст.
+            """)),
+        ("delete a practice", lambda: repo.remove("content/practices/novye-avtobusy.md")),
+        ("rename a practice", lambda: (repo.root / "content/practices/velodorozhki.md").rename(
+            repo.root / "content/practices/velosipednye-dorozhki.md")),
+        ("change a city", lambda: repo.write("content/cities/kazan.md", """
+            ---
+            title: Казань
+            country: Россия
+            coordinates: [55.79, 49.12]
+            region: Республика Татарстан
+            ---
+            Новое описание.
+            """)),
+        ("add a bulletin", lambda: repo.write("content/bulletins/2.md", """
+            ---
+            number: 2
+            date: 2024-02-15
+            cities: [moskva]
+            ---
+            ## Новость
+
+            Текст.
+            """)),
+        ("change a bulletin", lambda: repo.write("content/bulletins/1.md", """
+            ---
+            number: 1
+            date: 2024-01-15
+            title: Первый выпуск, исправленный
+            ---
+            ## Новость
+            """)),
+        ("delete a bulletin", lambda: repo.remove("content/bulletins/2.md")),
+        ("change a template", lambda: (repo.root / "templates/practice.html").write_text(
+            (repo.root / "templates/practice.html").read_text(encoding="utf-8").replace(
+                "Похожие практики", "Ещё практики по теме"), encoding="utf-8")),
+        ("change the settings", lambda: (repo.root / "site.yaml").write_text(
+            (repo.root / "site.yaml").read_text(encoding="utf-8").replace(
+                "title: Социальная сфера", "title: Социальная сфера города"), encoding="utf-8")),
+    ]
+    for name, edit in edits:
+        edit()
+        assert_incremental_equals_cold(repo, tmp_path, name)
+
+
+def test_nothing_changed_renders_no_page_and_rewrites_no_file(repo):
+    repo.build()
+    before = {p: p.stat().st_mtime_ns for p in repo.out.rglob("*") if p.is_file()}
+    context_pages = repo.run("build", "--no-pdf", "--no-search")
+    assert context_pages.status == 0
+    assert "rendered 0 pages" in context_pages.output
+    after = {p: p.stat().st_mtime_ns for p in repo.out.rglob("*") if p.is_file()}
+    assert after == before
+
+
+def test_one_edit_renders_only_the_pages_that_show_it(repo):
+    repo.build()
+    repo.write("content/practices/novye-avtobusy.md", """
+        ---
+        title: Новые автобусы
+        city: minsk
+        year: 2019
+        rubrics: [obshchestvennyy-transport, razdelnyy-sbor-otkhodov]
+        summary: Кратко о практике Новые автобусы.
+        ---
+        ## Проблема
+
+        Другой текст.
+        """)
+    result = repo.run("build", "--no-pdf", "--no-search")
+    rendered = int(result.output.split("rendered ")[1].split(" ")[0])
+    total = len(list(repo.out.rglob("index.html")))
+    assert 1 <= rendered < total / 2
+    assert not (repo.out / "cities/moskva/index.html").stat().st_nlink == 0
+
+
+def test_a_template_change_invalidates_the_pages(repo):
+    repo.build()
+    template = repo.root / "templates/city.html"
+    template.write_text(template.read_text(encoding="utf-8").replace("Практики города", "Опыт города"),
+                        encoding="utf-8")
+    repo.build()
+    assert "Опыт города" in repo.read("cities/kazan/index.html")
+
+
+def test_a_settings_change_invalidates_the_pages(repo):
+    repo.build()
+    settings = repo.root / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("title: Контакты\n", "title: Связаться с нами\n"),
+                        encoding="utf-8")
+    repo.build()
+    assert "Связаться с нами" in repo.read("cities/kazan/index.html")
+
+
+def test_a_deleted_source_removes_its_page(repo):
+    repo.build()
+    assert (repo.out / "practices/novye-avtobusy/index.html").exists()
+    repo.remove("content/practices/novye-avtobusy.md")
+    repo.build()
+    assert not (repo.out / "practices/novye-avtobusy/index.html").exists()
