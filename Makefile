@@ -27,7 +27,7 @@ test: $(STAMP)
 
 # Debian/Ubuntu packages used by the browser and PDF tests (needs root).
 system-deps:
-	apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver poppler-utils
+	apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver poppler-utils default-jre-headless
 
 clean:
 	rm -rf output .cache

