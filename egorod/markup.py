@@ -1,10 +1,11 @@
 """Markdown → HTML with Russian typography.
 
-Python-Markdown does the parsing (tables, footnotes, heading anchors, attribute lists);
-its ``smarty`` extension makes «ёлочки» from straight quotes; a tree processor of ours
-adds what smarty does not know about Russian text: em dashes for spaced hyphens and
-non-breaking spaces after short words and before dashes. It only touches text nodes,
-so code, URLs and HTML attributes stay exactly as written.
+Python-Markdown does the parsing (tables, footnotes, attribute lists). One tree processor
+of ours then walks the text nodes once — never code, URLs or HTML attributes — and sets
+the Russian typography: «ёлочки» with „лапки“ inside, em dashes for spaced hyphens,
+non-breaking spaces after short words, before dashes and around numbers with their
+units; it also gives headings their Latin anchors. (Smarty and toc did the quotes and
+anchors before; both walk the whole tree again, which doubled the cost of a page.)
 """
 from __future__ import annotations
 
@@ -21,38 +22,75 @@ from .translit import slugify
 
 NBSP = "\u00a0"
 _SKIP_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "math"}
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SAFE_URL = re.compile(r"^(https?:|mailto:|tel:|/|#|\.{0,2}/|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
 
 # A spaced hyphen or double hyphen between words is a dash: bind it to the word before.
 _DASH = re.compile(r"(?<=\S)[ \u00a0]+(?:-{1,3}|–|—)(?=[ \u00a0])")
+# Unspaced ASCII dashes and dots typed on a keyboard.
+_ASCII_PUNCTUATION = re.compile(r"---|--|\.\.\.")
+_ASCII_REPLACEMENT = {"---": "—", "--": "–", "...": "…"}
 # One- and two-letter words (prepositions, conjunctions, particles) stick to the next word.
 _SHORT_WORD = re.compile(r"(?<![\w\-\u00ad.])([А-ЯЁа-яёA-Za-z]{1,2}) (?=\S)")
 # Numbers stick to the abbreviations and units that follow them: 2020 г., 15 млн, 5 км.
 _NUMBER_UNIT = re.compile(r"(\d) (?=(?:г|гг|лет|млн|млрд|тыс|км|м|га|руб|чел|%)\b\.?)")
-# Initials and abbreviations like «г. Москва», «ул. Новый Арбат»: keep with the next word.
+# Abbreviations like «г. Москва», «ул. Новый Арбат», «№ 5»: keep with the next word.
 _ABBREVIATION = re.compile(r"(?<![\w\-])((?:г|гг|ул|д|стр|пр|пл|им|см|т\.е|т\.д|т\.п)\.|№|§) (?=\S)")
-_QUOTE_OPEN = re.compile(r'(^|[\s(\[\u00a0—–-])"(?=\S)')
-_QUOTE_CLOSE = re.compile(r'"')
+_OPENING_CONTEXT = set(" \t\n\u00a0([{«„—–-/")
 
 
 def typograph(text: str) -> str:
-    """Dashes and non-breaking spaces in a run of plain text (no quotes)."""
+    """Dashes and non-breaking spaces in a run of plain text (quotes are done separately)."""
     if not text:
         return text
+    if "-" in text or "." in text:
+        text = _ASCII_PUNCTUATION.sub(lambda m: _ASCII_REPLACEMENT[m.group()], text)
     text = _DASH.sub(NBSP + "—", text)
     text = _NUMBER_UNIT.sub(r"\1" + NBSP, text)
     text = _ABBREVIATION.sub(r"\1" + NBSP, text)
     # Twice, because "и в городе" has two short words that share a space.
     text = _SHORT_WORD.sub(r"\1" + NBSP, text)
-    text = _SHORT_WORD.sub(r"\1" + NBSP, text)
-    return text
+    return _SHORT_WORD.sub(r"\1" + NBSP, text)
+
+
+class QuoteState:
+    """Straight double quotes → «» outside, „“ inside, across the text nodes of one block."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.previous = " "      # the character before the current text node
+
+    def apply(self, text: str) -> str:
+        if '"' not in text:
+            if text:
+                self.previous = text[-1]
+            return text
+        out = []
+        start = 0
+        for index, char in enumerate(text):
+            if char != '"':
+                continue
+            before = text[index - 1] if index > 0 else self.previous
+            # At the end of a text node something usually follows (a link, emphasis).
+            after = text[index + 1] if index + 1 < len(text) else "x"
+            opening = before in _OPENING_CONTEXT and not after.isspace()
+            if opening:
+                self.depth += 1
+                mark = "«" if self.depth == 1 else "„"
+            else:
+                mark = "»" if self.depth <= 1 else "“"
+                self.depth = max(0, self.depth - 1)
+            out.append(text[start:index])
+            out.append(mark)
+            start = index + 1
+        out.append(text[start:])
+        self.previous = text[-1]
+        return "".join(out)
 
 
 def typograph_plain(text: str) -> str:
     """Typography for front-matter text (titles, summaries): quotes, dashes, spaces."""
-    text = _QUOTE_OPEN.sub(r"\1«", text)
-    text = _QUOTE_CLOSE.sub("»", text)
-    return typograph(text)
+    return typograph(QuoteState().apply(text))
 
 
 def typo_filter(value: object) -> Markup:
@@ -62,54 +100,65 @@ def typo_filter(value: object) -> Markup:
     return Markup(escape(typograph_plain(str(value or ""))))
 
 
+def _text_of(element: etree.Element) -> str:
+    return "".join(element.itertext())
+
+
 class _TypographyProcessor(Treeprocessor):
     def run(self, root: etree.Element) -> None:
-        self._walk(root)
+        self._ids: set[str] = set()
+        self._walk(root, None)
 
-    def _walk(self, element: etree.Element) -> None:
+    def _heading_id(self, element: etree.Element) -> None:
+        if element.get("id"):          # an id given with {#...} by the editor wins
+            self._ids.add(element.get("id"))
+            return
+        base = slugify(_text_of(element)) or "section"
+        candidate, number = base, 1
+        while candidate in self._ids:
+            candidate = f"{base}-{number}"
+            number += 1
+        self._ids.add(candidate)
+        element.set("id", candidate)
+
+    def _walk(self, element: etree.Element, quotes: QuoteState | None) -> None:
         for child in element:
-            if child.tag == "a":
+            tag = child.tag
+            if tag == "a":
                 href = child.get("href", "")
                 if href and not _SAFE_URL.match(href.strip()):
                     child.set("href", "#")   # javascript: and other active schemes
-            if child.tag in _SKIP_TAGS:
-                child.tail = typograph(child.tail) if child.tail else child.tail
-                continue
-            child.text = typograph(child.text) if child.text else child.text
-            self._walk(child)
-            child.tail = typograph(child.tail) if child.tail else child.tail
+            if tag in _SKIP_TAGS:
+                if quotes is not None:
+                    quotes.previous = "x"
+            else:
+                # Paragraphs, headings, cells and items each start a fresh quote state.
+                block = quotes if quotes is not None and tag not in ("p", "li", "td", "th", "dd", "dt") else QuoteState()
+                if child.text:
+                    child.text = typograph(block.apply(child.text))
+                self._walk(child, block)
+                if tag in _HEADINGS:
+                    self._heading_id(child)
+            if child.tail:
+                tail_quotes = quotes if quotes is not None else QuoteState()
+                child.tail = typograph(tail_quotes.apply(child.tail))
 
 
 class TypographyExtension(Extension):
     def extendMarkdown(self, md: markdown.Markdown) -> None:
-        # After smarty (6) has made the quotes, before the stash is unescaped.
+        # After inline parsing (20), before the stash of raw HTML is put back.
         md.treeprocessors.register(_TypographyProcessor(md), "ru_typography", 4)
-
-
-def _heading_id(value: str, separator: str) -> str:
-    return slugify(value) or "section"
 
 
 @dataclass(frozen=True)
 class MarkdownOptions:
     allow_raw_html: bool = False
-    footnote_prefix: str = ""
 
 
 def make_markdown(options: MarkdownOptions = MarkdownOptions()) -> markdown.Markdown:
     md = markdown.Markdown(
-        extensions=["tables", "footnotes", "attr_list", "toc", "smarty", "sane_lists",
-                    TypographyExtension()],
+        extensions=["tables", "footnotes", "attr_list", "sane_lists", TypographyExtension()],
         extension_configs={
-            "toc": {"slugify": _heading_id, "permalink": False},
-            "smarty": {
-                "smart_quotes": True, "smart_dashes": True, "smart_ellipses": True,
-                "substitutions": {
-                    "left-double-quote": "«", "right-double-quote": "»",
-                    "left-single-quote": "„", "right-single-quote": "“",
-                    "ndash": "–", "mdash": "—", "ellipsis": "…",
-                },
-            },
             "footnotes": {"BACKLINK_TITLE": "Вернуться к тексту", "SUPERSCRIPT_TEXT": "{}",
                           "SEPARATOR": "-"},
         },

