@@ -1,35 +1,70 @@
-// Pagefind's own UI, self-hosted under /pagefind/. Without JavaScript the page keeps the
-// rubricator as a list of links, so nothing here is needed to reach any content.
+// Full-text search with Pagefind's own UI, self-hosted under /pagefind/ (no third-party
+// request). The page itself is a list of links (the rubricator and the sections); this
+// script loads the UI from /pagefind/ and, once it is there, puts the search in place of
+// that list. Without JavaScript, or without the index (a build with --no-search), the
+// links stay, so nothing here is needed to reach any content.
+//
+// Query parameters: ?q=<words> starts a search (the header search box and the library form
+// send it); ?type=<Тип> ticks that value of the «Тип» filter (the library form sends
+// type=Практика).
 (function () {
   "use strict";
+  var BUNDLE = "/pagefind/";
   var element = document.getElementById("search");
-  if (!element || typeof PagefindUI === "undefined") return;
-  var fallback = document.getElementById("search-fallback");
-  if (fallback) fallback.hidden = true;
-  var ui = new PagefindUI({
-    element: "#search",
-    showSubResults: true,
-    showImages: false,
-    resetStyles: false,
-    pageSize: 10,
-    excerptLength: 30,
-    translations: {
-      placeholder: element.getAttribute("data-placeholder") || "Поиск",
-      clear_search: "Очистить",
-      load_more: "Показать ещё",
-      search_label: "Поиск по сайту",
-      filters_label: "Фильтры",
-      zero_results: "Ничего не найдено по запросу «[SEARCH_TERM]»",
-      many_results: "[COUNT] результатов по запросу «[SEARCH_TERM]»",
-      one_result: "[COUNT] результат по запросу «[SEARCH_TERM]»",
-      alt_search: "По запросу «[SEARCH_TERM]» ничего нет. Результаты по запросу «[DIFFERENT_TERM]»",
-      search_suggestion: "Попробуйте другой запрос",
-      searching: "Ищем «[SEARCH_TERM]»…"
-    }
-  });
-  var params = new URLSearchParams(window.location.search);
-  var query = params.get("q");
-  var type = params.get("type");
-  if (type) ui.triggerFilters({ "Тип": [type] });
-  if (query) ui.triggerSearch(query);
+  if (!element) return;
+
+  var style = document.createElement("link");
+  style.rel = "stylesheet";
+  style.href = BUNDLE + "pagefind-ui.css";
+  var script = document.createElement("script");
+  script.src = BUNDLE + "pagefind-ui.js";
+  script.onload = start;
+  script.onerror = function () { style.remove(); };   // no index: keep the links
+  document.head.appendChild(style);
+  document.head.appendChild(script);
+
+  // Keep ?q= in the address bar in step with the query, so a reload or a shared link
+  // shows the same results.
+  function rememberQuery(term) {
+    if (!window.history || !window.history.replaceState) return term;
+    var next = new URLSearchParams(window.location.search);
+    if (term) next.set("q", term); else next.delete("q");
+    var query = next.toString();
+    window.history.replaceState(null, "", window.location.pathname + (query ? "?" + query : ""));
+    return term;
+  }
+
+  function start() {
+    if (typeof PagefindUI === "undefined") return;
+    var fallback = document.getElementById("search-fallback");
+    if (fallback) fallback.hidden = true;
+    var params = new URLSearchParams(window.location.search);
+    var ui = new PagefindUI({
+      element: "#search",
+      bundlePath: BUNDLE,
+      showSubResults: true,
+      showImages: false,
+      showEmptyFilters: false,
+      openFilters: ["Тип"],
+      pageSize: 10,
+      excerptLength: 30,
+      processTerm: rememberQuery,
+      // Pagefind picks its built-in Russian strings from <html lang="ru">; these replace the
+      // ones that would read wrong: Russian plural forms depend on the number ("2 результата",
+      // "5 результатов"), so counts are phrased to be correct for any number.
+      translations: {
+        placeholder: element.getAttribute("data-placeholder") || "Поиск по сайту",
+        load_more: "Показать ещё",
+        zero_results: "По запросу «[SEARCH_TERM]» ничего не найдено",
+        one_result: "Найден один результат по запросу «[SEARCH_TERM]»",
+        many_results: "Найдено результатов по запросу «[SEARCH_TERM]»: [COUNT]",
+        alt_search: "По запросу «[SEARCH_TERM]» ничего не найдено. Результаты по запросу «[DIFFERENT_TERM]»",
+        searching: "Ищем «[SEARCH_TERM]»…"
+      }
+    });
+    var type = params.get("type");
+    var query = params.get("q");
+    if (type) ui.triggerFilters({ "Тип": [type] });
+    if (query) ui.triggerSearch(query);
+  }
 })();

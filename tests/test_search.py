@@ -1,0 +1,417 @@
+"""Full-text search: the Pagefind bundle, its Russian index and facets, its cache, and the
+search page in a real headless Chromium (typing a query in another grammatical form,
+narrowing by a facet, the ?q=/?type= links, no third-party request, the no-JS fallback).
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import os
+import re
+import threading
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Iterator
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+from egorod import pipeline
+from egorod.routes import sector_url
+
+from conftest import Repo, make_repo
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
+CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+
+TRANSPORT = "Транспорт и транспортная инфраструктура"
+FACETS = {"Тип", "Сфера", "Проблема", "Город", "Страна", "Год"}
+
+PRACTICE = """
+---
+title: {title}
+city: {city}
+year: {year}
+rubrics: [{rubrics}]
+summary: {summary}
+---
+## Проблема
+
+{body}
+"""
+
+# slug: (title, city, year, rubrics, summary, body). The transport-sector practices are the
+# first three (novye-avtobusy comes from conftest); two more mention transport in other sectors.
+PRACTICES = {
+    "vydelennye-polosy": ("Выделенные полосы для автобусов", "moskva", 2021, "obshchestvennyy-transport",
+                          "Полосы только для автобусов и троллейбусов.",
+                          "Общественный транспорт стоял в пробках вместе с легковыми машинами. "
+                          "Выделенные полосы ускорили общественный транспорт на треть."),
+    "elektrobusy": ("Электробусы на городских маршрутах", "kazan", 2022, "obshchestvennyy-transport",
+                    "Замена дизельных автобусов электробусами.",
+                    "Город обновил транспорт: на маршруты вышли электробусы с зарядкой на конечных."),
+    "vyvoz-otkhodov": ("Вывоз отходов по графику", "minsk", 2020, "razdelnyy-sbor-otkhodov",
+                       "Контейнерные площадки и график вывоза.",
+                       "Специальный транспорт вывозит отходы с площадок по графику, который видят жители."),
+    "shkolnye-marshruty": ("Школьные маршруты", "kazan", 2023, "obrazovanie",
+                           "Как дети добираются до школ.",
+                           "Школьный транспорт довозит детей из новых районов до школ."),
+    "gorodskie-parki": ("Парки у дома", "moskva", 2021, "ozelenenie",
+                        "Небольшие парки в жилых кварталах.",
+                        "Городские парки появились в каждом квартале: скверы, детские площадки, деревья."),
+}
+TRANSPORT_PRACTICES = {"/practices/vydelennye-polosy/", "/practices/elektrobusy/", "/practices/novye-avtobusy/"}
+
+
+def add_search_content(repo: Repo) -> None:
+    for slug, (title, city, year, rubrics, summary, body) in PRACTICES.items():
+        repo.write(f"content/practices/{slug}.md", PRACTICE.format(
+            title=title, city=city, year=year, rubrics=rubrics, summary=summary, body=body))
+    # This page holds «транспорта» and «городских» verbatim: without Russian stemming a
+    # query in those forms would find only it (Pagefind falls back to prefixes only when a
+    # word is missing from the index altogether).
+    repo.write("content/pages/istoriya.md", """
+        ---
+        title: История Ассамблеи
+        ---
+        История городских собраний Ассамблеи и развития городского транспорта.
+        """)
+
+
+def fragments(bundle: Path) -> dict[str, dict]:
+    """Pagefind's per-page fragments (gzip, a signature, then JSON), by URL."""
+    pages = {}
+    for path in (bundle / "fragment").iterdir():
+        data = gzip.decompress(path.read_bytes())
+        assert data.startswith(b"pagefind_dcd"), path
+        fragment = json.loads(data[len(b"pagefind_dcd"):])
+        pages[fragment["url"]] = fragment
+    return pages
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in sorted(folder.rglob("*")) if path.is_file()}
+
+
+def build(repo: Repo) -> pipeline.BuildContext:
+    return pipeline.build(pipeline.BuildConfig(root=repo.root, out=repo.out, pdf=False, quiet=True))
+
+
+@pytest.fixture(scope="module")
+def search_site(tmp_path_factory) -> Repo:
+    repo = make_repo(tmp_path_factory.mktemp("search") / "site")
+    add_search_content(repo)
+    result = repo.run("build", "--no-pdf", "--quiet")
+    assert result.status == 0, result.output
+    return repo
+
+
+# --- the bundle ----------------------------------------------------------------------
+
+def test_index_is_russian_and_holds_only_main_content(search_site):
+    bundle = search_site.out / "pagefind"
+    for asset in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "wasm.ru.pagefind"):
+        assert (bundle / asset).is_file(), asset
+    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
+    assert list(entry["languages"]) == ["ru"]
+
+    pages = fragments(bundle)
+    assert entry["languages"]["ru"]["page_count"] == len(pages)
+    for url in ["/practices/vydelennye-polosy/", "/practices/novye-avtobusy/", "/cities/kazan/",
+                "/bulletins/1/", "/vestnik/1/", "/vestnik/1/opyt/", "/about/", "/istoriya/"]:
+        assert url in pages, url
+    for url in ["/", "/practices/", "/search/", "/cities/", "/bulletins/", "/vestnik/",
+                "/practices/rubrics/transport/", "/practices/years/2021/"]:
+        assert url not in pages, f"listing {url} must not be indexed"
+
+    practice = pages["/practices/vydelennye-polosy/"]
+    assert practice["meta"]["title"] == "Выделенные полосы для автобусов"
+    assert practice["filters"] == {
+        "Тип": ["Практика"], "Сфера": [TRANSPORT], "Проблема": ["Общественный транспорт"],
+        "Город": ["Москва"], "Страна": ["Россия"], "Год": ["2021"]}
+    content = practice["content"]
+    assert "ускорили общественный транспорт" in content
+    assert "Главная" not in content                 # breadcrumbs are data-pagefind-ignore
+    assert "Поиск по сайту" not in content          # header and footer are outside <main>
+    assert "Москва, Россия, 2021" not in content    # hidden meta span: meta, not text
+    assert "Город Москва" in content                # the facts list, words kept apart
+
+    assert set(pages["/cities/minsk/"]["filters"]) == {"Тип", "Страна", "Город"}
+    assert pages["/bulletins/1/"]["filters"]["Тип"] == ["Бюллетень"]
+    assert pages["/vestnik/1/opyt/"]["filters"]["Тип"] == ["Вестник МАГ"]
+    assert pages["/istoriya/"]["filters"] == {"Тип": ["Страница"]}
+    facets = {name for page in pages.values() for name in page["filters"]}
+    assert facets == FACETS
+
+
+def test_search_page_falls_back_to_the_rubricator_without_javascript(search_site):
+    soup = BeautifulSoup(search_site.read("search/index.html"), "html.parser")
+    fallback = soup.find(id="search-fallback")
+    assert fallback is not None and not fallback.has_attr("hidden")
+    links = {a["href"] for a in fallback.find_all("a", href=True)}
+    sectors = yaml.safe_load((search_site.root / "site.yaml").read_text(encoding="utf-8"))["rubricator"]
+    assert sectors
+    for sector in sectors:
+        assert sector_url(sector["slug"]) in links, sector["slug"]
+    assert soup.find("noscript") is not None
+    scripts = [tag["src"] for tag in soup.find_all("script", src=True)]
+    styles = [tag["href"] for tag in soup.find_all("link", rel="stylesheet")]
+    assert "/static/js/search.js" in scripts
+    assert all(urlsplit(url).netloc == "" for url in scripts + styles)   # all self-hosted
+    # The UI is loaded by search.js, so a build without the index has no broken reference.
+    assert not [url for url in scripts + styles if url.startswith("/pagefind/")]
+    assert '"/pagefind/"' in (search_site.out / "static" / "js" / "search.js").read_text(encoding="utf-8")
+
+
+def test_no_search_builds_no_bundle(repo):
+    repo.build()   # --no-search
+    assert not (repo.out / "pagefind").exists()
+    assert not (repo.root / ".cache" / "search").exists()
+
+
+# --- the cache -----------------------------------------------------------------------
+
+def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it(repo):
+    add_search_content(repo)
+    first = build(repo)
+    figures = first.artifacts["search"]
+    assert figures["cached"] is False
+    assert figures["pages"] == len(fragments(repo.out / "pagefind")) > 10
+    assert figures["bytes"] > figures["index_bytes"] > 0 and figures["seconds"] >= 0
+    cache = repo.root / ".cache" / "search"
+    assert [path.name for path in cache.iterdir() if not path.name.startswith(".")] == [figures["key"]]
+    bundle = snapshot(repo.out / "pagefind")
+
+    again = build(repo)
+    assert again.artifacts["search"]["cached"] is True
+    assert again.artifacts["search"]["key"] == figures["key"]
+    assert snapshot(repo.out / "pagefind") == bundle        # byte for byte
+
+    # A page that is not indexed (the home page) changes: the index is still reused.
+    home = repo.root / "templates" / "home.html"
+    home.write_text(home.read_text(encoding="utf-8").replace(
+        "{% block content %}", "{% block content %}<p>Новое на главной</p>", 1), encoding="utf-8")
+    home_only = build(repo)
+    assert "Новое на главной" in repo.read("index.html")
+    assert home_only.artifacts["search"]["cached"] is True
+    assert snapshot(repo.out / "pagefind") == bundle
+
+    # A practice changes: indexing is redone and finds the new word.
+    practice = repo.root / "content" / "practices" / "elektrobusy.md"
+    original = practice.read_text(encoding="utf-8")
+    practice.write_text(original + "\nЗарядные станции поставили у депо фуникулёра.\n", encoding="utf-8")
+    changed = build(repo)
+    assert changed.artifacts["search"]["cached"] is False
+    assert changed.artifacts["search"]["key"] != figures["key"]
+    assert "фуникулёра" in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
+
+    # Back to the earlier text: the earlier bundle is still in the cache and is used again.
+    practice.write_text(original, encoding="utf-8")
+    reverted = build(repo)
+    assert reverted.artifacts["search"]["cached"] is True
+    assert reverted.artifacts["search"]["key"] == figures["key"]
+    assert "фуникулёра" not in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
+
+
+# --- in the browser ------------------------------------------------------------------
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):   # keep pytest output clean
+        pass
+
+
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """The folder over HTTP on 127.0.0.1 (a free port), from a thread; yields the base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def site_url(search_site):
+    with serve(search_site.out) as url:
+        yield url
+
+
+def _chromium(tmp_path_factory, javascript: bool = True):
+    if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():
+        pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} "
+                    "(Debian packages chromium and chromium-driver; .ci/run installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must not download anything
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                     "--disable-background-networking", "--disable-component-update",
+                     "--no-first-run", "--disable-sync", "--window-size=1280,1000",
+                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+        options.add_argument(argument)
+    if not javascript:
+        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    driver = _chromium(tmp_path_factory)
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def _wait(driver, condition, timeout=20):
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+                         ).until(condition)
+
+
+def _results(driver) -> list[str]:
+    """URLs of the result pages in order (sub-results folded into their page)."""
+    from selenium.webdriver.common.by import By
+    urls: list[str] = []
+    for link in driver.find_elements(By.CSS_SELECTOR, ".pagefind-ui__result-title .pagefind-ui__result-link"):
+        href = link.get_attribute("href")
+        if not href:
+            continue
+        url = urlsplit(href).path
+        if url not in urls:
+            urls.append(url)
+    return urls
+
+
+def _count(driver) -> int | None:
+    """The number of results Pagefind's message announces, once a search has finished."""
+    from selenium.webdriver.common.by import By
+    messages = driver.find_elements(By.CSS_SELECTOR, ".pagefind-ui__message")
+    text = messages[0].text if messages else ""
+    if text.startswith("Найдено результатов"):
+        return int(re.findall(r"\d+", text)[-1])
+    if text.startswith("Найден один"):
+        return 1
+    return None
+
+
+def _settled(driver, count: int) -> bool:
+    """True once every announced result is on the page with its title (page size is 10)."""
+    urls = _results(driver)
+    return len(urls) == min(count, 10)
+
+
+def test_browser_finds_other_grammatical_form_and_narrows_by_sector(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{site_url}/search/")
+    box = _wait(browser, lambda d: d.find_element(By.CSS_SELECTOR, ".pagefind-ui__search-input"))
+    assert not browser.find_element(By.ID, "search-fallback").is_displayed()   # the UI replaced it
+    box.send_keys("транспорта")          # the pages say «транспорт», «общественный транспорт»
+
+    total = _wait(browser, _count)
+    _wait(browser, lambda d: _settled(d, total))
+    found = _results(browser)
+    assert "/practices/vydelennye-polosy/" in found[:3], found
+    assert {"/practices/elektrobusy/", "/practices/vyvoz-otkhodov/",
+            "/practices/shkolnye-marshruty/"} <= set(found), found
+    assert "/practices/gorodskie-parki/" not in found
+    assert total == len(found) >= 5
+    assert parse_qs(urlsplit(browser.current_url).query)["q"] == ["транспорта"]   # kept in the address
+
+    # Open the «Сфера» facet and tick the transport sector: fewer results, all of that sector.
+    block = next(b for b in browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__filter-block")
+                 if b.find_element(By.CSS_SELECTOR, ".pagefind-ui__filter-name").text.strip() == "Сфера")
+    block.find_element(By.CSS_SELECTOR, ".pagefind-ui__filter-name").click()
+    label = next(l for l in block.find_elements(By.CSS_SELECTOR, ".pagefind-ui__filter-label")
+                 if l.text.startswith(TRANSPORT))
+    assert re.search(r"\((\d+)\)", label.text), label.text     # the facet shows its count
+    facet_count = int(re.search(r"\((\d+)\)", label.text).group(1))
+    label.click()
+    _wait(browser, lambda d: (_count(d) or total) < total)
+    narrowed = _wait(browser, _count)
+    _wait(browser, lambda d: _settled(d, narrowed))
+    assert set(_results(browser)) == TRANSPORT_PRACTICES
+    assert narrowed == facet_count == len(TRANSPORT_PRACTICES) < total
+
+    # Everything the page loaded came from this site.
+    resources = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(function (e) { return e.name; })")
+    assert any("/pagefind/" in url for url in resources)
+    assert all(url.startswith(site_url) for url in resources), resources
+
+
+def test_browser_query_parameters_and_facets(browser, site_url):
+    from selenium.webdriver.common.by import By
+
+    # ?q= (the header search box): «городских» finds «городские», «городских», «городской».
+    browser.get(f"{site_url}/search/?q={quote('городских')}")
+    total = _wait(browser, _count)
+    _wait(browser, lambda d: _settled(d, total))
+    everything = _results(browser)
+    assert "/practices/gorodskie-parki/" in everything
+    assert "/istoriya/" in everything
+    assert browser.find_element(By.CSS_SELECTOR, ".pagefind-ui__search-input").get_attribute("value") == "городских"
+
+    # ?type=Практика (the library form) ticks the «Тип» facet: only practices remain.
+    browser.get(f"{site_url}/search/?q={quote('городских')}&type={quote('Практика')}")
+    count = _wait(browser, _count)
+    _wait(browser, lambda d: _settled(d, count))
+    practices = _results(browser)
+    assert "/practices/gorodskie-parki/" in practices
+    assert practices and all(url.startswith("/practices/") for url in practices), practices
+    assert count < total
+    checked = [box for box in browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__filter-checkbox")
+               if box.is_selected()]
+    assert len(checked) == 1
+
+    # The facets the index offers, through Pagefind's own JS API.
+    filters = browser.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        import('/pagefind/pagefind.js').then(async (pagefind) => done(await pagefind.filters()),
+                                              (error) => done({error: String(error)}));
+    """)
+    assert set(filters) == FACETS, filters
+    assert filters["Тип"]["Практика"] == len(PRACTICES) + 2
+    assert filters["Сфера"][TRANSPORT] == len(TRANSPORT_PRACTICES)
+
+
+def test_browser_without_javascript_shows_the_rubricator(search_site, site_url, tmp_path_factory):
+    from selenium.webdriver.common.by import By
+
+    driver = _chromium(tmp_path_factory, javascript=False)
+    try:
+        driver.get(f"{site_url}/search/")
+        fallback = driver.find_element(By.ID, "search-fallback")
+        assert fallback.is_displayed()
+        assert driver.find_elements(By.CSS_SELECTOR, ".pagefind-ui__search-input") == []
+        links = [a.get_attribute("href") for a in fallback.find_elements(By.CSS_SELECTOR, "a.sector")]
+        assert f"{site_url}/practices/rubrics/transport/" in links
+    finally:
+        driver.quit()
+
+
+def test_browser_keeps_the_links_when_the_build_has_no_index(browser, repo):
+    from selenium.webdriver.common.by import By
+
+    repo.build()   # --no-search: no /pagefind/
+    with serve(repo.out) as url:
+        browser.get(f"{url}/search/")
+        fallback = browser.find_element(By.ID, "search-fallback")
+        _wait(browser, lambda d: d.execute_script("return document.readyState") == "complete")
+        assert fallback.is_displayed()
+        assert browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__search-input") == []
+        assert fallback.find_element(By.CSS_SELECTOR, "a.sector").is_displayed()
