@@ -48,8 +48,7 @@ def typograph(text: str) -> str:
     text = _DASH.sub(NBSP + "—", text)
     text = _NUMBER_UNIT.sub(r"\1" + NBSP, text)
     text = _ABBREVIATION.sub(r"\1" + NBSP, text)
-    # Twice, because "и в городе" has two short words that share a space.
-    text = _SHORT_WORD.sub(r"\1" + NBSP, text)
+    # One pass ties "и в городе" twice: the look-behind sees the original spaces.
     return _SHORT_WORD.sub(r"\1" + NBSP, text)
 
 
