@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import pickle
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import frontmatter
 
@@ -394,25 +396,84 @@ def _markdown_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.is_file()) if folder.is_dir() else []
 
 
-def load_content(root: Path, settings: Settings, problems: Problems) -> Content:
+class RecordCache:
+    """Valid records of the last load, by file path and the hash of the file's bytes.
+
+    Hashing a file is far cheaper than parsing its YAML, and unlike modification times it
+    cannot be fooled by an edit made within the same clock tick. Files with problems are
+    never cached, so their messages are produced again on every run.
+    """
+
+    VERSION = 1
+
+    def __init__(self, path: Path | None, settings_key: str):
+        self.path = path
+        self.key = f"{self.VERSION}:{settings_key}"
+        self.previous: dict[str, tuple[str, Any]] = {}
+        self.current: dict[str, tuple[str, Any]] = {}
+        if path is not None:
+            try:
+                with path.open("rb") as stream:
+                    key, entries = pickle.load(stream)
+                if key == self.key:
+                    self.previous = entries
+            except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
+                self.previous = {}
+
+    def get(self, files: list[Path], load: Callable[[], Any], problems: Problems) -> Any:
+        digest = hashlib.sha1()
+        for file in files:
+            digest.update(file.read_bytes())
+        stamp = digest.hexdigest()
+        name = str(files[0])
+        hit = self.previous.get(name)
+        if hit is not None and hit[0] == stamp:
+            self.current[name] = hit
+            return hit[1]
+        before = len(problems)
+        record = load()
+        if record is not None and len(problems) == before:
+            self.current[name] = (stamp, record)
+        return record
+
+    def save(self) -> None:
+        if self.path is None or self.current.keys() == self.previous.keys() and all(
+                self.previous[k][0] == v[0] for k, v in self.current.items()):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("wb") as stream:
+            pickle.dump((self.key, self.current), stream, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, self.path)
+
+
+def load_content(root: Path, settings: Settings, problems: Problems,
+                 cache: RecordCache | None = None) -> Content:
     """Read every content file under ``content/``; invalid files are left out and reported."""
     base = root / CONTENT_DIR
+    cache = cache or RecordCache(None, "")
     content = Content()
     for path in _markdown_files(base / "cities"):
-        if (city := load_city(root, path, settings, problems)):
+        if (city := cache.get([path], lambda: load_city(root, path, settings, problems), problems)):
             content.cities.append(city)
     for path in _markdown_files(base / "practices"):
-        if (practice := load_practice(root, path, settings, problems)):
+        if (practice := cache.get([path], lambda: load_practice(root, path, settings, problems), problems)):
             content.practices.append(practice)
     for path in _markdown_files(base / "bulletins"):
-        if (bulletin := load_bulletin(root, path, settings, problems)):
+        if (bulletin := cache.get([path], lambda: load_bulletin(root, path, settings, problems), problems)):
             content.bulletins.append(bulletin)
     vestnik_dir = base / "vestnik"
     if vestnik_dir.is_dir():
         for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir()):
-            if (issue := load_vestnik_issue(root, folder, problems)):
+            # An issue is one record with its articles: it is valid or not as a whole.
+            files = [folder / "_index.md", *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md")]
+            if not files[0].exists():
+                files = []
+            issue = cache.get(files, lambda: load_vestnik_issue(root, folder, problems), problems) if files \
+                else load_vestnik_issue(root, folder, problems)
+            if issue:
                 content.vestnik.append(issue)
     for path in _markdown_files(base / "pages"):
-        if (page := load_page(root, path, settings, problems)):
+        if (page := cache.get([path], lambda: load_page(root, path, settings, problems), problems)):
             content.pages.append(page)
     return content

@@ -30,6 +30,14 @@ def _hash_files(paths: Iterable[Path], root: Path, digest: "hashlib._Hash") -> N
             digest.update(b"\0")
 
 
+def code_and_settings_key(root: Path) -> str:
+    """Hash of the code and the settings file: what a content record depends on."""
+    digest = hashlib.sha256()
+    _hash_files(PACKAGE_DIR.glob("*.py"), PACKAGE_DIR.parent, digest)
+    _hash_files([root / "site.yaml"], root, digest)
+    return digest.hexdigest()
+
+
 def code_and_templates_key(root: Path) -> str:
     """Hash of the renderer's code, the templates and the settings file."""
     digest = hashlib.sha256()

@@ -133,3 +133,18 @@ def test_a_deleted_source_removes_its_page(repo):
     repo.remove("content/practices/novye-avtobusy.md")
     repo.build()
     assert not (repo.out / "practices/novye-avtobusy/index.html").exists()
+
+
+def test_a_file_with_a_problem_is_reported_on_every_run(repo):
+    repo.write("content/vestnik/1/03-bez-avtora.md", "---\ntitle: Без автора\n---\nТекст.\n")
+    for _ in range(2):
+        result = repo.run("build", "--no-pdf", "--no-search")
+        assert result.status == 1
+        assert "content/vestnik/1/03-bez-avtora.md:1: authors: is required but missing" in result.output
+
+
+def test_cached_records_follow_every_edit(repo):
+    repo.build()
+    repo.write("content/pages/about.md", "---\ntitle: О нас\nmenu: 1\n---\nНовый текст.\n")
+    repo.build()
+    assert "Новый текст." in repo.read("about/index.html")
