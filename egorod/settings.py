@@ -54,6 +54,21 @@ class MailSettings:
     unsubscribe_url: str = ""
     rate: float = 5.0                     # messages per second
     retries: int = 5
+    retry_delay: float = 2.0              # seconds before the first retry; doubles each time
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """The imprint of the printed editions (the Vestnik and bulletin PDFs)."""
+    publisher: str = ""                   # empty: the site title
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    vestnik_tagline: str = "Информационно-аналитический журнал"
+    vestnik_since: int | None = None
+    vestnik_note: str = ""
+    bulletin_since: int | None = None
+    bulletin_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,6 +88,7 @@ class Settings:
     feed_entries: int
     per_page: int
     mail: MailSettings = field(default_factory=MailSettings)
+    print: PrintSettings = field(default_factory=PrintSettings)
 
     @property
     def problems(self) -> dict[str, Problem]:
@@ -108,6 +124,15 @@ def _optional_url(value: Any) -> str:
     return "" if value in ("", None) else url(value)
 
 
+def _seconds(value: Any, minimum: float, maximum: float) -> float:
+    """A number (whole or with a decimal point) within limits, e.g. ``2`` or ``0.5``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise Invalid(f"must be a number such as 2 or 0.5, not {value!r}")
+    if not minimum <= value <= maximum:
+        raise Invalid(f"must be between {minimum:g} and {maximum:g}, not {value:g}")
+    return float(value)
+
+
 def _optional_text(value: Any) -> str:
     return "" if value in ("", None) else text(value)
 
@@ -127,6 +152,7 @@ TOP_FIELDS = {
     "feeds": Field(lambda v: v, default=dict),
     "pagination": Field(lambda v: v, default=dict),
     "mail": Field(lambda v: v, default=dict),
+    "print": Field(lambda v: v, default=dict),
 }
 MENU_FIELDS = {"title": Field(text, required=True), "url": Field(_site_path, required=True)}
 COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True)}
@@ -150,9 +176,20 @@ MAIL_FIELDS = {
     "list_id": Field(text, default=MailSettings.list_id),
     "unsubscribe_mailto": Field(text, default=MailSettings.unsubscribe_mailto),
     "unsubscribe_url": Field(_optional_url, default=""),
-    "rate": Field(lambda v: float(integer(1, 1000)(v)) if not isinstance(v, float) else v,
-                  default=MailSettings.rate),
+    "rate": Field(lambda v: _seconds(v, 0.01, 1000), default=MailSettings.rate),
     "retries": Field(integer(0, 20), default=MailSettings.retries),
+    "retry_delay": Field(lambda v: _seconds(v, 0, 600), default=MailSettings.retry_delay),
+}
+PRINT_FIELDS = {
+    "publisher": Field(_optional_text, default=""),
+    "address": Field(_optional_text, default=""),
+    "phone": Field(_optional_text, default=""),
+    "email": Field(_optional_text, default=""),
+    "vestnik_tagline": Field(text, default=PrintSettings.vestnik_tagline),
+    "vestnik_since": Field(integer(1900, 2100), default=None),
+    "vestnik_note": Field(_optional_text, default=""),
+    "bulletin_since": Field(integer(1900, 2100), default=None),
+    "bulletin_note": Field(_optional_text, default=""),
 }
 
 
@@ -215,6 +252,7 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     feeds = section("feeds", FEEDS_FIELDS)
     pagination = section("pagination", PAGINATION_FIELDS)
     mail = section("mail", MAIL_FIELDS)
+    print_ = section("print", PRINT_FIELDS)
     if len(problems) > before:
         return None
     return Settings(
@@ -233,4 +271,5 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
         feed_entries=feeds["entries"],
         per_page=pagination["per_page"],
         mail=MailSettings(**mail),
+        print=PrintSettings(**print_),
     )

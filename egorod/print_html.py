@@ -1,0 +1,414 @@
+"""Print HTML: one HTML document per Vestnik issue and per bulletin, for WeasyPrint.
+
+The bodies come from the project's Markdown renderer (the same typography as the site);
+this module adapts them to paged media:
+
+* Python-Markdown puts footnotes in a list at the end of the document; print wants the
+  note text at the reference point so that ``float: footnote`` moves it to the foot of
+  the page where it is cited. ``PrintBody`` moves every note to its first reference.
+* Several articles share one document, so every id (headings, footnotes) gets the
+  article's prefix and in-document links follow.
+* Site links (``/cities/kazan/``) become absolute addresses that work from a PDF, and
+  images are resolved against the folder of the Markdown file that shows them (paths
+  relative to the repository root, so the HTML holds no machine-specific path).
+
+The templates live in ``templates/print/``; ``print.css`` beside them holds the page
+geometry (A4, bleed, crop marks), fonts and typography.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import html
+import posixpath
+import random
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any, Iterable
+
+import jinja2
+from markupsafe import Markup
+
+from .content import Article, Bulletin, Entry, VestnikIssue
+from .markup import typograph_plain
+
+PRINT_TEMPLATES = "print"
+STYLESHEET = f"templates/{PRINT_TEMPLATES}/print.css"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+        "track", "wbr"}
+RAW_TEXT = {"script", "style"}
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
+# --- rewriting a rendered body ------------------------------------------------------
+
+Token = tuple  # ("start", tag, attrs) | ("end", tag) | ("data", text) | ("raw", text)
+
+
+class _Tokenizer(HTMLParser):
+    """HTML → a flat list of tokens (character references already decoded)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tokens: list[Token] = []
+        self._raw = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tokens.append(("start", tag, dict(attrs)))
+        if tag in RAW_TEXT:
+            self._raw += 1
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tokens.append(("start", tag, dict(attrs)))
+        if tag not in VOID:
+            self.tokens.append(("end", tag))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in VOID:
+            return
+        self.tokens.append(("end", tag))
+        if tag in RAW_TEXT and self._raw:
+            self._raw -= 1
+
+    def handle_data(self, data: str) -> None:
+        self.tokens.append(("raw" if self._raw else "data", data))
+
+    def handle_comment(self, data: str) -> None:
+        pass    # comments have no place in print
+
+
+def _tokens(source: str) -> list[Token]:
+    parser = _Tokenizer()
+    parser.feed(source)
+    parser.close()
+    return parser.tokens
+
+
+def _serialize(tokens: Iterable[Token]) -> str:
+    out = []
+    for token in tokens:
+        kind = token[0]
+        if kind == "start":
+            attrs = "".join(f' {name}="{html.escape(value, quote=True)}"' if value is not None
+                            else f" {name}" for name, value in token[2].items())
+            out.append(f"<{token[1]}{attrs}>")
+        elif kind == "end":
+            out.append(f"</{token[1]}>")
+        elif kind == "data":
+            out.append(html.escape(token[1], quote=False))
+        else:
+            out.append(token[1])
+    return "".join(out)
+
+
+def _classes(token: Token) -> set[str]:
+    return set((token[2].get("class") or "").split()) if token[0] == "start" else set()
+
+
+def _element_end(tokens: list[Token], start: int) -> int:
+    """Index of the end token that closes the element opened at ``start``."""
+    tag, depth = tokens[start][1], 0
+    for index in range(start, len(tokens)):
+        token = tokens[index]
+        if token[0] == "start" and token[1] == tag:
+            depth += 1
+        elif token[0] == "end" and token[1] == tag:
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(tokens) - 1
+
+
+@dataclass
+class PrintBody:
+    """A rendered Markdown body made ready for print."""
+    html: Markup
+    images: list[str] = field(default_factory=list)   # image paths relative to the root
+    footnotes: int = 0
+
+
+def print_body(body: str, *, prefix: str, asset_dir: str, base_url: str,
+               initial: bool = False) -> PrintBody:
+    """Rewrite a body rendered by ``markup.Renderer`` for a printed document.
+
+    ``prefix`` namespaces ids (the renderer already used it for footnote ids);
+    ``asset_dir`` is the folder of the source file relative to the root, for images;
+    ``base_url`` is the site's address, for links to site pages; ``initial`` sets the
+    first letter of the first paragraph apart as a drop cap.
+    """
+    images: list[str] = []
+    tokens = [("start", t[1], _rewrite_attrs(t[1], t[2], prefix, asset_dir, base_url, images))
+              if t[0] == "start" else t for t in _tokens(body)]
+    notes, tokens = _extract_footnotes(tokens)
+    if initial:
+        tokens = _drop_cap(tokens)
+    out: list[Token] = []
+    used: set[str] = set()
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token[0] == "start" and token[1] == "sup" and index + 1 < len(tokens) \
+                and "footnote-ref" in _classes(tokens[index + 1]):
+            end = _element_end(tokens, index)
+            target = tokens[index + 1][2].get("href", "").lstrip("#")
+            out += _footnote_call(target, notes, used)
+            index = end + 1
+            continue
+        out.append(token)
+        index += 1
+    return PrintBody(Markup(_serialize(out)), images, len(notes))
+
+
+_INITIAL = re.compile(r"^([«„\"'(\[]*[^\W\d_])", re.UNICODE)
+
+
+def _drop_cap(tokens: list[Token]) -> list[Token]:
+    """Wrap the first letter of the first top-level paragraph in ``<span class="initial">``."""
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token[0] == "start" and token[1] not in VOID:
+            if depth == 0 and token[1] == "p":
+                following = tokens[index + 1] if index + 1 < len(tokens) else None
+                if following and following[0] == "data" and (match := _INITIAL.match(following[1])):
+                    letter = match.group(1)
+                    return [*tokens[:index + 1], ("start", "span", {"class": "initial"}),
+                            ("data", letter), ("end", "span"), ("data", following[1][len(letter):]),
+                            *tokens[index + 2:]]
+                return tokens
+            depth += 1
+        elif token[0] == "end":
+            depth -= 1
+    return tokens
+
+
+def _extract_footnotes(tokens: list[Token]) -> tuple[dict[str, list[Token]], list[Token]]:
+    """Take the footnote list out of the body: note id → the note's inline content."""
+    notes: dict[str, list[Token]] = {}
+    for index, token in enumerate(tokens):
+        if token[0] == "start" and token[1] == "div" and "footnote" in _classes(token):
+            end = _element_end(tokens, index)
+            block = tokens[index + 1:end]
+            position = 0
+            while position < len(block):
+                item = block[position]
+                if item[0] == "start" and item[1] == "li" and item[2].get("id"):
+                    item_end = _element_end(block, position)
+                    notes[item[2]["id"]] = _inline_note(block[position + 1:item_end])
+                    position = item_end + 1
+                else:
+                    position += 1
+            return notes, tokens[:index] + tokens[end + 1:]
+    return notes, tokens
+
+
+def _inline_note(tokens: list[Token]) -> list[Token]:
+    """A note's paragraphs as inline content (a footnote sits inside a paragraph)."""
+    out: list[Token] = []
+    index = 0
+    paragraphs = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if "footnote-backref" in _classes(token):
+            index = _element_end(tokens, index) + 1
+            continue
+        if token[0] == "start" and token[1] == "p":
+            if paragraphs:
+                out.append(("start", "br", {}))
+            paragraphs += 1
+        elif not (token[0] == "end" and token[1] == "p"):
+            out.append(token)
+        index += 1
+    # Trim the layout whitespace and the no-break space that preceded the back links.
+    while out and out[0][0] == "data" and not out[0][1].strip():
+        out.pop(0)
+    while out and out[-1][0] == "data" and not out[-1][1].strip("\n\u00a0 "):
+        out.pop()
+    if out and out[-1][0] == "data":
+        out[-1] = ("data", out[-1][1].rstrip("\n\u00a0 "))
+    return out
+
+
+def _footnote_call(target: str, notes: dict[str, list[Token]], used: set[str]) -> list[Token]:
+    """The note itself at its first reference; a link to the same number after that."""
+    if target not in notes:
+        return []
+    if target in used:
+        return [("start", "a", {"class": "footnote-again", "href": f"#{target}"}), ("end", "a")]
+    used.add(target)
+    return [("start", "span", {"class": "fn", "id": target}), *notes[target], ("end", "span")]
+
+
+def _rewrite_attrs(tag: str, attrs: dict[str, str | None], prefix: str, asset_dir: str,
+                   base_url: str, images: list[str]) -> dict[str, str | None]:
+    attrs = dict(attrs)
+    if prefix and attrs.get("id") and not attrs["id"].startswith(prefix):
+        attrs["id"] = prefix + attrs["id"]
+    href = attrs.get("href")
+    if href:
+        if href.startswith("#") and prefix and not href.startswith("#" + prefix):
+            attrs["href"] = "#" + prefix + href[1:]
+        elif href.startswith("/") and not href.startswith("//"):
+            attrs["href"] = base_url.rstrip("/") + href
+    if tag == "img" and attrs.get("src"):
+        src = attrs["src"]
+        if not _SCHEME.match(src) and not src.startswith("//"):
+            path = src.lstrip("/") if src.startswith("/") else posixpath.join(asset_dir, src)
+            path = posixpath.normpath(path)
+            attrs["src"] = path
+            images.append(path)
+    return attrs
+
+
+# --- the cover drawing ----------------------------------------------------------------
+
+def cover_skyline(seed: int) -> Markup:
+    """A city skyline for the foot of the cover, drawn as SVG (millimetres).
+
+    Seeded with the issue number: every issue gets its own skyline, and the same one on
+    every build. It is wider and lower than the trim so that it runs into the bleed.
+    """
+    rng = random.Random(seed)
+    width, height = 216.0, 62.0
+    shapes: list[str] = []
+
+    def rect(x: float, y: float, w: float, h: float, fill: str) -> None:
+        shapes.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{w:.2f}" height="{h:.2f}" fill="{fill}"/>')
+
+    # Far layer: tall, pale towers, a spire now and then.
+    x = -1.0
+    while x < width:
+        w = rng.uniform(7, 15)
+        h = rng.uniform(20, 50)
+        rect(x, height - h, w + 0.4, h, "#2b5f92")
+        if rng.random() < 0.22:
+            cx = x + w / 2
+            shapes.append(f'<path d="M{cx - 1.6:.2f} {height - h:.2f} L{cx:.2f} {height - h - 9:.2f} '
+                          f'L{cx + 1.6:.2f} {height - h:.2f} Z" fill="#2b5f92"/>')
+        x += w
+    # Near layer: lower, darker blocks with a few lit windows.
+    x = -2.0
+    while x < width:
+        w = rng.uniform(9, 21)
+        h = rng.uniform(9, 31)
+        top = height - h
+        rect(x, top, w, h, "#143656")
+        columns = max(1, int((w - 3) // 3.2))
+        rows = max(1, int((h - 5) // 4.2))
+        for row in range(rows):
+            for column in range(columns):
+                if rng.random() < 0.16:
+                    rect(x + 2 + column * 3.2, top + 3 + row * 4.2, 1.3, 1.9, "#f2c14e")
+        x += w + rng.uniform(0.0, 2.5)
+    rect(0, height - 4, width, 4, "#10304d")
+    return Markup(f'<svg class="cover-skyline" xmlns="http://www.w3.org/2000/svg" '
+                  f'viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" aria-hidden="true">'
+                  + "".join(shapes) + "</svg>")
+
+
+def filler_html(pages: int) -> str:
+    """Blank pages (same geometry and marks) to make a magazine's page count a multiple of 4."""
+    return ('<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">'
+            f'<link rel="stylesheet" href="{STYLESHEET}"></head><body class="vestnik">'
+            + '<div class="filler"></div>' * pages + "</body></html>")
+
+
+def print_environment(env: jinja2.Environment) -> jinja2.Environment:
+    """The site's Jinja environment (filters ``typo``, ``date_ru``...) plus print helpers."""
+    env = env.overlay()
+    env.globals.update(skyline=cover_skyline)
+    return env
+
+
+# --- documents ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrintArticle:
+    article: Article
+    anchor: str
+    body: PrintBody
+    opens_section: bool
+
+
+@dataclass(frozen=True)
+class TocSection:
+    title: str
+    articles: tuple[PrintArticle, ...]
+
+
+@dataclass(frozen=True)
+class PrintDocument:
+    """What the PDF stage needs from one printed document."""
+    name: str                  # file name, e.g. vestnik-77.pdf
+    url: str                   # where it is published
+    html: str
+    images: tuple[tuple[str, str], ...]    # (image path relative to root, source file)
+    kind: str                  # "vestnik" | "bulletin"
+    source: str = ""           # the editor's main file (the issue's _index.md, the bulletin)
+
+
+def plain(value: str) -> str:
+    """Front-matter text with Russian typography, for PDF metadata (no markup)."""
+    return typograph_plain(value).replace("\u00a0", " ")
+
+
+def _source_dir(entry: Entry) -> str:
+    return posixpath.dirname(entry.source.path)
+
+
+def _common(settings: Any, date: dt.date) -> dict[str, Any]:
+    return dict(settings=settings, stylesheet=STYLESHEET, created=date.isoformat(),
+                base_url=settings.base_url, site_host=settings.base_url.split("://", 1)[-1].rstrip("/"))
+
+
+def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue: VestnikIssue,
+                     name: str, url: str) -> PrintDocument:
+    base = settings.base_url
+    articles: list[PrintArticle] = []
+    previous_section: str | None = None
+    images: list[tuple[str, str]] = []
+    for article in issue.articles:
+        prefix = f"a{article.order:02d}-"
+        body = print_body(str(bodies(article, footnote_prefix=prefix)), prefix=prefix,
+                          asset_dir=_source_dir(article), base_url=base, initial=True)
+        images += [(path, article.source.path) for path in body.images]
+        articles.append(PrintArticle(article, f"article-{article.order:02d}-{article.slug}", body,
+                                     opens_section=article.section != previous_section))
+        previous_section = article.section
+    editorial = print_body(str(bodies(issue, footnote_prefix="ed-")), prefix="ed-",
+                           asset_dir=_source_dir(issue), base_url=base, initial=True)
+    images += [(path, issue.source.path) for path in editorial.images]
+    sections: list[TocSection] = []
+    for item in articles:
+        if item.opens_section or not sections:
+            sections.append(TocSection(item.article.section, (item,)))
+        else:
+            sections[-1] = TocSection(sections[-1].title, sections[-1].articles + (item,))
+    authors = list(dict.fromkeys(author for a in issue.articles for author in a.authors))
+    template = env.get_template(f"{PRINT_TEMPLATES}/vestnik.html")
+    document = template.render(
+        **_common(settings, issue.date), issue=issue, articles=articles, sections=sections,
+        editorial=editorial, has_editorial=bool(issue.body.strip()),
+        meta_title=plain(f"Вестник МАГ № {issue.number}. {issue.title}"),
+        meta_authors=[plain(a) for a in authors],
+        meta_subject=plain(issue.summary or issue.title),
+        meta_keywords=[plain(s) for s in dict.fromkeys(a.section for a in issue.articles if a.section)],
+    )
+    return PrintDocument(name, url, document, tuple(images), "vestnik", issue.source.path)
+
+
+def bulletin_document(env: jinja2.Environment, bodies: Any, settings: Any, bulletin: Bulletin,
+                      name: str, url: str, cities: list) -> PrintDocument:
+    prefix = f"b{bulletin.number}-"
+    body = print_body(str(bodies(bulletin, footnote_prefix=prefix)), prefix=prefix,
+                      asset_dir=_source_dir(bulletin), base_url=settings.base_url)
+    template = env.get_template(f"{PRINT_TEMPLATES}/bulletin.html")
+    title = f"Информационный бюллетень МАГ № {bulletin.number}"
+    document = template.render(
+        **_common(settings, bulletin.date), bulletin=bulletin, body=body, cities=cities,
+        meta_title=plain(title + (f". {bulletin.title}" if bulletin.title else "")),
+        meta_authors=[plain(settings.title)],
+        meta_subject=plain(bulletin.summary or bulletin.title or title),
+    )
+    return PrintDocument(name, url, document,
+                         tuple((path, bulletin.source.path) for path in body.images), "bulletin",
+                         bulletin.source.path)
