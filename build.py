@@ -3,6 +3,9 @@
 
     python build.py [build] [--out DIR] [--drafts] [--base-url URL]
     python build.py check [FILE ...]
+    python build.py serve [--port N] [--host HOST] [--pdf] [--search]
+    python build.py new bulletin|vestnik|practice|city [TITLE]
+    python build.py mail NUMBER --recipients FILE [--dry-run] [--smtp HOST:PORT] [--rate N]
 
 Exit status: 0 success, 1 content errors, 2 usage errors.
 """

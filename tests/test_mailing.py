@@ -1,0 +1,456 @@
+"""Sending the bulletin over a real SMTP server (aiosmtpd on 127.0.0.1): once per address."""
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from egorod.mailing import Journal, JournalLocked, Recipient, normalise_address, read_recipients
+
+PROJECT = Path(__file__).resolve().parent.parent
+PASSWORD_ENV = "EGOROD_TEST_SMTP_PASSWORD"
+
+
+# --- a real SMTP server ------------------------------------------------------------------
+
+@dataclass
+class Mailbox:
+    """aiosmtpd handler: stores what it accepts; can drop, refuse or hold messages."""
+    messages: list[tuple[str, bytes]] = field(default_factory=list)
+    drop_after: int | None = None        # drop the connection at DATA once this many are stored
+    drop_once: bool = False              # ... only the first time
+    data_reply: str | None = None        # instead of dropping: answer DATA with this (e.g. 421)
+    refuse: dict[str, str] = field(default_factory=dict)      # RCPT address → reply
+    refuse_times: dict[str, int] = field(default_factory=dict)  # ... only this many times
+    hold_at_data: int | None = None      # wait at DATA (message received, not yet answered)
+    hold_at_rcpt: int | None = None      # wait at RCPT of the message with this index
+    reached: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+    connections: int = 0
+
+    def delivered(self) -> Counter:
+        return Counter(rcpt.lower() for rcpt, _ in self.messages)
+
+    def parsed(self) -> dict[str, email.message.EmailMessage]:
+        return {rcpt.lower(): email.message_from_bytes(data, policy=email.policy.default)
+                for rcpt, data in self.messages}
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.hold_at_rcpt is not None and len(self.messages) == self.hold_at_rcpt:
+            self.hold_at_rcpt = None
+            self.reached.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+            return "451 4.3.0 try again later"
+        if address.lower() in self.refuse:
+            left = self.refuse_times.get(address.lower())
+            if left is None or left > 0:
+                if left is not None:
+                    self.refuse_times[address.lower()] = left - 1
+                return self.refuse[address.lower()]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.drop_after is not None and len(self.messages) >= self.drop_after:
+            if self.drop_once:
+                self.drop_after = None
+            if self.data_reply:
+                return self.data_reply
+            server.transport.close()          # the connection is lost before the 250
+            return "451 never seen by the client"
+        if self.hold_at_data is not None and len(self.messages) == self.hold_at_data:
+            self.hold_at_data = None
+            self.reached.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.01)
+        for rcpt in envelope.rcpt_tos:
+            self.messages.append((rcpt, envelope.original_content))
+        return "250 2.0.0 OK queued"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@dataclass
+class Server:
+    mailbox: Mailbox
+    port: int
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@pytest.fixture
+def smtp_server():
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield Server(mailbox, controller.port)
+    finally:
+        mailbox.release.set()
+        controller.stop()
+
+
+@pytest.fixture
+def auth_server():
+    mailbox = Mailbox()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"bulletin@e-gorod.ru" \
+            and auth_data.password == b"s3cret-Parol"
+        return AuthResult(success=ok, handled=False)
+
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_require_tls=False, auth_required=True)
+    controller.start()
+    try:
+        yield Server(mailbox, controller.port)
+    finally:
+        controller.stop()
+
+
+# --- the repository ----------------------------------------------------------------------------
+
+def set_mail(repo, **values) -> None:
+    """Replace the ``mail:`` section of the repo's site.yaml."""
+    settings = dict(host="127.0.0.1", port=25, tls="none", user='""', sender="bulletin@e-gorod.ru",
+                    sender_name="Бюллетень МАГ", list_id="bulletin.e-gorod.ru",
+                    unsubscribe_mailto="unsubscribe@e-gorod.ru",
+                    unsubscribe_url="https://e-gorod.ru/unsubscribe/", password_env=PASSWORD_ENV,
+                    rate=1000, retries=2, retry_delay=0.01)
+    settings.update(values)
+    path = repo.root / "site.yaml"
+    text = re.sub(r"^mail:\n(?:[ ].*\n|\n)*", "", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+    block = "mail:\n" + "".join(f"  {key}: {value}\n" for key, value in settings.items())
+    path.write_text(text.rstrip("\n") + "\n\n" + block, encoding="utf-8")
+
+
+@pytest.fixture
+def site(repo):
+    set_mail(repo)
+    return repo
+
+
+def recipients(repo, count: int, header: bool = True, extra: str = "") -> Path:
+    lines = ["email,name"] if header else []
+    lines += [f"reader{i}@example.org,Читатель {i}" for i in range(1, count + 1)]
+    return repo.write("subscribers.csv", "\n".join(lines) + "\n" + extra)
+
+
+def addresses(count: int) -> list[str]:
+    return [f"reader{i}@example.org" for i in range(1, count + 1)]
+
+
+def mail(repo, server, csv: Path, *extra: str):
+    return repo.run("mail", "1", "--recipients", str(csv), "--smtp", server.address, "-q", *extra)
+
+
+def journal_lines(repo) -> list[str]:
+    path = repo.root / ".cache/mail/bulletin-1.journal"
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+
+
+# --- delivery ------------------------------------------------------------------------------------
+
+def test_every_recipient_gets_exactly_one_multipart_message(site, smtp_server):
+    csv = recipients(site, 4, extra="READER2@Example.ORG,Дубль\n\n# a comment line\n")
+    result = mail(site, smtp_server, csv)
+    assert result.status == 0, result.output
+    assert "subscribers.csv:6: email: READER2@Example.ORG is already on line 3; it gets one message" in result.output
+    box = smtp_server.mailbox
+    assert box.delivered() == Counter({a: 1 for a in addresses(4)})
+    message_ids = set()
+    for address, msg in box.parsed().items():
+        assert msg.get_content_type() == "multipart/alternative"
+        assert [part.get_content_type() for part in msg.iter_parts()] == ["text/plain", "text/html"]
+        assert address in msg["To"].lower() and "Читатель" in str(msg["To"])
+        assert msg["From"].addresses[0].addr_spec == "bulletin@e-gorod.ru"
+        assert msg["Subject"] == "Бюллетень МАГ № 1: Первый выпуск"
+        assert msg["Date"].datetime is not None
+        assert re.fullmatch(r"<bulletin-1\.[0-9a-f]+\.[0-9a-f]+@e-gorod\.ru>", msg["Message-ID"])
+        message_ids.add(msg["Message-ID"])
+        assert msg["List-Id"] == "Бюллетень МАГ <bulletin.e-gorod.ru>"
+        unsubscribe = msg["List-Unsubscribe"]
+        assert "<mailto:unsubscribe@e-gorod.ru?subject=unsubscribe>" in unsubscribe
+        assert re.search(r"<https://e-gorod\.ru/unsubscribe/\?list=bulletin\.e-gorod\.ru&email=reader\d%40example\.org>",
+                         unsubscribe)
+        assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        text = msg.get_body(("plain",)).get_content()
+        html = msg.get_body(("html",)).get_content()
+        assert "Сессия МАГ" in text and "Практики Казани" in text
+        assert "Сессия МАГ" in html and "<style" not in html
+    assert len(message_ids) == 4
+    assert sorted(line.split("\t")[0] for line in journal_lines(site)) == addresses(4)
+    # the same command again: the journal says everybody has it
+    again = mail(site, smtp_server, csv)
+    assert again.status == 0, again.output
+    assert "0 sent now, 4 already sent before" in again.output
+    assert box.delivered() == Counter({a: 1 for a in addresses(4)})
+
+
+def test_the_mailing_renders_the_edition_from_content_not_output(site, smtp_server):
+    site.build()
+    (site.out / "bulletins/1/email.html").write_text("stale", encoding="utf-8")
+    csv = recipients(site, 1)
+    assert mail(site, smtp_server, csv).status == 0
+    [msg] = smtp_server.mailbox.parsed().values()
+    html = msg.get_body(("html",)).get_content()
+    assert "stale" not in html and "Прошла годовая сессия" in html
+    site.build()   # the build makes the very same edition
+    assert html.replace("\r\n", "\n") == site.read("bulletins/1/email.html")
+    assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == site.read("bulletins/1/email.txt")
+
+
+def test_a_dropped_connection_is_retried_within_the_run(site, smtp_server):
+    smtp_server.mailbox.drop_after, smtp_server.mailbox.drop_once = 2, True
+    result = mail(site, smtp_server, recipients(site, 5))
+    assert result.status == 0, result.output
+    assert smtp_server.mailbox.delivered() == Counter({a: 1 for a in addresses(5)})
+    assert smtp_server.mailbox.connections >= 2
+
+
+@pytest.mark.parametrize("how", ["drop", "421"])
+def test_an_interrupted_mailing_is_resumed_and_nobody_gets_two(site, smtp_server, how):
+    box = smtp_server.mailbox
+    box.drop_after = 3                    # the server goes away after three messages …
+    if how == "421":
+        box.data_reply = "421 4.3.2 Service shutting down"
+    csv = recipients(site, 7)
+    first = mail(site, smtp_server, csv)
+    assert first.status == 1, first.output
+    assert "3 sent now" in first.output and "4 not tried yet" in first.output
+    assert "Run the same command again" in first.output
+    assert box.delivered() == Counter({a: 1 for a in addresses(3)})
+    assert len(journal_lines(site)) == 3
+
+    box.drop_after = None                 # … and comes back
+    second = mail(site, smtp_server, csv)
+    assert second.status == 0, second.output
+    assert "4 sent now, 3 already sent before" in second.output
+    assert box.delivered() == Counter({a: 1 for a in addresses(7)})
+
+
+def test_a_permanent_refusal_is_reported_and_the_others_still_get_theirs(site, smtp_server):
+    box = smtp_server.mailbox
+    box.refuse["reader3@example.org"] = "550 5.1.1 <reader3@example.org>: user unknown"
+    csv = recipients(site, 5)
+    result = mail(site, smtp_server, csv)
+    assert result.status == 1, result.output
+    assert f"{csv}:4: email: reader3@example.org: 550 5.1.1 <reader3@example.org>: user unknown" in result.output
+    assert "4 sent now, 1 refused of 5" in result.output
+    expected = Counter({a: 1 for a in addresses(5) if a != "reader3@example.org"})
+    assert box.delivered() == expected
+    assert "reader3@example.org" not in "\n".join(journal_lines(site))
+    # a second run tries only the refused address again
+    again = mail(site, smtp_server, csv)
+    assert again.status == 1 and "0 sent now, 4 already sent before, 1 refused" in again.output
+    assert box.delivered() == expected
+
+
+def test_a_temporary_refusal_is_retried_with_back_off(site, smtp_server):
+    box = smtp_server.mailbox
+    box.refuse["reader2@example.org"] = "451 4.7.1 greylisted, try again"
+    box.refuse_times["reader2@example.org"] = 2
+    started = time.monotonic()
+    result = mail(site, smtp_server, recipients(site, 3))
+    assert result.status == 0, result.output
+    assert "retry 1 of 2" in result.output and "retry 2 of 2" in result.output
+    assert box.delivered() == Counter({a: 1 for a in addresses(3)})
+    assert time.monotonic() - started >= 0.01 + 0.02        # 0.01 s, then twice that
+
+
+def test_temporary_errors_that_do_not_pass_are_listed_for_later(site, smtp_server):
+    box = smtp_server.mailbox
+    box.refuse["reader1@example.org"] = "452 4.2.2 mailbox full"
+    result = mail(site, smtp_server, recipients(site, 2))
+    assert result.status == 1
+    assert "Temporary errors" in result.output and "reader1@example.org: 452 4.2.2 mailbox full" in result.output
+    assert box.delivered() == Counter({"reader2@example.org": 1})
+    del box.refuse["reader1@example.org"]
+    assert mail(site, smtp_server, recipients(site, 2)).status == 0
+    assert box.delivered() == Counter({a: 1 for a in addresses(2)})
+
+
+def test_an_unreachable_server_stops_the_mailing_for_a_later_run(site):
+    nobody = Server(Mailbox(), free_port())
+    result = mail(site, nobody, recipients(site, 2))
+    assert result.status == 1
+    assert "cannot connect to 127.0.0.1" in result.output and "2 not tried yet" in result.output
+    assert "Run the same command again" in result.output
+
+
+def test_bad_addresses_are_reported_by_line_and_nothing_is_sent(site, smtp_server):
+    csv = site.write("subscribers.csv", "email;name\nok@example.org;Да\nbad.example.org;Нет\nx@y@z.org\n"
+                                        "name@localhost\nиван@почта.рф\n;Без адреса\n")
+    result = mail(site, smtp_server, csv)
+    assert result.status == 1
+    for line, words in ((3, "has no @"), (4, "more than one @"), (5, "must be a domain"), (6, "Latin letters"),
+                        (7, "empty")):
+        assert re.search(rf"^{re.escape(str(csv))}:{line}: email: .*{words}", result.output, re.MULTILINE), line
+    assert "nothing was sent" in result.output
+    assert smtp_server.mailbox.messages == []
+
+
+def test_dry_run_writes_eml_files_and_sends_nothing(site, smtp_server, tmp_path):
+    out = tmp_path / "eml"
+    result = site.run("mail", "1", "--recipients", str(recipients(site, 3)), "--dry-run", "--out", str(out))
+    assert result.status == 0, result.output
+    files = sorted(out.glob("*.eml"))
+    assert [f.name for f in files] == [f"0000{i}-reader{i}@example.org.eml" for i in (1, 2, 3)]
+    msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
+    assert msg.get_content_type() == "multipart/alternative" and msg["List-Unsubscribe-Post"]
+    assert smtp_server.mailbox.messages == []
+    assert not (site.root / ".cache/mail/bulletin-1.journal").exists()
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_the_password_comes_from_the_environment(repo, auth_server, monkeypatch):
+    set_mail(repo, user="bulletin@e-gorod.ru")
+    csv = recipients(repo, 2)
+    monkeypatch.delenv(PASSWORD_ENV, raising=False)
+    missing = mail(repo, auth_server, csv)
+    assert missing.status == 2 and PASSWORD_ENV in missing.output
+    monkeypatch.setenv(PASSWORD_ENV, "wrong")
+    wrong = mail(repo, auth_server, csv)
+    assert wrong.status == 1 and "refused the login" in wrong.output
+    assert auth_server.mailbox.messages == []
+    monkeypatch.setenv(PASSWORD_ENV, "s3cret-Parol")
+    right = mail(repo, auth_server, csv)
+    assert right.status == 0, right.output
+    assert auth_server.mailbox.delivered() == Counter({a: 1 for a in addresses(2)})
+    assert "s3cret" not in (repo.root / "site.yaml").read_text(encoding="utf-8")
+
+
+def test_unknown_or_unpublished_issues_are_not_sent(site, smtp_server):
+    csv = recipients(site, 1)
+    unknown = site.run("mail", "7", "--recipients", str(csv), "--smtp", smtp_server.address)
+    assert unknown.status == 2 and "no bulletin 7" in unknown.output
+    site.write("content/bulletins/2.md", "---\nnumber: 2\ndate: 2024-02-15\ndraft: true\n---\n## Н\n\nТекст.\n")
+    draft = site.run("mail", "2", "--recipients", str(csv), "--smtp", smtp_server.address)
+    assert draft.status == 1 and "not published" in draft.output
+    assert smtp_server.mailbox.messages == []
+
+
+# --- crashes: a real process, really killed ----------------------------------------------------
+
+def start_mailing(repo, server, csv: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, str(PROJECT / "build.py"), "--root", str(repo.root), "mail", "1",
+         "--recipients", str(csv), "--smtp", server.address, "-q"],
+        cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def test_a_killed_mailing_resumes_without_sending_anyone_twice(site, smtp_server):
+    """SIGKILL while message 4 is on its way: messages 1–3 are journalled (each before the
+    next one starts), message 4 was never accepted, so the second run sends 4–6."""
+    box = smtp_server.mailbox
+    box.hold_at_rcpt = 3
+    csv = recipients(site, 6)
+    process = start_mailing(site, smtp_server, csv)
+    try:
+        assert box.reached.wait(30), process.communicate(timeout=5)[0]
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        box.release.set()
+    assert [line.split("\t")[0] for line in journal_lines(site)] == addresses(3)
+    result = mail(site, smtp_server, csv)
+    assert result.status == 0, result.output
+    assert "3 sent now, 3 already sent before" in result.output
+    assert box.delivered() == Counter({a: 1 for a in addresses(6)})
+
+
+def test_ctrl_c_stops_after_the_message_in_flight_is_journalled(site, smtp_server):
+    """Ctrl-C while the server holds message 3 after its DATA: the server then accepts it,
+    the mailing journals it before it stops, and the resumed run does not send it again."""
+    box = smtp_server.mailbox
+    box.hold_at_data = 2
+    csv = recipients(site, 5)
+    process = start_mailing(site, smtp_server, csv)
+    try:
+        assert box.reached.wait(30), process.communicate(timeout=5)[0]
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.3)                   # the signal arrives while the reply is awaited
+        box.release.set()
+        output = process.communicate(timeout=30)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 1, output
+    assert "stopped by Ctrl-C" in output and "3 sent now" in output, output
+    assert box.delivered() == Counter({a: 1 for a in addresses(3)})
+    assert [line.split("\t")[0] for line in journal_lines(site)] == addresses(3)
+    result = mail(site, smtp_server, csv)
+    assert result.status == 0, result.output
+    assert box.delivered() == Counter({a: 1 for a in addresses(5)})
+
+
+# --- parts -------------------------------------------------------------------------------------
+
+def test_addresses_are_normalised():
+    assert normalise_address(" <Ivan.Petrov+mag@Example.ORG> ") == "Ivan.Petrov+mag@example.org"
+    assert normalise_address("anna@пример.рф") == "anna@xn--e1afmkfd.xn--p1ai"
+    assert normalise_address("mailto:olga@example.org") == "olga@example.org"
+    for bad in ("", "a b@example.org", "a..b@example.org", ".a@example.org", "a@-example.org",
+                "a@example.123", "a@example"):
+        with pytest.raises(ValueError):
+            normalise_address(bad)
+
+
+def test_recipient_file_without_header_and_with_a_semicolon(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("\ufeffone@example.org;Первый\ntwo@example.org\nONE@example.org;Снова\n", encoding="utf-8")
+    result = read_recipients(path)
+    assert not result.problems
+    assert [(r.email, r.name, r.line) for r in result.recipients] == [
+        ("one@example.org", "Первый", 1), ("two@example.org", "", 2)]
+    assert len(result.duplicates) == 1
+
+
+def test_journal_survives_a_torn_last_line_and_is_locked_while_in_use(tmp_path):
+    path = tmp_path / "bulletin-5.journal"
+    journal = Journal(path, 5)
+    journal.open()
+    try:
+        journal.record(Recipient("a@example.org", "", 1), "<id-a>")
+        with pytest.raises(JournalLocked):
+            Journal(path, 5).open()
+    finally:
+        journal.close()
+    with path.open("a", encoding="utf-8") as torn:          # a crash in the middle of a write
+        torn.write("b@example.org\t2024-01-")
+    again = Journal(path, 5)
+    assert again.sent == {"a@example.org", "b@example.org"}
+    assert again.mailing_id == journal.mailing_id
+    again.open()
+    again.record(Recipient("C@example.org", "", 3), "<id-c>")
+    again.close()
+    assert Journal(path, 5).sent == {"a@example.org", "b@example.org", "c@example.org"}
+    assert path.read_text(encoding="utf-8").splitlines()[-1].startswith("c@example.org\t")
