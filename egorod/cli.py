@@ -29,7 +29,44 @@ def make_parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="validate settings and content without writing anything")
     check.add_argument("files", nargs="*", type=Path, help="check only these files (and what they refer to)")
+
+    serve = commands.add_parser("serve", help="preview: build, serve on http://127.0.0.1:8000, "
+                                "rebuild and reload the browser on every change (drafts shown)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--pdf", action="store_true", help="also make the print PDFs (slower)")
+    serve.add_argument("--search", action="store_true", help="also build the search index (slower)")
+
+    new = commands.add_parser("new", help="start a new bulletin, Vestnik issue, practice or city "
+                              "(front matter filled in, draft: true)")
+    new.add_argument("kind", choices=("bulletin", "vestnik", "practice", "city"))
+    new.add_argument("title", nargs="?", default=None, help="title; gives the file name of a practice or city")
+    new.add_argument("--city", default=None, help="practice: the city's slug, e.g. kazan")
+    new.add_argument("--rubric", action="append", default=[], help="practice: a problem slug from the "
+                     "rubricator (repeat for several)")
+    new.add_argument("--country", default=None, help="city: the country as named in site.yaml")
+    new.add_argument("--date", type=_iso_date, default=None, help="date of the issue (default: today)")
+
+    mail = commands.add_parser("mail", help="send the e-mail edition of a bulletin issue to its subscribers "
+                               "(resumable: nobody gets it twice)")
+    mail.add_argument("number", type=int, help="the bulletin issue to send, e.g. 238")
+    mail.add_argument("--recipients", type=Path, required=True, metavar="FILE",
+                      help="CSV of subscribers: email, optional name; a header row is optional")
+    mail.add_argument("--dry-run", action="store_true", help="write the messages as .eml files instead of "
+                      "sending them (into --out, default .cache/mail/bulletin-NUMBER-dry-run/)")
+    mail.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the --dry-run .eml files")
+    mail.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server instead of mail.host and mail.port of site.yaml")
+    mail.add_argument("--rate", type=float, metavar="N", help="at most N messages per second (default: mail.rate)")
+    mail.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
+
+
+def _iso_date(value: str):
+    import datetime as dt
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
 
 
 def add_build_options(parser: argparse.ArgumentParser) -> None:
@@ -69,12 +106,48 @@ def run_build(args: argparse.Namespace) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     root = args.root.resolve()
-    problems = pipeline.check(root)
+    if args.files:
+        from .checkfiles import NotAFile, check_files
+        try:
+            problems = check_files(root, args.files)
+        except NotAFile as exc:
+            print(f"build.py check: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    else:
+        problems = pipeline.check(root)
     if problems:
         print_problems(problems)
         return EXIT_CONTENT
-    print("ok: settings and content are valid", file=sys.stderr)
+    what = f"{len(args.files)} file(s)" if args.files else "settings and content"
+    print(f"ok: {what} are valid", file=sys.stderr)
     return EXIT_OK
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+    return serve(args.root.resolve(), host=args.host, port=args.port, pdf=args.pdf, search=args.search)
+
+
+def run_new(args: argparse.Namespace) -> int:
+    from .new import Refused, Request, create
+    root = args.root.resolve()
+    request = Request(args.kind, args.title, city=args.city, rubrics=tuple(args.rubric),
+                      country=args.country, date=args.date)
+    try:
+        paths = create(root, request)
+    except Refused as refused:
+        print(f"build.py new: {refused.message}", file=sys.stderr)
+        return refused.status
+    for path in paths:
+        print(path.relative_to(root).as_posix())
+    print("created as a draft: fill in the fields, preview with `python build.py serve`, "
+          "remove `draft: true` to publish", file=sys.stderr)
+    return EXIT_OK
+
+
+def run_mail(args: argparse.Namespace) -> int:
+    from .mailing import run_mail as send
+    return send(args)
 
 
 def main(argv: list[str]) -> int:
@@ -91,5 +164,11 @@ def main(argv: list[str]) -> int:
         return run_build(args)
     if args.command == "check":
         return run_check(args)
+    if args.command == "serve":
+        return run_serve(args)
+    if args.command == "new":
+        return run_new(args)
+    if args.command == "mail":
+        return run_mail(args)
     parser.print_help()
     return EXIT_USAGE

@@ -12,13 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .content import load_content
+from .content import RecordCache, load_content
+from .email_edition import write_email_editions
 from .errors import BuildFailed, Problems
+from .feeds import declare_feeds, write_feeds
+from .gitdates import write_dates
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml
-from .incremental import render_routes
+from .incremental import code_and_settings_key, render_routes
 from .routes import Route, all_routes
 from .settings import Settings, load_settings
 
@@ -59,16 +62,23 @@ class BuildContext:
             print(message, file=sys.stderr)
 
 
-def load_site(root: Path, options: BuildOptions, base_url: str | None = None) -> Site:
-    """Read and validate everything; raises BuildFailed with all problems at once."""
+def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
+              cache_dir: Path | None = None) -> Site:
+    """Read and validate everything; raises BuildFailed with all problems at once.
+
+    With ``cache_dir``, records of files unchanged since the last run are reused.
+    """
     problems = Problems()
     settings = load_settings(root, problems)
     if settings is None:
         raise BuildFailed(problems.sorted())
     if base_url:
         settings = settings.with_base_url(base_url)
-    content = load_content(root, settings, problems)
+    cache = RecordCache(cache_dir / "content.pickle" if cache_dir else None,
+                        settings_key=code_and_settings_key(root))
+    content = load_content(root, settings, problems, cache)
     site = build_site(content, settings, options, problems)
+    cache.save()
     if problems:
         raise BuildFailed(problems.sorted())
     return site
@@ -106,17 +116,28 @@ OutputFormat = Callable[[BuildContext, StagedOutput], None]
 
 
 def output_formats(config: BuildConfig) -> list[tuple[str, OutputFormat]]:
-    formats: list[tuple[str, OutputFormat]] = [("html", write_html)]
+    # "feed-links" gives base.html its <link rel="alternate"> list, so it runs before "html".
+    # "dates" gives page footers and the sitemap the date of each source file (from git).
+    formats: list[tuple[str, OutputFormat]] = [("feed-links", declare_feeds), ("dates", write_dates),
+                                               ("html", write_html)]
+    if config.live_reload:   # `serve` only: pages include the reload script
+        from .serve import enable_live_reload
+        formats.insert(0, ("live-reload", enable_live_reload))
+    if config.pdf:   # issue pages show PDF sizes and covers, so the PDFs come before "html"
+        from .pdf import write_pdfs
+        formats.insert(formats.index(("html", write_html)), ("pdf", write_pdfs))
     if config.search:   # reads the staged HTML, so it runs after "html"
         from .search import write_search_index
         formats.append(("search", write_search_index))
+    # Feeds attach the print PDFs, so they run after "pdf" and "html"; e-mail editions too.
+    formats += [("feeds", write_feeds), ("email", write_email_editions)]
     return formats
 
 
 def build(config: BuildConfig) -> BuildContext:
     started = time.perf_counter()
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
-    site = load_site(config.root, options, config.base_url)
+    site = load_site(config.root, options, config.base_url, cache_dir=config.cache)
     settings = site.settings
     context = BuildContext(config, settings, site, all_routes(site),
                            BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html)))

@@ -1,0 +1,114 @@
+"""`python build.py check FILE...`: check only the given files, fast enough for a commit hook.
+
+Reads the settings, the cities (every reference to a city needs them) and the given files
+only; reports problems of the given files, including their references: the city a
+practice names, the rubrics it uses, the cities a bulletin or an article mentions, the
+order and slug of an article among the others of its issue (an issue is checked as a
+whole). A change to site.yaml can break any file (countries, rubricator), so it checks
+everything.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import content as c
+from .errors import Problem, Problems
+from .model import BuildOptions, build_site
+from .settings import SETTINGS_FILE, load_settings
+
+PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bulletins/<number>.md, "
+          "content/vestnik/<number>/_index.md or NN-slug.md, content/pages/<slug>.md")
+
+
+class NotAFile(ValueError):
+    """A path on the command line that is not a file of this repository (a usage error)."""
+
+
+@dataclass
+class Selection:
+    """The given files sorted by what has to be loaded for them."""
+    paths: set[str] = field(default_factory=set)        # relative paths to report on
+    settings: bool = False
+    cities: list[Path] = field(default_factory=list)
+    practices: list[Path] = field(default_factory=list)
+    bulletins: list[Path] = field(default_factory=list)
+    issues: set[Path] = field(default_factory=set)      # vestnik issue folders
+    pages: list[Path] = field(default_factory=list)
+    misplaced: list[str] = field(default_factory=list)  # Markdown the site never reads
+
+
+def relative_path(root: Path, given: Path, cwd: Path | None = None) -> str:
+    """``given`` (absolute, relative to the current folder or to the root) relative to the root."""
+    root = root.resolve()
+    candidates = [given] if given.is_absolute() else [(cwd or Path.cwd()) / given, root / given]
+    for candidate in candidates:
+        path = Path(candidate).resolve()
+        if path.is_file() and path.is_relative_to(root):
+            return path.relative_to(root).as_posix()
+    for candidate in candidates:
+        if Path(candidate).resolve().is_relative_to(root):
+            raise NotAFile(f"{given}: no such file")
+    raise NotAFile(f"{given}: not inside the repository {root}")
+
+
+def select(root: Path, relative: list[str]) -> Selection:
+    chosen = Selection()
+    for rel in relative:
+        parts = rel.split("/")
+        chosen.paths.add(rel)
+        if rel == SETTINGS_FILE:
+            chosen.settings = True
+            continue
+        if parts[0] != c.CONTENT_DIR:
+            continue                      # not content: nothing of ours to check
+        path = root / rel
+        kind = parts[1] if len(parts) > 2 else ""
+        if kind == "vestnik" and len(parts) >= 4:
+            chosen.issues.add(root / "content" / "vestnik" / parts[2])   # a cover image too
+            if len(parts) == 4 and rel.endswith(".md"):
+                continue
+        elif len(parts) == 3 and rel.endswith(".md") and kind in ("cities", "practices", "bulletins", "pages"):
+            getattr(chosen, kind).append(path)
+            continue
+        if rel.endswith(".md"):
+            chosen.misplaced.append(rel)
+    return chosen
+
+
+def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[Problem]:
+    """Problems of the given files (raises NotAFile for a path that is not a file here)."""
+    from .pipeline import check   # the full check, for site.yaml
+
+    root = root.resolve()
+    chosen = select(root, [relative_path(root, f, cwd) for f in files])
+    if chosen.settings:
+        return check(root)
+    problems = Problems()
+    settings = load_settings(root, problems)
+    if settings is None:          # nothing can be checked without valid settings
+        return problems.sorted()
+    content = c.Content()
+    for path in sorted((root / c.CONTENT_DIR / "cities").glob("*.md")):
+        if (city := c.load_city(root, path, settings, problems)):
+            content.cities.append(city)
+    for path in chosen.practices:
+        if (practice := c.load_practice(root, path, settings, problems)):
+            content.practices.append(practice)
+    for path in chosen.bulletins:
+        if (bulletin := c.load_bulletin(root, path, settings, problems)):
+            content.bulletins.append(bulletin)
+    for folder in sorted(chosen.issues):
+        if folder.is_dir():
+            if (issue := c.load_vestnik_issue(root, folder, problems)):
+                content.vestnik.append(issue)
+    for path in chosen.pages:
+        if (page := c.load_page(root, path, settings, problems)):
+            content.pages.append(page)
+    build_site(content, settings, BuildOptions(drafts=True), problems)
+    for rel in chosen.misplaced:
+        problems.add(rel, 1, "-", "the site does not read this file here: put it in one of " + PLACES)
+    # A Vestnik issue is checked as a whole: its articles share numbers and slugs.
+    issues = tuple(folder.relative_to(root).as_posix() for folder in chosen.issues)
+    return [p for p in problems.sorted()
+            if p.path in chosen.paths or p.path in issues or p.path.startswith(tuple(i + "/" for i in issues))]
