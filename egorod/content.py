@@ -130,6 +130,14 @@ def _optional_text(value: Any) -> str:
     return text(value)
 
 
+def _file_name(value: Any) -> str:
+    """A file beside the Markdown: a plain name, never a path that could leave the folder."""
+    raw = text(value)
+    if "/" in raw or "\\" in raw or raw.startswith(".") or not re.match(r"^[\w.-]+$", raw):
+        raise Invalid(f"{raw!r} must be the name of an image file beside _index.md, e.g. cover.jpg")
+    return raw
+
+
 def _year(value: Any) -> int:
     return integer(1990, 2100)(value)
 
@@ -176,7 +184,7 @@ VESTNIK_FIELDS = {
     **COMMON,
     "number": Field(integer(1), required=True),
     "date": Field(date, required=True),
-    "cover": Field(text, default=""),
+    "cover": Field(lambda v: _file_name(v), default=""),
     "editorial_board": Field(list_of(text), default=list),
     "summary": Field(text, default=""),
 }

@@ -105,10 +105,19 @@ def write_html(context: BuildContext, staged: StagedOutput) -> None:
     staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, lastmod))
     staged.write("robots.txt", robots_txt(context.site))
     staged.copy_tree(context.config.root / "static", "static")
-    for issue in context.site.vestnik:
-        if issue.cover:   # an editor's own cover image, kept beside _index.md
-            source = context.config.root / Path(issue.source.path).parent / issue.cover
-            staged.write(f"vestnik/{issue.number}/{issue.cover}", source.read_bytes())
+    for relative, source in content_assets(context.config.root):
+        staged.write(relative, source.read_bytes())
+
+
+def content_assets(root: Path) -> list[tuple[str, Path]]:
+    """Images kept beside the Markdown (covers, figures), published at the same place:
+    ``content/vestnik/77/plan.png`` → ``/vestnik/77/plan.png``."""
+    base = root / "content"
+    return [(path.relative_to(base).as_posix(), path) for path in sorted(base.rglob("*"))
+            if path.is_file() and path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")]
+
+
+ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}
 
 
 # Output formats in the order they run; later issues add feeds, PDFs and the search index.

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import posixpath
+import re
 from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape as xml_escape
@@ -59,6 +61,21 @@ class BodyCache:
         if key not in self._html:
             self._html[key] = self._renderer.html(entry.body, footnote_prefix)
         return Markup(self._html[key])
+
+
+_RELATIVE_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
+
+
+def web_body(bodies: BodyCache, entry: Entry) -> Markup:
+    """The body for a web page: images named relative to the Markdown file point to where
+    the build publishes them (the file's folder without ``content/``)."""
+    html = bodies(entry)
+    if "<img" not in html:
+        return html
+    folder = posixpath.dirname(entry.source.path)
+    folder = folder[len("content/"):] if folder.startswith("content/") else folder
+    return Markup(_RELATIVE_SRC.sub(
+        lambda m: f'{m.group(1)}/{posixpath.normpath(posixpath.join(folder, m.group(2)))}"', html))
 
 
 def city_map_svg(site: Site, width: int = 960, height: int = 440) -> Markup:
@@ -123,7 +140,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env.filters.update(typo=typo_filter, date_ru=date_ru, month_ru=month_ru, absolute=absolute,
                        roman=r.roman, filesize=filesize)
     env.globals.update(
-        site=site, settings=site.settings, body=bodies, plural=plural, url_of=r.url_of,
+        site=site, settings=site.settings, body=lambda entry: web_body(bodies, entry), plural=plural, url_of=r.url_of,
         city_url=r.city_url, practice_url=r.practice_url, sector_url=r.sector_url,
         problem_url=r.problem_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,

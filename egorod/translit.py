@@ -18,6 +18,8 @@ _LETTERS = {
     # Ukrainian, Belarusian and Kazakh letters that appear in city names
     "і": "i", "ї": "yi", "є": "ye", "ґ": "g", "ў": "u", "ә": "a", "ғ": "g",
     "қ": "k", "ң": "n", "ө": "o", "ұ": "u", "ү": "u", "һ": "h",
+    # Signs that Unicode would otherwise decompose into letters ("№" → "No").
+    "№": " ", "§": " ",
 }
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")

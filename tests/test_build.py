@@ -6,7 +6,10 @@ from pathlib import Path
 
 from bs4 import BeautifulSoup
 
+from conftest import PROJECT
 from linkcheck import broken_links
+
+PROJECT_STATIC = PROJECT / "static"
 
 
 def tree_digest(folder: Path) -> dict[str, str]:
@@ -111,3 +114,18 @@ def test_sitemap_lists_pages_with_absolute_urls(repo):
     assert "<loc>https://example.org/mag/cities/kazan/</loc>" in sitemap
     assert "Sitemap: https://example.org/mag/sitemap.xml" in repo.read("robots.txt")
     assert (repo.out / "404.html").exists()
+
+
+def test_images_beside_the_markdown_are_published_and_linked(repo):
+    (repo.root / "content/vestnik/1/skhema.png").write_bytes((PROJECT_STATIC / "img/og.png").read_bytes())
+    repo.write("content/vestnik/1/02-opyt.md", """
+        ---
+        title: Опыт городов
+        authors: [Экспертный совет МАГ]
+        ---
+        ![Схема маршрутов](skhema.png)
+        """)
+    repo.build()
+    assert '<img alt="Схема маршрутов" src="/vestnik/1/skhema.png"' in repo.read("vestnik/1/opyt/index.html")
+    assert (repo.out / "vestnik/1/skhema.png").exists()
+    assert broken_links(repo.out) == []

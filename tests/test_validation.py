@@ -273,3 +273,10 @@ def test_front_matter_text_is_escaped_in_templates(repo):
         """)
     repo.build()
     assert "<img src=x" not in repo.read("esc/index.html")
+
+
+def test_cover_must_be_a_file_beside_the_issue(repo):
+    text = (repo.root / "content/vestnik/1/_index.md").read_text(encoding="utf-8")
+    repo.write("content/vestnik/1/_index.md", text.replace("title: Город для людей", "title: Город для людей\ncover: ../../../etc/passwd"))
+    [line] = problems(repo)
+    assert line.startswith("content/vestnik/1/_index.md:5: cover: '../../../etc/passwd' must be the name of an image file")
