@@ -34,6 +34,7 @@ class Source:
     lines: dict[str, int]     # front-matter key → line
     body_line: int            # first line of the Markdown body
     digest: str               # hash of the file's bytes
+    meta_digest: str = ""     # hash of the front matter alone: what listings show of it
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -245,7 +246,8 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
         return None
     body_line = fm_text.count("\n") + 2
     body = body[1:] if body.startswith("\n") else body
-    source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest())
+    source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
+                    hashlib.sha1(fm_text.encode("utf-8")).hexdigest())
     return Parsed(source, located.data, located, body)
 
 
@@ -412,7 +414,7 @@ class RecordCache:
     never cached, so their messages are produced again on every run.
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, path: Path | None, settings_key: str):
         self.path = path

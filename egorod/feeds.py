@@ -288,8 +288,8 @@ def declare_feeds(context: "BuildContext", staged: "StagedOutput") -> None:
 def write_feeds(context: "BuildContext", staged: "StagedOutput") -> None:
     """After the PDF and HTML steps: every feed, with the PDFs that exist by now."""
     def pdf_size(url: str) -> int | None:
-        path = staged.path(url.lstrip("/"))
-        return path.stat().st_size if path.is_file() else None
+        path = staged.current(url.lstrip("/"))
+        return path.stat().st_size if path is not None else None
 
     for feed in site_feeds(context.site, context.bodies, pdf_size):
         staged.write(feed.path.lstrip("/"), render_feed(context.site, feed))

@@ -52,13 +52,20 @@ def code_and_templates_key(root: Path) -> str:
 _LIST_MEMO: dict[int, tuple[Any, str]] = {}
 
 
-def _walk(value: Any, out: list[str], seen: set[int]) -> None:
-    """Collect a stable description of ``value``: entry digests, and the plain values."""
+def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> None:
+    """Collect a stable description of ``value``: entry digests, and the plain values.
+
+    The page's own entry counts with its whole file; entries a page merely lists (cards,
+    related practices, neighbours) count with their front matter only, since no template
+    shows the body of an entry other than the page's own: a correction in the text of a
+    practice re-renders its page, not every listing that names it.
+    """
     if isinstance(value, Entry):
         if id(value) in seen:
             return
         seen.add(id(value))
-        out.append("E" + value.source.path + ":" + value.source.digest)
+        digest = value.source.digest if primary else value.source.meta_digest
+        out.append("E" + value.source.path + ":" + digest)
         # Nested entries (a Vestnik issue's articles) are part of what a page shows; the
         # published set may also be narrower than the file says (drafts left out).
         for field in dataclasses.fields(value):
@@ -99,9 +106,9 @@ def _walk(value: Any, out: list[str], seen: set[int]) -> None:
     out.append(repr(value))
 
 
-def describe(value: Any) -> str:
+def describe(value: Any, primary: bool = False) -> str:
     parts: list[str] = []
-    _walk(value, parts, set())
+    _walk(value, parts, set(), primary)
     return "\x1f".join(parts)
 
 
@@ -111,7 +118,7 @@ def route_key(route: Route, global_key: str, all_content_key: str, page_facts: s
     digest.update(global_key.encode())
     digest.update(describe((route.url, route.template, route.title, route.description, route.crumbs,
                             route.kind, route.indexed, route.preview)).encode())
-    digest.update(describe(route.entry).encode())
+    digest.update(describe(route.entry, primary=True).encode())
     digest.update(describe(route.data).encode())
     if route.entry is None and "items" not in route.data:
         digest.update(all_content_key.encode())
@@ -126,11 +133,15 @@ class Manifest:
         name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
         self.path = cache_dir / "html" / f"{name}.json"
         self.previous: dict[str, str] = {}
+        self.previous_indexed: set[str] = set()
         try:
-            self.previous = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            self.previous = {}
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+            self.previous = dict(saved["pages"])
+            self.previous_indexed = set(saved["indexed"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.previous, self.previous_indexed = {}, set()
         self.current: dict[str, str] = {}
+        self.indexed: set[str] = set()
 
     def reusable(self, output_path: str, key: str, old_output: Path) -> Path | None:
         if self.previous.get(output_path) != key:
@@ -141,7 +152,8 @@ class Manifest:
     def save(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(self.current, sort_keys=True), encoding="utf-8")
+        tmp.write_text(json.dumps({"pages": self.current, "indexed": sorted(self.indexed)}, sort_keys=True),
+                       encoding="utf-8")
         os.replace(tmp, self.path)
 
 
@@ -152,13 +164,16 @@ PARALLEL_THRESHOLD = 200
 _WORKER: dict[str, Any] = {}
 
 
-def _render_batch(indices: list[int]) -> int:
+def _render_batch(indices: list[int]) -> list[tuple[str, bool]]:
+    """In a worker: render and stage pages; tell the parent which files were staged."""
     env, staged, routes = _WORKER["env"], _WORKER["staged"], _WORKER["routes"]
     from .render_html import render_route
+    done = []
     for index in indices:
         route = routes[index]
         staged.write(route.output_path, render_route(env, route))
-    return len(indices)
+        done.append((route.output_path, route.output_path in staged.staged))
+    return done
 
 
 def _global_facts(env: Any, site: Any) -> str:
@@ -197,6 +212,8 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         facts = repr(updated_of(route.entry.source.path)) if route.entry is not None else ""
         key = route_key(route, global_key, all_key, facts)
         manifest.current[route.output_path] = key
+        if route.indexed:
+            manifest.indexed.add(route.output_path)
         old = manifest.reusable(route.output_path, key, staged.previous) if staged.previous else None
         if old is not None:
             staged.take_over(route.output_path, old)
@@ -210,14 +227,21 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         try:
             batches = [list(range(i, len(todo), workers * 8)) for i in range(workers * 8)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for _ in pool.imap_unordered(_render_batch, [b for b in batches if b]):
-                    pass
+                for done in pool.imap_unordered(_render_batch, [b for b in batches if b]):
+                    # The workers' copies of ``staged`` are gone with them: record here.
+                    for relative, was_staged in done:
+                        staged.expected.add(relative)
+                        if was_staged:
+                            staged.staged.add(relative)
         finally:
             _WORKER.clear()
     else:
         from .render_html import render_route
         for route in todo:
             staged.write(route.output_path, render_route(env, route))
+    # The search index needs rebuilding only when a page it indexes changed, came or went.
+    context.artifacts["indexed_pages_changed"] = (
+        manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))
     context.artifacts.setdefault("after_commit", []).append(manifest.save)
     _LIST_MEMO.clear()
     return todo

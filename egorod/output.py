@@ -1,14 +1,19 @@
-"""Stage 5: write the output atomically.
+"""Stage 5: write the output as one transaction.
 
-Everything is written into a staging folder beside the destination; only a build that
-finished is swapped in, so a failed build leaves the previous output byte for byte.
+A build writes only files that are new or changed, into a staging folder beside the
+destination; files that come out the same as in the previous output are not written at
+all (same bytes, same mtime, so ``rsync`` deploys stay small). Only when every step has
+succeeded are the staged files moved into place and the files the new build no longer
+produces removed. A build that fails leaves the previous output byte for byte as it was.
 """
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 
 class UnsafePath(ValueError):
@@ -19,94 +24,147 @@ def safe_join(base: Path, relative: str) -> Path:
     """``base/relative``, refusing anything that would land outside ``base``."""
     if not relative or relative.startswith(("/", "\\")) or "\\" in relative or "\x00" in relative:
         raise UnsafePath(f"unsafe output path {relative!r}")
-    parts = Path(relative).parts
-    if any(part in ("..", "") for part in parts):
+    parts = relative.split("/")
+    if any(part in ("..", ".", "") for part in parts):
         raise UnsafePath(f"unsafe output path {relative!r}")
-    target = (base / relative).resolve()
-    if not target.is_relative_to(base.resolve()):
-        raise UnsafePath(f"output path {relative!r} escapes the output folder")
-    return target
+    return base / relative
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
 
 
 def _same_file_content(a: Path, b: Path) -> bool:
-    return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    try:
+        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
+    except OSError:
+        return False
 
 
 class StagedOutput:
     def __init__(self, destination: Path):
         self.destination = destination.resolve()
         self.destination.parent.mkdir(parents=True, exist_ok=True)
+        self._clean_leftovers()
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.building-",
                                            dir=self.destination.parent))
-        self.written: list[str] = []
-        self.reused = 0
-        # The output being replaced: files that come out the same are taken over from it
-        # (same inode, same mtime), so deploys with rsync only move what really changed.
+        # The output being replaced: what comes out the same stays there untouched.
         self.previous = self.destination if self.destination.is_dir() else None
+        self.expected: set[str] = set()     # every file of the new build
+        self.staged: set[str] = set()       # the new or changed ones, waiting in the stage
+        self.reused = 0
+
+    def _clean_leftovers(self) -> None:
+        """Staging folders of builds that were killed before they finished."""
+        for leftover in self.destination.parent.glob(f".{self.destination.name}.building-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
+
+    # --- writing -------------------------------------------------------------------
+    def path(self, relative: str) -> Path:
+        """Where a step writes ``relative`` in the stage (checked to stay inside)."""
+        return safe_join(self.stage, relative)
 
     def previous_file(self, relative: str) -> Path | None:
         if self.previous is None:
             return None
-        old = self.previous / relative
+        old = safe_join(self.previous, relative)
         return old if old.is_file() and not old.is_symlink() else None
 
-    def take_over(self, relative: str, old: Path) -> Path:
-        """Put the previous build's file at ``relative`` without rewriting it."""
-        target = self.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            target.unlink()
-        try:
-            os.link(old, target)
-        except OSError:
-            shutil.copy2(old, target)
-        self.written.append(relative)
+    def take_over(self, relative: str, old: Path | None = None) -> None:
+        """Keep the previous build's file at ``relative`` as it is."""
+        safe_join(self.stage, relative)
+        self.expected.add(relative)
         self.reused += 1
-        return target
-
-    def path(self, relative: str) -> Path:
-        return safe_join(self.stage, relative)
 
     def write(self, relative: str, data: str | bytes) -> Path:
         target = self.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(data, str):
             data = data.encode("utf-8")
+        self.expected.add(relative)
         old = self.previous_file(relative)
-        if old is not None and old.stat().st_size == len(data) and old.read_bytes() == data:
-            return self.take_over(relative, old)
-        if target.exists():
-            target.unlink()   # never write through a hard link into the previous output
+        if old is not None and relative not in self.staged and _same_bytes(old, data):
+            self.reused += 1
+            return old
+        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        self.written.append(relative)
+        self.staged.add(relative)
         return target
 
     def copy_tree(self, source: Path, relative: str) -> None:
         if not source.is_dir():
             return
         for path in sorted(source.rglob("*")):
-            if path.is_file() and not path.name.startswith("."):
-                rel = f"{relative}/{path.relative_to(source).as_posix()}"
-                old = self.previous_file(rel)
-                if old is not None and _same_file_content(old, path):
-                    self.take_over(rel, old)
-                    continue
-                target = self.path(rel)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-                self.written.append(rel)
+            if not path.is_file() or path.name.startswith("."):
+                continue
+            rel = f"{relative}/{path.relative_to(source).as_posix()}"
+            old = self.previous_file(rel)
+            self.expected.add(rel)
+            if old is not None and rel not in self.staged and _same_file_content(old, path):
+                self.reused += 1
+                continue
+            target = self.path(rel)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            self.staged.add(rel)
 
+    # --- reading what the new build has so far ----------------------------------------
+    def current(self, relative: str) -> Path | None:
+        """The file the new build has at ``relative`` (staged or kept), if any."""
+        if relative in self.staged:
+            return self.path(relative)
+        if relative in self.expected:
+            return self.previous_file(relative)
+        return None
+
+    def files(self) -> Iterator[tuple[str, Path]]:
+        """Every file of the new build so far, sorted, with where its bytes are now."""
+        for relative in sorted(self.expected):
+            path = self.current(relative)
+            if path is not None:
+                yield relative, path
+
+    @contextmanager
+    def full_tree(self) -> Iterator[Path]:
+        """The whole new build as a folder (hard links), for tools that read a site folder."""
+        tree = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.view-", dir=self.destination.parent))
+        try:
+            for relative, path in self.files():
+                target = tree / relative
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(path, target)
+                except OSError:
+                    shutil.copyfile(path, target)
+            yield tree
+        finally:
+            shutil.rmtree(tree, ignore_errors=True)
+
+    # --- the transaction ----------------------------------------------------------------
     def commit(self) -> None:
-        """Swap the finished build in place of the destination."""
-        old = None
-        if self.destination.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.old-", dir=self.destination.parent))
-            os.rmdir(old)
-            os.replace(self.destination, old)
-        os.replace(self.stage, self.destination)
-        os.chmod(self.destination, 0o755)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        """Move the new and changed files into place and remove what the build no longer makes."""
+        if self.previous is None:
+            if self.destination.exists():          # a file, or a folder that appeared meanwhile
+                raise FileExistsError(f"{self.destination} exists and is not a folder")
+            os.replace(self.stage, self.destination)
+            os.chmod(self.destination, 0o755)
+            return
+        for relative in sorted(self.staged):
+            target = self.destination / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            os.replace(self.stage / relative, target)
+        for path in sorted(self.destination.rglob("*"), reverse=True):
+            relative = path.relative_to(self.destination).as_posix()
+            if path.is_dir() and not path.is_symlink():
+                if not any(path.iterdir()):
+                    path.rmdir()
+            elif relative not in self.expected:
+                path.unlink()
+        shutil.rmtree(self.stage, ignore_errors=True)
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)

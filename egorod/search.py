@@ -55,19 +55,47 @@ INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the 
 _BODY = re.compile(rb"<[a-zA-Z][^>]*\sdata-pagefind-body(?=[\s>=/])")
 
 
+def _last_key_file(context: "BuildContext") -> Path:
+    name = hashlib.sha256(str(context.config.out.resolve()).encode()).hexdigest()[:16]
+    return context.config.cache / "search-state" / f"last-{name}.json"
+
+
+def _unchanged_key(context: "BuildContext", staged: "StagedOutput") -> str | None:
+    """The previous bundle's key when no indexed page changed: then nothing needs reading."""
+    if context.artifacts.get("indexed_pages_changed", True):
+        return None
+    if staged.previous_file(f"{PAGEFIND_DIR}/{ENTRY_FILE}") is None:
+        return None
+    try:
+        saved = json.loads(_last_key_file(context).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if saved.get("pagefind") != pagefind_version() or saved.get("settings") != INDEX_SETTINGS:
+        return None
+    return saved.get("key")
+
+
 def write_search_index(context: "BuildContext", staged: "StagedOutput") -> None:
     started = time.perf_counter()
-    pages = indexed_pages(staged.stage)
-    key = cache_key(pages)
+    key = _unchanged_key(context, staged)
+    if key is None:
+        key = cache_key(indexed_pages(staged))
     cache_root = context.config.cache / "search"
     bundle = cache_root / key
     cached = (bundle / ENTRY_FILE).is_file()
     if cached:
         os.utime(bundle)                 # most recently used: kept by prune()
     else:
-        build_bundle(staged.stage, bundle)
+        with staged.full_tree() as site:
+            build_bundle(site, bundle)
         prune(cache_root, keep=bundle)
     staged.copy_tree(bundle, PAGEFIND_DIR)
+    state = {"key": key, "pagefind": pagefind_version(), "settings": INDEX_SETTINGS}
+
+    def remember() -> None:
+        _last_key_file(context).parent.mkdir(parents=True, exist_ok=True)
+        _last_key_file(context).write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+    context.artifacts.setdefault("after_commit", []).append(remember)
     figures = bundle_figures(bundle)
     figures.update(cached=cached, key=key, seconds=round(time.perf_counter() - started, 3))
     context.artifacts["search"] = figures
@@ -76,7 +104,7 @@ def write_search_index(context: "BuildContext", staged: "StagedOutput") -> None:
                 + (" (unchanged, reused from cache)" if cached else ""))
 
 
-def indexed_pages(stage: Path) -> list[tuple[str, bytes]]:
+def indexed_pages(staged: "StagedOutput") -> list[tuple[str, bytes]]:
     """The staged pages Pagefind will index, as (relative path, bytes), sorted by path.
 
     Pagefind indexes only pages with ``data-pagefind-body`` as soon as one page has it,
@@ -84,9 +112,8 @@ def indexed_pages(stage: Path) -> list[tuple[str, bytes]]:
     what is indexed.
     """
     every: list[tuple[str, bytes]] = []
-    for path in sorted(stage.rglob("*.html")):
-        relative = path.relative_to(stage).as_posix()
-        if relative.split("/", 1)[0] == PAGEFIND_DIR or not path.is_file():
+    for relative, path in staged.files():
+        if not relative.endswith(".html") or relative.split("/", 1)[0] == PAGEFIND_DIR:
             continue
         every.append((relative, path.read_bytes()))
     marked = [(relative, data) for relative, data in every if _BODY.search(data)]

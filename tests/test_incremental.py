@@ -148,3 +148,31 @@ def test_cached_records_follow_every_edit(repo):
     repo.write("content/pages/about.md", "---\ntitle: О нас\nmenu: 1\n---\nНовый текст.\n")
     repo.build()
     assert "Новый текст." in repo.read("about/index.html")
+
+
+def test_parallel_rendering_of_a_larger_site_equals_cold_and_keeps_unchanged_files(repo, tmp_path):
+    from conftest import PRACTICE
+    from egorod.incremental import PARALLEL_THRESHOLD
+    for number in range(PARALLEL_THRESHOLD):
+        repo.write(f"content/practices/p{number}.md", PRACTICE.format(
+            title=f"Практика {number}", city="moskva", year=2000 + number % 25, rubrics="parkovki"))
+    repo.build()
+    kept = repo.out / "practices/p7/index.html"
+    mtime = kept.stat().st_mtime_ns
+    repo.write("content/practices/p3.md", PRACTICE.format(title="Изменённая", city="minsk", year=2024,
+                                                          rubrics="turizm"))
+    repo.build()
+    assert kept.stat().st_mtime_ns == mtime
+    assert "Изменённая" in repo.read("practices/p3/index.html")
+    cold = tmp_path / "cold"
+    repo.build("--out", str(cold))
+    assert tree_digest(repo.out) == tree_digest(cold)
+
+
+def test_a_correction_in_the_text_re_renders_only_the_page_of_that_text(repo):
+    repo.build()
+    path = repo.root / "content/practices/novye-avtobusy.md"
+    path.write_text(path.read_text(encoding="utf-8") + "\nИсправление опечатки.\n", encoding="utf-8")
+    context_output = repo.run("build", "--no-pdf", "--no-search")
+    assert "rendered 1 pages" in context_output.output
+    assert "Исправление опечатки." in repo.read("practices/novye-avtobusy/index.html")
