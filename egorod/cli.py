@@ -7,6 +7,7 @@ from pathlib import Path
 
 from . import pipeline
 from .errors import BuildFailed
+from .output import UnsafeDestination
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
 
@@ -96,6 +97,9 @@ def run_build(args: argparse.Namespace) -> int:
     except BuildFailed as failed:
         print_problems(failed.problems)
         return EXIT_CONTENT
+    except UnsafeDestination as unsafe:
+        print(f"build.py: error: {unsafe}", file=sys.stderr)
+        return EXIT_USAGE
     if not args.quiet:
         pages = len(context.routes)
         rendered = len(context.artifacts.get("html_rendered", []))

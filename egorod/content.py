@@ -217,6 +217,10 @@ class Parsed:
 def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     """Split a file into front matter and body; problems of the file itself are reported."""
     rel = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        # A link could publish any file of the machine that builds the site.
+        problems.add(rel, 0, "-", "is a symbolic link; put the file itself into content/")
+        return None
     raw = path.read_bytes()
     try:
         text_ = raw.decode("utf-8")
@@ -432,7 +436,8 @@ class RecordCache:
 
     def get(self, files: list[Path], load: Callable[[], Any], problems: Problems) -> Any:
         digest = hashlib.sha1()
-        for file in files:
+        for file in files:      # names too: renaming an article changes its slug and order
+            digest.update(file.name.encode("utf-8") + b"\0")
             digest.update(file.read_bytes())
         stamp = digest.hexdigest()
         name = str(files[0])

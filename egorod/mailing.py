@@ -6,9 +6,10 @@ The edition is rendered from the content by the same code as the build (email_ed
 not read from output/. Each message is multipart/alternative (text + HTML) with the list
 headers mail services expect (List-Id, List-Unsubscribe, List-Unsubscribe-Post).
 
-Never twice: a journal, ``.cache/mail/bulletin-<n>.journal``, gets one line per address
-the moment the server has accepted its message (the 250 reply after DATA), written with
-O_APPEND and fsync'ed before the next message is sent. Running the same command again
+Never twice: a journal, ``mail-journal/bulletin-<n>.journal`` (the folder is
+``mail.journal_dir``; not under .cache/, which `make clean` deletes), gets one line per
+address the moment the server has accepted its message (the 250 reply after DATA), written
+with O_APPEND and fsync'ed before the next message is sent. Running the same command again
 skips every journalled address, so a mailing cut short by a crash, a lost network or
 Ctrl-C is resumed by simply repeating it. The only window left is between the server's
 250 and the fsync (microseconds); Ctrl-C and SIGTERM are held back while a message is
@@ -16,10 +17,15 @@ in flight, so the first press stops the mailing cleanly after the current messag
 recipient's Message-ID is the same in every run of one mailing, so even in that window
 a receiving system can recognise a repeat.
 
-Temporary SMTP errors (4xx, a dropped connection) are retried with exponential back-off
+Errors before the message itself went out (connecting, MAIL FROM, RCPT, a 4xx reply, a
+connection lost before the server's 354 to DATA) are retried with exponential back-off
 (``mail.retries``, ``mail.retry_delay``); permanent ones (5xx) are recorded and listed at
 the end as ``path:line: email: reply`` lines of the recipients file, and the exit status
-is 1. A journal is locked while its mailing runs, so two runs cannot overlap.
+is 1. But once the message has been handed over after DATA, a connection lost (or timed
+out) before the server's final reply leaves the outcome unknown: the server may have
+queued it. Such an address is never retried: it is journalled as ``unconfirmed``, skipped
+by every later run and listed in the report (exit status 1) for the editor to check in the
+mail server's log. A journal is locked while its mailing runs, so two runs cannot overlap.
 """
 from __future__ import annotations
 
@@ -57,7 +63,9 @@ from .settings import MailSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 SMTP_TIMEOUT = 60.0          # seconds to wait for any server reply
-JOURNAL_DIR = "mail"
+DRY_RUN_DIR = "mail"         # under the cache: the --dry-run .eml files (not the journals)
+UNCONFIRMED = "unconfirmed"  # journal status: handed to the server, its verdict never came
+UNCONFIRMED_IN_A_ROW = 3     # this many unconfirmed messages in a row stop the mailing
 
 
 # --- recipients ---------------------------------------------------------------------------
@@ -211,14 +219,18 @@ _MAILING_ID = re.compile(r"\bmailing ([0-9a-f]{8,})\b")
 class Journal:
     """Append-only record of the addresses whose message the server accepted.
 
-    One line per address: ``address<TAB>time<TAB>Message-ID``. Each line is written with a
-    single write() on an O_APPEND descriptor and fsync'ed before the next message is sent.
+    One line per address: ``address<TAB>time<TAB>Message-ID[<TAB>status]``. Without a status
+    the server accepted the message; with ``unconfirmed`` it was handed over but the reply
+    never came, so it may have been delivered. Either way the address is not sent again.
+    Each line is written with a single write() on an O_APPEND descriptor and fsync'ed
+    before the next message is sent.
     """
 
     def __init__(self, path: Path, number: int):
         self.path = path
         self.number = number
         self.sent: set[str] = set()
+        self.unconfirmed: dict[str, str] = {}     # address → Message-ID
         self.mailing_id = ""
         self._fd: int | None = None
         self._needs_newline = False
@@ -235,12 +247,23 @@ class Journal:
                 if found and not self.mailing_id:
                     self.mailing_id = found.group(1)
                 continue
-            address, tab, _ = line.partition("\t")
+            address, tab, rest = line.partition("\t")
             # A line cut short by a crash in the middle of its write still names a whole
             # address if its tab made it to the disk; that message was accepted.
             if tab and "@" in address:
-                self.sent.add(address.strip().lower())
+                key = address.strip().lower()
+                fields = rest.split("\t")
+                if len(fields) >= 3 and fields[2].strip() == UNCONFIRMED:
+                    self.unconfirmed[key] = fields[1].strip()
+                    self.sent.discard(key)
+                elif key not in self.unconfirmed:
+                    self.sent.add(key)
         self._needs_newline = bool(data) and not data.endswith("\n")
+
+    @property
+    def done(self) -> set[str]:
+        """The addresses never to be sent this issue again: accepted or maybe delivered."""
+        return self.sent | set(self.unconfirmed)
 
     def open(self) -> None:
         """Open for appending and lock it; a new journal gets its header and mailing id."""
@@ -261,14 +284,19 @@ class Journal:
         if created or not self.mailing_id:
             self.mailing_id = self.mailing_id or secrets.token_hex(6)
             self._append(f"# e-gorod mailing journal: bulletin {self.number}, mailing {self.mailing_id}; "
-                         "one line per address accepted by the server\n")
+                         "one line per address accepted by the server (or, marked "
+                         f"{UNCONFIRMED}, maybe delivered); keep this file\n")
             if created:
                 _fsync_directory(self.path.parent)
 
-    def record(self, recipient: Recipient, message_id: str, note: str = "") -> None:
+    def record(self, recipient: Recipient, message_id: str, status: str = "") -> None:
+        """Journal an accepted message, or with status ``unconfirmed`` one of unknown fate."""
         stamp = dt.datetime.now(dt.timezone.utc).astimezone().isoformat(timespec="seconds")
-        self._append(f"{recipient.key}\t{stamp}\t{message_id}" + (f"\t{note}" if note else "") + "\n")
-        self.sent.add(recipient.key)
+        self._append(f"{recipient.key}\t{stamp}\t{message_id}" + (f"\t{status}" if status else "") + "\n")
+        if status == UNCONFIRMED:
+            self.unconfirmed[recipient.key] = message_id
+        else:
+            self.sent.add(recipient.key)
 
     def _append(self, text: str) -> None:
         assert self._fd is not None, "journal not open"
@@ -297,8 +325,9 @@ def _fsync_directory(path: Path) -> None:
         os.close(fd)
 
 
-def journal_path(root: Path, number: int) -> Path:
-    return root / CACHE_DIR / JOURNAL_DIR / f"bulletin-{number}.journal"
+def journal_path(root: Path, mail: MailSettings, number: int) -> Path:
+    """``mail.journal_dir`` (relative to the repository root) / ``bulletin-<n>.journal``."""
+    return root / Path(mail.journal_dir).expanduser() / f"bulletin-{number}.journal"
 
 
 # --- messages ------------------------------------------------------------------------------
@@ -372,6 +401,14 @@ class Permanent(Exception):
         self.reply = reply
 
 
+class Unconfirmed(Exception):
+    """The message was handed over after DATA, but the final reply never came."""
+
+    def __init__(self, reply: str):
+        super().__init__(reply)
+        self.reply = reply
+
+
 def _reply(code: int, text: bytes | str) -> str:
     if isinstance(text, bytes):
         text = text.decode("utf-8", errors="replace")
@@ -379,12 +416,34 @@ def _reply(code: int, text: bytes | str) -> str:
 
 
 class _TracksData:
-    """Knows whether the current transaction reached DATA (the server may have the message)."""
+    """Knows how far the current transaction got with DATA.
+
+    ``data_started``: the DATA command was sent. ``awaiting_verdict``: the server answered
+    354 and the message was (being) sent, but its final reply has not arrived. A transaction
+    that breaks off in that state may or may not have been delivered.
+    """
     data_started = False
+    awaiting_verdict = False
+    _in_data = False
+
+    def reset_data_state(self) -> None:
+        self.data_started = self.awaiting_verdict = self._in_data = False
 
     def data(self, msg):  # type: ignore[no-untyped-def]
-        self.data_started = True
-        return super().data(msg)  # type: ignore[misc]
+        self.data_started = self._in_data = True
+        try:
+            return super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+
+    def getreply(self):  # type: ignore[no-untyped-def]
+        reply = super().getreply()  # type: ignore[misc]
+        if self._in_data:
+            if self.awaiting_verdict:
+                self.awaiting_verdict = False          # the verdict came: 250, 4xx or 5xx
+            elif reply[0] == 354:
+                self.awaiting_verdict = True           # go ahead: the message follows
+        return reply
 
 
 class _SMTP(_TracksData, smtplib.SMTP):
@@ -451,7 +510,7 @@ class Connection:
         if self.smtp is None:
             self.smtp = self._connect()
         try:
-            self.smtp.data_started = False
+            self.smtp.reset_data_state()  # type: ignore[attr-defined]
             self.smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
             return
         except smtplib.SMTPRecipientsRefused as exc:
@@ -464,11 +523,14 @@ class Connection:
             error = (exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error), exc.smtp_code == 421)
         except smtplib.SMTPResponseException as exc:    # DATA refused
             error = (exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error), exc.smtp_code == 421)
-        except ssl.SSLError as exc:
+        except (smtplib.SMTPServerDisconnected, OSError) as exc:     # also timeouts and TLS errors
+            unknown = self.awaiting_verdict
             self.drop()
-            raise MailingStopped(f"TLS with {self.server.host}:{self.server.port} failed: {exc}") from None
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            self.drop()
+            if unknown:
+                raise Unconfirmed(f"the connection was lost after the message was sent, before the "
+                                  f"server's reply ({exc or type(exc).__name__})") from None
+            if isinstance(exc, ssl.SSLError):
+                raise MailingStopped(f"TLS with {self.server.host}:{self.server.port} failed: {exc}") from None
             raise Transient(f"connection lost: {exc or type(exc).__name__}", connection_lost=True) from None
         code, reply, lost = error
         if lost:
@@ -479,7 +541,11 @@ class Connection:
 
     @property
     def data_started(self) -> bool:
-        return self.smtp is not None and self.smtp.data_started
+        return self.smtp is not None and getattr(self.smtp, "data_started", False)
+
+    @property
+    def awaiting_verdict(self) -> bool:
+        return self.smtp is not None and getattr(self.smtp, "awaiting_verdict", False)
 
     def drop(self) -> None:
         if self.smtp is not None:

@@ -9,6 +9,7 @@ anchors before; both walk the whole tree again, which doubled the cost of a page
 """
 from __future__ import annotations
 
+import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -39,8 +40,27 @@ _ABBREVIATION = re.compile(r"(?<![\w\-])((?:г|гг|ул|д|стр|пр|пл|и�
 _OPENING_CONTEXT = set(" \t\n\u00a0([{«„—–-/")
 
 
+# Addresses written in running text stay exactly as typed: "plan--2024...pdf" is a file name.
+_URL_LIKE = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>«»\"]+|[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
 def typograph(text: str) -> str:
     """Dashes and non-breaking spaces in a run of plain text (quotes are done separately)."""
+    if not text:
+        return text
+    if ("://" in text or "@" in text or "www." in text) and _URL_LIKE.search(text):
+        # Set the addresses aside behind placeholders, typeset the words around them.
+        addresses: list[str] = []
+
+        def hide(match: re.Match) -> str:
+            addresses.append(match.group())
+            return f"\ue000{len(addresses) - 1}\ue001"
+        typeset = _typograph_words(_URL_LIKE.sub(hide, text))
+        return re.sub("\ue000(\\d+)\ue001", lambda m: addresses[int(m.group(1))], typeset)
+    return _typograph_words(text)
+
+
+def _typograph_words(text: str) -> str:
     if not text:
         return text
     if "-" in text or "." in text:
@@ -99,6 +119,33 @@ def typo_filter(value: object) -> Markup:
     return Markup(escape(typograph_plain(str(value or ""))))
 
 
+# Attributes Markdown and {: attribute lists} may put on an element; anything else
+# (event handlers, style, srcdoc...) could run script or cover the page, and is dropped.
+_ALLOWED_ATTRIBUTES = {"id", "class", "title", "alt", "href", "src", "width", "height", "lang",
+                       "colspan", "rowspan", "start", "type", "rel", "name", "loading"}
+_TABLE_ALIGN = re.compile(r"^text-align: (?:left|right|center);?$")
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def _safe_url(value: str) -> bool:
+    # Browsers decode entities and ignore blanks and control characters in a scheme:
+    # "&#106;avascript:" and "java\tscript:" are both javascript:.
+    plain = _CONTROL.sub("", html.unescape(value))
+    return bool(_SAFE_URL.match(plain))
+
+
+def _sanitize_attributes(element: etree.Element) -> None:
+    for name in list(element.attrib):
+        value = element.attrib[name]
+        lowered = name.lower()
+        if lowered == "style" and element.tag in ("td", "th") and _TABLE_ALIGN.match(value):
+            continue                                   # column alignment of Markdown tables
+        if lowered not in _ALLOWED_ATTRIBUTES:
+            del element.attrib[name]
+        elif lowered in ("href", "src") and not _safe_url(value):
+            element.set(name, "#")
+
+
 def _text_of(element: etree.Element) -> str:
     return "".join(element.itertext())
 
@@ -123,10 +170,7 @@ class _TypographyProcessor(Treeprocessor):
     def _walk(self, element: etree.Element, quotes: QuoteState | None) -> None:
         for child in element:
             tag = child.tag
-            if tag == "a":
-                href = child.get("href", "")
-                if href and not _SAFE_URL.match(href.strip()):
-                    child.set("href", "#")   # javascript: and other active schemes
+            _sanitize_attributes(child)
             if tag in _SKIP_TAGS:
                 if quotes is not None:
                     quotes.previous = "x"

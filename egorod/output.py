@@ -44,9 +44,33 @@ def _same_file_content(a: Path, b: Path) -> bool:
         return False
 
 
+MARKER = ".egorod-output"   # marks a folder as this generator's output: only such a folder is rewritten
+
+
+class UnsafeDestination(ValueError):
+    """The output folder would overwrite something that is not a previous build."""
+
+
+def check_destination(destination: Path, root: Path) -> None:
+    destination, root = destination.resolve(), root.resolve()
+    if destination == root or root.is_relative_to(destination):
+        raise UnsafeDestination(f"the output folder {destination} would contain the repository itself; "
+                                "choose a folder of its own, e.g. output/")
+    for protected in ("content", "templates", "static", "egorod", "fonts", ".git"):
+        if destination.is_relative_to(root / protected):
+            raise UnsafeDestination(f"the output folder {destination} is inside {protected}/ of the repository")
+    if destination.is_dir() and any(destination.iterdir()) and not (destination / MARKER).is_file():
+        raise UnsafeDestination(f"the output folder {destination} already holds files that were not made "
+                                "by this build; choose an empty or new folder (nothing was written)")
+    if destination.exists() and not destination.is_dir():
+        raise UnsafeDestination(f"{destination} exists and is not a folder")
+
+
 class StagedOutput:
-    def __init__(self, destination: Path):
+    def __init__(self, destination: Path, root: Path | None = None):
         self.destination = destination.resolve()
+        if root is not None:
+            check_destination(self.destination, root)
         self.destination.parent.mkdir(parents=True, exist_ok=True)
         self._clean_leftovers()
         self.stage = Path(tempfile.mkdtemp(prefix=f".{self.destination.name}.building-",
@@ -56,6 +80,7 @@ class StagedOutput:
         self.expected: set[str] = set()     # every file of the new build
         self.staged: set[str] = set()       # the new or changed ones, waiting in the stage
         self.reused = 0
+        self.write(MARKER, "This folder is made by `python build.py`; it is replaced by every build.\n")
 
     def _clean_leftovers(self) -> None:
         """Staging folders of builds that were killed before they finished."""
@@ -157,6 +182,7 @@ class StagedOutput:
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(self.stage / relative, target)
+        # Remove what the new build no longer makes (the folder is known to be ours: MARKER).
         for path in sorted(self.destination.rglob("*"), reverse=True):
             relative = path.relative_to(self.destination).as_posix()
             if path.is_dir() and not path.is_symlink():

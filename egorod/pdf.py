@@ -400,7 +400,9 @@ def check_images(root: Path, documents: list[PrintDocument]) -> None:
     for document in documents:
         for image, source in document.images:
             remote = "://" in image or image.startswith("//")
-            if not remote and not image.startswith("../") and (root / image).is_file():
+            local = root / image
+            if (not remote and not image.startswith("../") and local.is_file() and not local.is_symlink()
+                    and local.resolve().is_relative_to(root.resolve())):
                 continue
             line, shown = _line_of(root / source, posixpath.basename(image))
             if remote:

@@ -113,8 +113,11 @@ def content_assets(root: Path) -> list[tuple[str, Path]]:
     """Images kept beside the Markdown (covers, figures), published at the same place:
     ``content/vestnik/77/plan.png`` → ``/vestnik/77/plan.png``."""
     base = root / "content"
+    real_base = base.resolve()
+    # Never a symbolic link, nor anything outside content/: a link could publish any file.
     return [(path.relative_to(base).as_posix(), path) for path in sorted(base.rglob("*"))
-            if path.is_file() and path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")]
+            if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)
+            and path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")]
 
 
 ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}
@@ -149,9 +152,11 @@ def build(config: BuildConfig) -> BuildContext:
     site = load_site(config.root, options, config.base_url, cache_dir=config.cache)
     settings = site.settings
     context = BuildContext(config, settings, site, all_routes(site),
-                           BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html)))
+                           BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html),
+                                     folder=config.cache / "bodies",
+                                     salt=code_and_settings_key(config.root)))
     context.timings["load"] = time.perf_counter() - started
-    staged = StagedOutput(config.out)
+    staged = StagedOutput(config.out, root=config.root)
     try:
         for name, write in output_formats(config):
             step = time.perf_counter()

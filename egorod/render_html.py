@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
+import os
 import posixpath
 import re
 from pathlib import Path
@@ -50,17 +52,44 @@ def filesize(size: int) -> str:
 
 
 class BodyCache:
-    """Rendered Markdown bodies by source path, so a body shown on several pages is made once."""
+    """Rendered Markdown bodies, made once per build and, with a folder, kept across builds.
 
-    def __init__(self, options: MarkdownOptions):
-        self._renderer = Renderer(options)
+    The folder cache is keyed by the file's hash and ``salt`` (the code and settings), so
+    the feeds and the e-mail editions of an unchanged site need no Markdown at all, and
+    bodies rendered in worker processes are there for the parent too.
+    """
+
+    def __init__(self, options: MarkdownOptions, folder: Path | None = None, salt: str = ""):
+        self._options = options
+        self._renderer: Renderer | None = None
         self._html: dict[str, str] = {}
+        self._folder = folder
+        self._salt = salt
+
+    def _render(self, entry: Entry, footnote_prefix: str) -> str:
+        if self._renderer is None:
+            self._renderer = Renderer(self._options)
+        return self._renderer.html(entry.body, footnote_prefix)
 
     def __call__(self, entry: Entry, footnote_prefix: str = "") -> Markup:
         key = entry.source.path + "#" + footnote_prefix
-        if key not in self._html:
-            self._html[key] = self._renderer.html(entry.body, footnote_prefix)
-        return Markup(self._html[key])
+        html = self._html.get(key)
+        if html is None:
+            if self._folder is None:
+                html = self._render(entry, footnote_prefix)
+            else:
+                name = hashlib.sha1(f"{self._salt}\0{entry.source.digest}\0{footnote_prefix}".encode()).hexdigest()
+                path = self._folder / name[:2] / f"{name}.html"
+                try:
+                    html = path.read_text(encoding="utf-8")
+                except OSError:
+                    html = self._render(entry, footnote_prefix)
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+                    tmp.write_text(html, encoding="utf-8")
+                    os.replace(tmp, path)
+            self._html[key] = html
+        return Markup(html)
 
 
 _RELATIVE_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')

@@ -55,6 +55,7 @@ class MailSettings:
     rate: float = 5.0                     # messages per second
     retries: int = 5
     retry_delay: float = 2.0              # seconds before the first retry; doubles each time
+    journal_dir: str = "mail-journal"     # the mailing journals; relative to the repository root
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,16 @@ def _optional_text(value: Any) -> str:
     return "" if value in ("", None) else text(value)
 
 
+def _journal_dir(value: Any) -> str:
+    """The folder of the mailing journals: never one that the build or `make clean` deletes."""
+    raw = text(value)
+    parts = [part for part in raw.replace("\\", "/").split("/") if part not in ("", ".")]
+    if not raw.startswith("/") and parts and parts[0] in (".cache", "output"):
+        raise Invalid(f"{raw!r} is inside {parts[0]}/, which `make clean` deletes; the journals must be "
+                      "kept, so use a folder of their own such as mail-journal")
+    return raw
+
+
 TOP_FIELDS = {
     "title": Field(text, required=True),
     "short_title": Field(text, default="МАГ"),
@@ -179,6 +190,7 @@ MAIL_FIELDS = {
     "rate": Field(lambda v: _seconds(v, 0.01, 1000), default=MailSettings.rate),
     "retries": Field(integer(0, 20), default=MailSettings.retries),
     "retry_delay": Field(lambda v: _seconds(v, 0, 600), default=MailSettings.retry_delay),
+    "journal_dir": Field(_journal_dir, default=MailSettings.journal_dir),
 }
 PRINT_FIELDS = {
     "publisher": Field(_optional_text, default=""),

@@ -129,3 +129,36 @@ def test_images_beside_the_markdown_are_published_and_linked(repo):
     assert '<img alt="Схема маршрутов" src="/vestnik/1/skhema.png"' in repo.read("vestnik/1/opyt/index.html")
     assert (repo.out / "vestnik/1/skhema.png").exists()
     assert broken_links(repo.out) == []
+
+
+def test_output_folder_with_foreign_files_is_refused(repo, tmp_path):
+    foreign = tmp_path / "documents"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("important", encoding="utf-8")
+    result = repo.run("build", "--no-pdf", "--no-search", "--out", str(foreign))
+    assert result.status == 2
+    assert "already holds files that were not made by this build" in result.output
+    assert (foreign / "notes.txt").read_text(encoding="utf-8") == "important"
+
+
+def test_output_folder_cannot_be_the_repository(repo):
+    for out in (".", "content"):
+        result = repo.run("build", "--no-pdf", "--no-search", "--out", str(repo.root / out))
+        assert result.status == 2, out
+    assert (repo.root / "content/cities/kazan.md").exists()
+
+
+def test_files_the_build_no_longer_makes_are_removed_from_its_own_output(repo):
+    repo.build()
+    (repo.out / "stray.html").write_text("old", encoding="utf-8")
+    repo.build()
+    assert not (repo.out / "stray.html").exists()
+
+
+def test_typography_leaves_addresses_in_text_alone(repo):
+    from egorod.markup import Renderer
+    html = Renderer().html("Файл https://e-gorod.ru/files/plan--2024...pdf и a--b@mail.ru - <https://e-gorod.ru/a--b>")
+    assert "https://e-gorod.ru/files/plan--2024...pdf" in html
+    assert "a--b@mail.ru" in html or "&#97;" in html     # e-mail may be obfuscated, never retyped
+    assert ">https://e-gorod.ru/a--b</a>" in html
+    assert "\u00a0— " in html

@@ -69,6 +69,8 @@ def test_incremental_equals_cold_over_a_sequence_of_edits(repo, tmp_path):
         ("change a template", lambda: (repo.root / "templates/practice.html").write_text(
             (repo.root / "templates/practice.html").read_text(encoding="utf-8").replace(
                 "Похожие практики", "Ещё практики по теме"), encoding="utf-8")),
+        ("rename a Vestnik article", lambda: (repo.root / "content/vestnik/1/02-opyt.md").rename(
+            repo.root / "content/vestnik/1/03-opyt-gorodov.md")),
         ("change the settings", lambda: (repo.root / "site.yaml").write_text(
             (repo.root / "site.yaml").read_text(encoding="utf-8").replace(
                 "title: Социальная сфера", "title: Социальная сфера города"), encoding="utf-8")),

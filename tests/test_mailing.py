@@ -31,8 +31,11 @@ PASSWORD_ENV = "EGOROD_TEST_SMTP_PASSWORD"
 class Mailbox:
     """aiosmtpd handler: stores what it accepts; can drop, refuse or hold messages."""
     messages: list[tuple[str, bytes]] = field(default_factory=list)
-    drop_after: int | None = None        # drop the connection at DATA once this many are stored
+    drop_after: int | None = None        # drop the connection once this many are stored ...
+    drop_at: str = "data"                # ... at DATA (message received, before the reply) or at "rcpt"
     drop_once: bool = False              # ... only the first time
+    drop_data_for: set[str] = field(default_factory=set)    # drop at DATA of these recipients
+    data_seen: Counter = field(default_factory=Counter)     # DATA received, per recipient
     data_reply: str | None = None        # instead of dropping: answer DATA with this (e.g. 421)
     refuse: dict[str, str] = field(default_factory=dict)      # RCPT address → reply
     refuse_times: dict[str, int] = field(default_factory=dict)  # ... only this many times
@@ -54,7 +57,17 @@ class Mailbox:
         session.host_name = hostname
         return responses
 
+    def _drop_now(self, where: str) -> bool:
+        if self.drop_at != where or self.drop_after is None or len(self.messages) < self.drop_after:
+            return False
+        if self.drop_once:
+            self.drop_after = None
+        return True
+
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self._drop_now("rcpt"):
+            server.transport.close()          # the connection is lost before DATA
+            return "451 never seen by the client"
         if self.hold_at_rcpt is not None and len(self.messages) == self.hold_at_rcpt:
             self.hold_at_rcpt = None
             self.reached.set()
@@ -71,9 +84,11 @@ class Mailbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
-        if self.drop_after is not None and len(self.messages) >= self.drop_after:
-            if self.drop_once:
-                self.drop_after = None
+        self.data_seen.update(rcpt.lower() for rcpt in envelope.rcpt_tos)
+        if any(rcpt.lower() in self.drop_data_for for rcpt in envelope.rcpt_tos):
+            server.transport.close()          # the message arrived; the client never hears back
+            return "451 never seen by the client"
+        if self._drop_now("data"):
             if self.data_reply:
                 return self.data_reply
             server.transport.close()          # the connection is lost before the 250
@@ -170,8 +185,11 @@ def mail(repo, server, csv: Path, *extra: str):
     return repo.run("mail", "1", "--recipients", str(csv), "--smtp", server.address, "-q", *extra)
 
 
+JOURNAL = "mail-journal/bulletin-1.journal"
+
+
 def journal_lines(repo) -> list[str]:
-    path = repo.root / ".cache/mail/bulletin-1.journal"
+    path = repo.root / JOURNAL
     return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
 
 
@@ -226,8 +244,9 @@ def test_the_mailing_renders_the_edition_from_content_not_output(site, smtp_serv
     assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == site.read("bulletins/1/email.txt")
 
 
-def test_a_dropped_connection_is_retried_within_the_run(site, smtp_server):
-    smtp_server.mailbox.drop_after, smtp_server.mailbox.drop_once = 2, True
+def test_a_connection_dropped_before_data_is_retried_within_the_run(site, smtp_server):
+    box = smtp_server.mailbox
+    box.drop_after, box.drop_at, box.drop_once = 2, "rcpt", True
     result = mail(site, smtp_server, recipients(site, 5))
     assert result.status == 0, result.output
     assert smtp_server.mailbox.delivered() == Counter({a: 1 for a in addresses(5)})
@@ -240,6 +259,8 @@ def test_an_interrupted_mailing_is_resumed_and_nobody_gets_two(site, smtp_server
     box.drop_after = 3                    # the server goes away after three messages …
     if how == "421":
         box.data_reply = "421 4.3.2 Service shutting down"
+    else:
+        box.drop_at = "rcpt"              # (before DATA: a drop after DATA is another story)
     csv = recipients(site, 7)
     first = mail(site, smtp_server, csv)
     assert first.status == 1, first.output
@@ -253,6 +274,80 @@ def test_an_interrupted_mailing_is_resumed_and_nobody_gets_two(site, smtp_server
     assert second.status == 0, second.output
     assert "4 sent now, 3 already sent before" in second.output
     assert box.delivered() == Counter({a: 1 for a in addresses(7)})
+
+
+def test_a_connection_lost_after_data_is_unconfirmed_and_never_sent_again(site, smtp_server):
+    """The server drops the connection after it has received reader3's message, before its
+    reply: it may have queued it. Sending it again could deliver it twice, so the address is
+    journalled as unconfirmed, reported, and left alone in this run and the next."""
+    box = smtp_server.mailbox
+    box.drop_data_for = {"reader3@example.org"}
+    csv = recipients(site, 5)
+    first = mail(site, smtp_server, csv)
+    assert first.status == 1, first.output
+    assert box.data_seen["reader3@example.org"] == 1, first.output      # not retried
+    others = Counter({a: 1 for a in addresses(5) if a != "reader3@example.org"})
+    assert box.delivered() == others
+    assert "4 sent now, 1 unconfirmed of 5" in first.output
+    assert re.search(rf"^{re.escape(str(csv))}:4: email: reader3@example.org: .*connection", first.output,
+                     re.MULTILINE), first.output
+    assert "mail server's log" in first.output and "retry" not in first.output
+    status = {line.split("\t")[0]: line.split("\t")[3:] for line in journal_lines(site)}
+    assert status == {**{a: [] for a in others}, "reader3@example.org": ["unconfirmed"]}
+    journal = Journal(site.root / JOURNAL, 1)
+    assert journal.unconfirmed.keys() == {"reader3@example.org"} and "reader3@example.org" not in journal.sent
+
+    box.drop_data_for = set()             # even a healthy server does not get it again
+    second = mail(site, smtp_server, csv)
+    assert second.status == 0, second.output
+    assert "0 sent now, 4 already sent before, 1 unconfirmed earlier of 5" in second.output
+    assert f"{csv}:4: email: reader3@example.org" in second.output
+    assert box.data_seen["reader3@example.org"] == 1
+    assert box.delivered() == others
+
+
+def test_a_server_that_keeps_dropping_after_data_stops_the_mailing(site, smtp_server):
+    box = smtp_server.mailbox
+    box.drop_after = 1                    # every DATA after the first one is cut off
+    csv = recipients(site, 7)
+    first = mail(site, smtp_server, csv)
+    assert first.status == 1, first.output
+    assert "1 sent now, 3 unconfirmed, 3 not tried yet of 7" in first.output
+    assert "The mailing stopped" in first.output
+    assert box.data_seen == Counter({a: 1 for a in addresses(4)})
+    box.drop_after = None
+    second = mail(site, smtp_server, csv)
+    assert second.status == 0, second.output
+    assert "3 sent now, 1 already sent before, 3 unconfirmed earlier of 7" in second.output
+    assert box.data_seen == Counter({a: 1 for a in addresses(7)})
+    assert box.delivered() == Counter({a: 1 for a in ["reader1@example.org", *addresses(7)[4:]]})
+
+
+def test_make_clean_keeps_the_journal(site, smtp_server):
+    csv = recipients(site, 3)
+    assert mail(site, smtp_server, csv).status == 0
+    site.build()
+    assert (site.root / ".cache").is_dir() and (site.root / "output").is_dir()
+    subprocess.run(["make", "--no-print-directory", "-f", str(PROJECT / "Makefile"), "-C", str(site.root), "clean"],
+                   check=True, capture_output=True)
+    assert not (site.root / ".cache").exists() and not (site.root / "output").exists()
+    assert len(journal_lines(site)) == 3
+    again = mail(site, smtp_server, csv)
+    assert again.status == 0 and "0 sent now, 3 already sent before" in again.output, again.output
+    assert smtp_server.mailbox.delivered() == Counter({a: 1 for a in addresses(3)})
+    ignored = (PROJECT / ".gitignore").read_text(encoding="utf-8").splitlines()
+    assert "/mail-journal/" in ignored
+
+
+def test_the_journal_folder_is_configurable_but_not_inside_the_cache(site, smtp_server):
+    set_mail(site, journal_dir="records/mail")
+    assert mail(site, smtp_server, recipients(site, 2)).status == 0
+    assert (site.root / "records/mail/bulletin-1.journal").is_file() and not (site.root / JOURNAL).exists()
+    set_mail(site, journal_dir=".cache/mail")
+    refused = mail(site, smtp_server, recipients(site, 3))
+    assert refused.status == 1
+    assert re.search(r"site\.yaml:\d+: mail\.journal_dir: .*make clean", refused.output), refused.output
+    assert smtp_server.mailbox.delivered() == Counter({a: 1 for a in addresses(2)})
 
 
 def test_a_permanent_refusal_is_reported_and_the_others_still_get_theirs(site, smtp_server):
@@ -325,7 +420,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(site, smtp_server, tmp_path)
     msg = email.message_from_bytes(files[0].read_bytes(), policy=email.policy.default)
     assert msg.get_content_type() == "multipart/alternative" and msg["List-Unsubscribe-Post"]
     assert smtp_server.mailbox.messages == []
-    assert not (site.root / ".cache/mail/bulletin-1.journal").exists()
+    assert not (site.root / JOURNAL).exists() and not (site.root / ".cache/mail/bulletin-1.journal").exists()
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")

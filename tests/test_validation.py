@@ -280,3 +280,38 @@ def test_cover_must_be_a_file_beside_the_issue(repo):
     repo.write("content/vestnik/1/_index.md", text.replace("title: Город для людей", "title: Город для людей\ncover: ../../../etc/passwd"))
     [line] = problems(repo)
     assert line.startswith("content/vestnik/1/_index.md:5: cover: '../../../etc/passwd' must be the name of an image file")
+
+
+def test_markdown_cannot_smuggle_script_through_entities_or_attribute_lists(repo):
+    repo.write("content/pages/xss2.md", """
+        ---
+        title: Проверка
+        ---
+        ## Заголовок {: onclick="alert(1)" style="position:fixed" }
+
+        [ссылка](&#106;avascript:alert(2)) [ещё](java&#09;script:alert(3))
+
+        [сайт](https://e-gorod.ru/){: onmouseover="alert(4)" .button }
+
+        | a | b |
+        |:--|--:|
+        | 1 | 2 |
+        """)
+    repo.build()
+    html = repo.read("xss2/index.html")
+    assert "onclick" not in html and "onmouseover" not in html and "position:fixed" not in html
+    assert "avascript" not in html
+    assert 'class="button"' in html and 'href="https://e-gorod.ru/"' in html
+    assert 'style="text-align: right;"' in html
+
+
+def test_symbolic_links_in_content_are_refused_and_never_published(repo, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("---\ntitle: секрет\n---\nпароль\n", encoding="utf-8")
+    (repo.root / "content/pages/leak.md").symlink_to(secret)
+    (repo.root / "content/vestnik/1/leak.png").symlink_to(secret)
+    [line] = problems(repo)
+    assert line == "content/pages/leak.md:0: -: is a symbolic link; put the file itself into content/"
+    (repo.root / "content/pages/leak.md").unlink()
+    repo.build()
+    assert not (repo.out / "vestnik/1/leak.png").exists()
