@@ -29,5 +29,6 @@ test: $(STAMP)
 system-deps:
 	apt-get update && apt-get install -y --no-install-recommends chromium chromium-driver poppler-utils default-jre-headless
 
+# Never add mail-journal/ here: the mailing journals record who already got an issue.
 clean:
 	rm -rf output .cache

@@ -253,11 +253,13 @@ class Journal:
             if tab and "@" in address:
                 key = address.strip().lower()
                 fields = rest.split("\t")
-                if len(fields) >= 3 and fields[2].strip() == UNCONFIRMED:
-                    self.unconfirmed[key] = fields[1].strip()
-                    self.sent.discard(key)
-                elif key not in self.unconfirmed:
+                status = fields[2].strip() if len(fields) >= 3 else ""
+                if status and UNCONFIRMED.startswith(status):      # (a torn status, too)
+                    if key not in self.sent:
+                        self.unconfirmed[key] = fields[1].strip()
+                else:
                     self.sent.add(key)
+                    self.unconfirmed.pop(key, None)
         self._needs_newline = bool(data) and not data.endswith("\n")
 
     @property
@@ -608,6 +610,14 @@ class StopRequest:
 
 # --- the mailing -----------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Unsure:
+    """A message handed to the server whose fate is unknown: maybe delivered, maybe not."""
+    recipient: Recipient
+    message_id: str
+    reason: str
+
+
 @dataclass
 class Report:
     total: int = 0
@@ -615,12 +625,13 @@ class Report:
     sent: int = 0
     failures: list[Failure] = field(default_factory=list)
     stopped: str = ""        # why the run ended early, if it did
-
-    unconfirmed: Recipient | None = None    # in flight when stopped at once: maybe delivered
+    unconfirmed: list[Unsure] = field(default_factory=list)            # in this run
+    earlier_unconfirmed: list[Unsure] = field(default_factory=list)    # in the journal already
 
     @property
     def left(self) -> int:
-        return self.total - self.already - self.sent - len(self.failures) - (1 if self.unconfirmed else 0)
+        return (self.total - self.already - len(self.earlier_unconfirmed) - self.sent - len(self.failures)
+                - len(self.unconfirmed))
 
 
 @dataclass(frozen=True)
@@ -639,13 +650,17 @@ class MailJob:
 
 def send_mailing(job: MailJob, stop: StopRequest) -> Report:
     report = Report(total=len(job.recipients))
-    pending = [r for r in job.recipients if r.key not in job.journal.sent]
-    report.already = report.total - len(pending)
+    done = job.journal.done
+    pending = [r for r in job.recipients if r.key not in done]
+    report.earlier_unconfirmed = [Unsure(r, job.journal.unconfirmed[r.key], "unconfirmed in an earlier run")
+                                  for r in job.recipients if r.key in job.journal.unconfirmed]
+    report.already = report.total - len(pending) - len(report.earlier_unconfirmed)
     connection = Connection(job.server)
     interval = 1.0 / job.rate if job.rate > 0 else 0.0
     next_at = time.monotonic()
     in_flight: tuple[Recipient, str] | None = None
-    progress = tqdm(total=report.total, initial=report.already, unit="msg", file=sys.stderr,
+    unconfirmed_in_a_row = 0
+    progress = tqdm(total=report.total, initial=report.total - len(pending), unit="msg", file=sys.stderr,
                     desc=f"bulletin {job.number}", disable=True if job.quiet else None, dynamic_ncols=True)
     try:
         for recipient in pending:
@@ -665,6 +680,19 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
                 except Permanent as exc:
                     report.failures.append(Failure(recipient, exc.reply, permanent=True))
                     break
+                except Unconfirmed as exc:
+                    # The server has the message and may have queued it: sending it again could
+                    # deliver it twice. Journal it as unconfirmed; it is never sent again.
+                    job.journal.record(recipient, in_flight[1], status=UNCONFIRMED)
+                    report.unconfirmed.append(Unsure(recipient, in_flight[1], exc.reply))
+                    progress.write(f"{recipient.email}: {exc.reply}; not sent again (unconfirmed)", file=sys.stderr)
+                    progress.update(1)
+                    unconfirmed_in_a_row += 1
+                    if unconfirmed_in_a_row >= UNCONFIRMED_IN_A_ROW:
+                        raise MailingStopped(f"{unconfirmed_in_a_row} messages in a row got no reply from "
+                                             f"{job.server.host}:{job.server.port} after they were sent; "
+                                             "check the server before going on") from None
+                    break
                 except Transient as exc:
                     attempt += 1
                     if attempt > job.mail.retries:
@@ -683,6 +711,7 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
                 # The server said 250: journal it before anything else can happen.
                 job.journal.record(recipient, in_flight[1])
                 report.sent += 1
+                unconfirmed_in_a_row = 0
                 progress.update(1)
                 break
             in_flight = None
@@ -695,9 +724,10 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
         # Stopped at once (a second Ctrl-C). If the message in flight had reached DATA,
         # the server may have accepted it: count it as sent rather than risk a second copy.
         report.stopped = "interrupted at once by a second Ctrl-C"
-        if in_flight is not None and connection.data_started:
-            job.journal.record(in_flight[0], in_flight[1], note="unconfirmed")
-            report.unconfirmed = in_flight[0]
+        if in_flight is not None and connection.data_started and in_flight[0].key not in job.journal.done:
+            job.journal.record(in_flight[0], in_flight[1], status=UNCONFIRMED)
+            report.unconfirmed.append(Unsure(in_flight[0], in_flight[1], "the mailing was interrupted while "
+                                             "the message was being sent"))
     finally:
         progress.close()
         connection.quit()
@@ -711,8 +741,9 @@ def write_dry_run(job: MailJob, folder: Path) -> tuple[int, int]:
         old.unlink()
     mailing_id = job.journal.mailing_id or "dry-run"
     written = skipped = 0
+    done = job.journal.done
     for index, recipient in enumerate(job.recipients, start=1):
-        if recipient.key in job.journal.sent:
+        if recipient.key in done:
             skipped += 1
             continue
         message = build_message(job.edition, recipient, job.mail, job.base_url, mailing_id)
@@ -789,14 +820,14 @@ def run_mail(args: argparse.Namespace) -> int:
         mail = replace(mail, host=smtp_host, port=smtp_port or mail.port)
     bodies = BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html))
     edition = EmailRenderer(site, bodies).render(bulletin)
-    journal = Journal(journal_path(root, number), number)
+    journal = Journal(journal_path(root, mail, number), number)
 
     if args.dry_run:
-        folder = args.out or root / CACHE_DIR / JOURNAL_DIR / f"bulletin-{number}-dry-run"
+        folder = args.out or root / CACHE_DIR / DRY_RUN_DIR / f"bulletin-{number}-dry-run"
         job = MailJob(number, edition, recipients.recipients, mail, settings.base_url, journal,
                       Server(mail.host, mail.port, mail.tls, mail.user, ""), args.rate or mail.rate, shown)
         written, skipped = write_dry_run(job, folder)
-        note = f"; {skipped} already sent (in {journal.path.name}) skipped" if skipped else ""
+        note = f"; {skipped} already sent (in {journal.path}) skipped" if skipped else ""
         print(f"dry run: {written} message{'s' if written != 1 else ''} of bulletin {number} written to "
               f"{folder}{note}; nothing was sent", file=sys.stderr)
         return EXIT_OK
@@ -838,6 +869,10 @@ def _summary(job: MailJob, report: Report) -> int:
         parts.append(f"{len(permanent)} refused")
     if temporary:
         parts.append(f"{len(temporary)} not sent (temporary errors)")
+    if report.unconfirmed:
+        parts.append(f"{len(report.unconfirmed)} unconfirmed")
+    if report.earlier_unconfirmed:
+        parts.append(f"{len(report.earlier_unconfirmed)} unconfirmed earlier")
     if report.left:
         parts.append(f"{report.left} not tried yet")
     print(f"bulletin {job.number}: " + ", ".join(parts) + f" of {report.total}.", file=sys.stderr)
@@ -854,13 +889,22 @@ def _summary(job: MailJob, report: Report) -> int:
                   file=sys.stderr)
     if report.stopped:
         print(f"The mailing stopped: {report.stopped}.", file=sys.stderr)
-    if report.unconfirmed is not None:
-        r = report.unconfirmed
-        print(f"{where}:{r.line}: email: {r.email}: the message was being sent when the mailing was "
-              "interrupted; the server may have it. It counts as sent, so it is not sent again; "
-              "check the server log if in doubt.", file=sys.stderr)
+    if report.unconfirmed:
+        print("Unconfirmed: these messages were handed to the mail server, but its reply never came, so "
+              "they may or may not have been delivered. They are marked in the journal and are NOT sent "
+              "again. Check the mail server's log for their Message-ID before re-sending any of them "
+              "by hand:", file=sys.stderr)
+        for unsure in report.unconfirmed:
+            print(f"{where}:{unsure.recipient.line}: email: {unsure.recipient.email}: {unsure.reason}; "
+                  f"Message-ID {unsure.message_id}", file=sys.stderr)
+    if report.earlier_unconfirmed:
+        print(f"Unconfirmed in an earlier run, so not sent again (see {UNCONFIRMED} in {job.journal.path}; "
+              "check the mail server's log before re-sending by hand):", file=sys.stderr)
+        for unsure in report.earlier_unconfirmed:
+            print(f"{where}:{unsure.recipient.line}: email: {unsure.recipient.email}: "
+                  f"Message-ID {unsure.message_id}", file=sys.stderr)
     if report.stopped or temporary or report.left:
         print(f"Run the same command again to continue: the addresses in {job.journal.path} "
-              "are not sent the issue again.", file=sys.stderr)
-    ok = not report.failures and not report.stopped and not report.left and report.unconfirmed is None
+              "are not sent the issue again (keep that file).", file=sys.stderr)
+    ok = not report.failures and not report.stopped and not report.left and not report.unconfirmed
     return EXIT_OK if ok else EXIT_FAILED

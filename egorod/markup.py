@@ -9,6 +9,7 @@ anchors before; both walk the whole tree again, which doubled the cost of a page
 """
 from __future__ import annotations
 
+import functools
 import html
 import re
 import xml.etree.ElementTree as etree
@@ -31,12 +32,13 @@ _DASH = re.compile(r"(?<=\S)[ \u00a0]+(?:-{1,3}|–|—)(?=[ \u00a0])")
 # Unspaced ASCII dashes and dots typed on a keyboard.
 _ASCII_PUNCTUATION = re.compile(r"---|--|\.\.\.")
 _ASCII_REPLACEMENT = {"---": "—", "--": "–", "...": "…"}
-# One- and two-letter words (prepositions, conjunctions, particles) stick to the next word.
-_SHORT_WORD = re.compile(r"(?<![\w\-\u00ad.])([А-ЯЁа-яёA-Za-z]{1,2}) (?=\S)")
-# Numbers stick to the abbreviations and units that follow them: 2020 г., 15 млн, 5 км.
-_NUMBER_UNIT = re.compile(r"(\d) (?=(?:г|гг|лет|млн|млрд|тыс|км|м|га|руб|чел|%)\b\.?)")
-# Abbreviations like «г. Москва», «ул. Новый Арбат», «№ 5»: keep with the next word.
-_ABBREVIATION = re.compile(r"(?<![\w\-])((?:г|гг|ул|д|стр|пр|пл|им|см|т\.е|т\.д|т\.п)\.|№|§) (?=\S)")
+# A space becomes non-breaking after numbers followed by their units (2020 г., 15 млн),
+# after abbreviations («г. Москва», «ул. Новый Арбат», «№ 5») and after one- and two-letter
+# words (prepositions, conjunctions, particles). One pattern, one pass over the text.
+_TIE = re.compile(
+    r"(\d) (?=(?:г|гг|лет|млн|млрд|тыс|км|м|га|руб|чел|%)(?:\b|\.))"
+    r"|(?<![\w\-])((?:г|гг|ул|д|стр|пр|пл|им|см|т\.е|т\.д|т\.п)\.|№|§) (?=\S)"
+    r"|(?<![\w\-\u00ad.])([А-ЯЁа-яёA-Za-z]{1,2}) (?=\S)")
 _OPENING_CONTEXT = set(" \t\n\u00a0([{«„—–-/")
 
 
@@ -61,15 +63,13 @@ def typograph(text: str) -> str:
 
 
 def _typograph_words(text: str) -> str:
-    if not text:
+    if not text or (" " not in text and "-" not in text and "." not in text):
         return text
     if "-" in text or "." in text:
         text = _ASCII_PUNCTUATION.sub(lambda m: _ASCII_REPLACEMENT[m.group()], text)
-    text = _DASH.sub(NBSP + "—", text)
-    text = _NUMBER_UNIT.sub(r"\1" + NBSP, text)
-    text = _ABBREVIATION.sub(r"\1" + NBSP, text)
-    # One pass ties "и в городе" twice: the look-behind sees the original spaces.
-    return _SHORT_WORD.sub(r"\1" + NBSP, text)
+        text = _DASH.sub(NBSP + "—", text)
+    # The look-behinds see the original spaces, so "и в городе" is tied twice in one pass.
+    return _TIE.sub(r"\1\2\3" + NBSP, text)
 
 
 class QuoteState:
@@ -107,6 +107,7 @@ class QuoteState:
         return "".join(out)
 
 
+@functools.lru_cache(maxsize=65536)
 def typograph_plain(text: str) -> str:
     """Typography for front-matter text (titles, summaries): quotes, dashes, spaces."""
     return typograph(QuoteState().apply(text))

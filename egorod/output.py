@@ -80,6 +80,7 @@ class StagedOutput:
         self.expected: set[str] = set()     # every file of the new build
         self.staged: set[str] = set()       # the new or changed ones, waiting in the stage
         self.reused = 0
+        self._made_dirs: set[Path] = set()
         self.write(MARKER, "This folder is made by `python build.py`; it is replaced by every build.\n")
 
     def _clean_leftovers(self) -> None:
@@ -113,7 +114,9 @@ class StagedOutput:
         if old is not None and relative not in self.staged and _same_bytes(old, data):
             self.reused += 1
             return old
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made_dirs:     # one mkdir per folder, not per file
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made_dirs.add(target.parent)
         target.write_bytes(data)
         self.staged.add(relative)
         return target
