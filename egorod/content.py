@@ -248,6 +248,8 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     if not isinstance(located.data, dict):
         problems.add(rel, 2, "-", "the front matter must be `key: value` lines")
         return None
+    for key, line, first in located.duplicates:
+        problems.add(rel, line, key, f"is given twice (also on line {first}); keep one")
     body_line = fm_text.count("\n") + 2
     body = body[1:] if body.startswith("\n") else body
     source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
@@ -299,25 +301,27 @@ def load_practice(root: Path, path: Path, settings: Settings, problems: Problems
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
-    values = _fields(parsed, PRACTICE_FIELDS, problems)
+    before = len(problems)
+    # Every part is checked even when another is wrong: the editor sees all mistakes at once.
+    values = check_mapping(parsed.data, PRACTICE_FIELDS, parsed.located, parsed.source.path, problems)
     name = _slug_from_name(path, parsed, problems)
     contest = None
-    if values is not None and values["contest"] is not None:
-        before = len(problems)
+    if values.get("contest") is not None:
         c = check_mapping(values["contest"], CONTEST_FIELDS, parsed.located, parsed.source.path,
                           problems, prefix="contest.")
-        if len(problems) == before:
+        if set(CONTEST_FIELDS) <= set(c) and all(c[k] is not None for k in ("edition", "year", "nomination")):
             contest = Contest(**c)
-        else:
-            values = None
-    if values is None or name is None:
-        return None
+    incomplete = len(problems) > before or name is None
     known = settings.problems
-    for index, rubric in enumerate(values["rubrics"]):
+    for index, rubric in enumerate(values.get("rubrics") or []):
         if rubric not in known:
             line = parsed.source.lines.get(f"rubrics[{index}]", parsed.source.line("rubrics"))
             problems.add(parsed.source.path, line, "rubrics",
                          f"unknown problem {rubric!r}: use a problem slug from the rubricator in site.yaml")
+    if incomplete:
+        return None
+    # With only unknown problems the record is still returned, so that its city is checked
+    # too; the problems reported keep it from being published or cached.
     return Practice(**_common(parsed, values), slug=name, city=values["city"], year=values["year"],
                     rubrics=tuple(dict.fromkeys(values["rubrics"])), contest=contest,
                     summary=values["summary"], contacts=values["contacts"])
@@ -334,6 +338,10 @@ def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
                      f"number {values['number']} does not match the file name {path.name!r}; "
                      f"name the file {values['number']}.md or correct the number")
+        return None
+    if not re.search(r"^## \S", parsed.body, re.MULTILINE):
+        problems.add(parsed.source.path, parsed.source.body_line, "body",
+                     "a bulletin needs its news items: start each one with a line `## Heading`")
         return None
     return Bulletin(**_common(parsed, values), number=values["number"], date=values["date"],
                     summary=values["summary"], cities=tuple(values["cities"]))

@@ -22,7 +22,7 @@ from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml
 from .incremental import code_and_settings_key, render_routes
-from .routes import Route, all_routes
+from .routes import HOME, Route, all_routes
 from .settings import Settings, load_settings
 
 CACHE_DIR = ".cache"
@@ -85,12 +85,18 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
 
 
 def check(root: Path) -> list:
-    """Validate settings and all content (drafts included); returns the problems."""
-    try:
-        load_site(root, BuildOptions(drafts=True))
-    except BuildFailed as failed:
-        return failed.problems
-    return []
+    """Validate settings and all content; returns the problems.
+
+    Two views are checked, as the editor's preview (drafts included) and as published
+    (drafts left out), so that nothing ``check`` passes can fail the real build.
+    """
+    problems: set = set()
+    for drafts in (True, False):
+        try:
+            load_site(root, BuildOptions(drafts=drafts))
+        except BuildFailed as failed:
+            problems.update(failed.problems)
+    return sorted(problems)
 
 
 def write_html(context: BuildContext, staged: StagedOutput) -> None:
@@ -98,7 +104,7 @@ def write_html(context: BuildContext, staged: StagedOutput) -> None:
                            extra_globals=context.artifacts.get("template_globals", {}))
     rendered = render_routes(context, staged, env, context.routes)
     context.artifacts["html_rendered"] = [route.url for route in rendered]
-    not_found = Route("/404.html", "404.html", "Страница не найдена", "Страница не найдена.", (),
+    not_found = Route("/404.html", "404.html", "Страница не найдена", "Страница не найдена.", (HOME,),
                       kind="listing", indexed=False)
     staged.write("404.html", render_route(env, not_found))
     lastmod = context.artifacts.get("lastmod", lambda route: None)

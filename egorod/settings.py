@@ -238,6 +238,8 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
         problems.add(SETTINGS_FILE, exc.line, "-", exc.message)
         return None
     before = len(problems)
+    for key, line, first in located.duplicates:
+        problems.add(SETTINGS_FILE, line, key, f"is given twice (also on line {first}); keep one")
     top = check_mapping(located.data, TOP_FIELDS, located, SETTINGS_FILE, problems)
     menu = [MenuItem(**m) for m in _list_items(top.get("menu", []), "menu", MENU_FIELDS, located, problems) if len(m) == 2]
     countries = [Country(**c) for c in _list_items(top.get("countries", []), "countries", COUNTRY_FIELDS, located, problems)

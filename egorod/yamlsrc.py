@@ -13,6 +13,8 @@ class Located:
     data: Any
     lines: dict[str, int] = field(default_factory=dict)   # "key" or "key.sub" or "key[0]" → line
     first_line: int = 1
+    # Keys written twice in one mapping: (key, line of the repeat, line of the first).
+    duplicates: list[tuple[str, int, int]] = field(default_factory=list)
 
     def line(self, key: str, default: int | None = None) -> int:
         return self.lines.get(key, self.first_line if default is None else default)
@@ -33,17 +35,24 @@ _LineLoader.yaml_implicit_resolvers = {
 }
 
 
-def _walk(node: yaml.Node, prefix: str, offset: int, lines: dict[str, int]) -> None:
+def _walk(node: yaml.Node, prefix: str, offset: int, lines: dict[str, int],
+          duplicates: list[tuple[str, int, int]]) -> None:
     if isinstance(node, yaml.MappingNode):
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             key = f"{prefix}.{key_node.value}" if prefix else str(key_node.value)
-            lines.setdefault(key, key_node.start_mark.line + 1 + offset)
-            _walk(value_node, key, offset, lines)
+            line = key_node.start_mark.line + 1 + offset
+            if key in seen:
+                # YAML keeps the last value silently: a repeated key is almost always a slip.
+                duplicates.append((key, line, seen[key]))
+            seen[key] = line
+            lines.setdefault(key, line)
+            _walk(value_node, key, offset, lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             key = f"{prefix}[{index}]"
             lines.setdefault(key, item.start_mark.line + 1 + offset)
-            _walk(item, key, offset, lines)
+            _walk(item, key, offset, lines, duplicates)
 
 
 class YamlError(ValueError):
@@ -74,6 +83,7 @@ def load(text: str, line_offset: int = 0) -> Located:
     except yaml.YAMLError as exc:
         raise YamlError(1 + line_offset, f"invalid YAML: {exc}") from None
     lines: dict[str, int] = {}
+    duplicates: list[tuple[str, int, int]] = []
     if node is not None:
-        _walk(node, "", line_offset, lines)
-    return Located(data=data, lines=lines, first_line=1 + line_offset)
+        _walk(node, "", line_offset, lines, duplicates)
+    return Located(data=data, lines=lines, first_line=1 + line_offset, duplicates=duplicates)

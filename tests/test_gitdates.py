@@ -141,7 +141,7 @@ def test_uncommitted_and_untracked_files_take_their_modification_time(history):
 def test_one_git_log_for_the_whole_repository(history, monkeypatch):
     repo = history
     for number in range(2, 30):
-        repo.write(f"content/bulletins/{number}.md", f"---\nnumber: {number}\ndate: 2024-01-{number % 28 + 1:02d}\n---\nТекст.\n")
+        repo.write(f"content/bulletins/{number}.md", f"---\nnumber: {number}\ndate: 2024-01-{number % 28 + 1:02d}\n---\n## Новость\n\nТекст.\n")
     commit(repo.root, "2024-03-01")
     calls: list[list[str]] = []
     real_run = subprocess.run

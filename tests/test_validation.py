@@ -315,3 +315,58 @@ def test_symbolic_links_in_content_are_refused_and_never_published(repo, tmp_pat
     (repo.root / "content/pages/leak.md").unlink()
     repo.build()
     assert not (repo.out / "vestnik/1/leak.png").exists()
+
+
+def test_every_mistake_of_one_practice_is_reported_together(repo):
+    repo.write("content/practices/mnogo-oshibok.md", """
+        ---
+        title: Практика
+        city: kazan
+        year: 2020
+        rubrics: [turizm, net-takoy]
+        sumary: Кратко.
+        contest:
+          edition: 13
+          year: 2020
+          nomination: Туризм
+          awrd: Гран-при
+        ---
+        """)
+    found = problems(repo)
+    assert "content/practices/mnogo-oshibok.md:5: rubrics: unknown problem 'net-takoy': use a problem slug from the rubricator in site.yaml" in found
+    assert "content/practices/mnogo-oshibok.md:6: sumary: unknown key; did you mean `summary`?" in found
+    assert "content/practices/mnogo-oshibok.md:11: contest.awrd: unknown key; did you mean `award`?" in found
+    assert "content/practices/mnogo-oshibok.md:1: summary: is required but missing" in found
+
+
+def test_a_key_given_twice_is_an_error(repo):
+    repo.write("content/practices/dvazhdy.md", """
+        ---
+        title: Практика
+        city: kazan
+        year: 2020
+        rubrics: [turizm]
+        summary: Кратко.
+        year: 2019
+        ---
+        """)
+    assert problems(repo) == ["content/practices/dvazhdy.md:7: year: is given twice (also on line 4); keep one"]
+
+
+def test_bulletin_without_news_items_is_an_error(repo):
+    repo.write("content/bulletins/2.md", """
+        ---
+        number: 2
+        date: 2024-02-15
+        ---
+        Просто текст без разделов.
+        """)
+    assert problems(repo) == ["content/bulletins/2.md:5: body: a bulletin needs its news items: "
+                              "start each one with a line `## Heading`"]
+
+
+def test_check_also_sees_what_only_the_published_view_rejects(repo):
+    text = (repo.root / "content/cities/kazan.md").read_text(encoding="utf-8")
+    repo.write("content/cities/kazan.md", text.replace("country:", "draft: true\ncountry:"))
+    found = problems(repo)
+    assert any("city 'kazan' is a draft" in line for line in found), found
