@@ -35,6 +35,7 @@ class Source:
     body_line: int            # first line of the Markdown body
     digest: str               # hash of the file's bytes
     meta_digest: str = ""     # hash of the front matter alone: what listings show of it
+    links: tuple[tuple[str, int, bool], ...] = ()   # (target, line, is an image) of the body's links
 
     def line(self, key: str) -> int:
         return self.lines.get(key, 1)
@@ -214,6 +215,25 @@ class Parsed:
     body: str
 
 
+# Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
+_INLINE_LINK = re.compile(r"(!?)\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
+_REFERENCE_LINK = re.compile(r"^ {0,3}()\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.MULTILINE)
+_CODE = re.compile(r"^(```|~~~).*?^\1|`[^`\n]+`", re.MULTILINE | re.DOTALL)
+
+
+def body_links(body: str, body_line: int) -> tuple[tuple[str, int, bool], ...]:
+    """Targets of the links in a Markdown body with their lines (code spans left out)."""
+    if "](" not in body and "]:" not in body:
+        return ()
+    plain = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+    found = []
+    for pattern in (_INLINE_LINK, _REFERENCE_LINK):
+        for match in pattern.finditer(plain):
+            found.append((match.group(2), body_line + plain.count("\n", 0, match.start(2)),
+                          match.group(1) == "!"))
+    return tuple(sorted(found, key=lambda item: item[1]))
+
+
 def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     """Split a file into front matter and body; problems of the file itself are reported."""
     rel = path.relative_to(root).as_posix()
@@ -253,7 +273,7 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     body_line = fm_text.count("\n") + 2
     body = body[1:] if body.startswith("\n") else body
     source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
-                    hashlib.sha1(fm_text.encode("utf-8")).hexdigest())
+                    hashlib.sha1(fm_text.encode("utf-8")).hexdigest(), body_links(body, body_line))
     return Parsed(source, located.data, located, body)
 
 
@@ -426,7 +446,7 @@ class RecordCache:
     never cached, so their messages are produced again on every run.
     """
 
-    VERSION = 2
+    VERSION = 4
 
     def __init__(self, path: Path | None, settings_key: str):
         self.path = path

@@ -17,6 +17,7 @@ from .email_edition import write_email_editions
 from .errors import BuildFailed, Problems
 from .feeds import declare_feeds, write_feeds
 from .gitdates import write_dates
+from .links_check import broken_links
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
@@ -93,9 +94,11 @@ def check(root: Path) -> list:
     problems: set = set()
     for drafts in (True, False):
         try:
-            load_site(root, BuildOptions(drafts=drafts))
+            site = load_site(root, BuildOptions(drafts=drafts))
         except BuildFailed as failed:
             problems.update(failed.problems)
+            continue
+        problems.update(broken_links(site, all_routes(site), root))
     return sorted(problems)
 
 
@@ -157,7 +160,11 @@ def build(config: BuildConfig) -> BuildContext:
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
     site = load_site(config.root, options, config.base_url, cache_dir=config.cache)
     settings = site.settings
-    context = BuildContext(config, settings, site, all_routes(site),
+    routes = all_routes(site)
+    broken = broken_links(site, routes, config.root)
+    if broken:
+        raise BuildFailed(sorted(broken))
+    context = BuildContext(config, settings, site, routes,
                            BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html),
                                      folder=config.cache / "bodies",
                                      salt=code_and_settings_key(config.root)))
