@@ -217,7 +217,7 @@ def _duplicates(values: list[tuple[str, str]], located, problems: Problems, what
     seen: set[str] = set()
     for key, value in values:
         if value in seen:
-            problems.add(SETTINGS_FILE, located.line(key), key, f"{what} {value!r} is used twice; slugs must be unique")
+            problems.add(SETTINGS_FILE, located.line(key), key, f"{what} {value!r} is used twice; each must be unique")
         seen.add(value)
 
 
@@ -245,6 +245,7 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     countries = [Country(**c) for c in _list_items(top.get("countries", []), "countries", COUNTRY_FIELDS, located, problems)
                  if c.get("name") and c.get("slug")]
     _duplicates([(f"countries[{i}].slug", c.slug) for i, c in enumerate(countries)], located, problems, "country slug")
+    _duplicates([(f"countries[{i}].name", c.name) for i, c in enumerate(countries)], located, problems, "country name")
 
     sectors: list[Sector] = []
     problem_slugs: list[tuple[str, str]] = []
@@ -260,7 +261,9 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     _duplicates(problem_slugs, located, problems, "problem slug")
 
     def section(key: str, fields: dict[str, Field]) -> dict:
-        return check_mapping(top.get(key) or {}, fields, located, SETTINGS_FILE, problems, prefix=f"{key}.")
+        value = top.get(key)
+        return check_mapping({} if value is None else value, fields, located, SETTINGS_FILE, problems,
+                             prefix=f"{key}.")
 
     markdown = section("markdown", MARKDOWN_FIELDS)
     feeds = section("feeds", FEEDS_FIELDS)

@@ -385,3 +385,11 @@ def test_links_in_markdown_must_lead_somewhere(repo):
         "content/pages/ssylki.md:7: body: the link '/cities/atlantida/' leads nowhere: no page or file of the site has this address; correct or remove it",
         "content/pages/ssylki.md:9: body: the link '/practices/net-takoy/' leads nowhere: no page or file of the site has this address; correct or remove it",
     ]
+
+
+def test_settings_sections_must_be_mappings(repo):
+    settings = repo.root / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\nfeeds: []\n", encoding="utf-8")
+    result = repo.run("check")
+    assert result.status == 1
+    assert any(": feeds: must be a set of `key: value` lines" in line for line in result.lines), result.output
