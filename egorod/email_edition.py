@@ -11,6 +11,8 @@ at 72 characters, every link kept as a numbered reference listed at the end.
 """
 from __future__ import annotations
 
+import hashlib
+
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -392,9 +394,26 @@ class EmailRenderer:
 
 
 def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> None:
-    """Build step: /bulletins/<n>/email.html and email.txt for every published issue."""
-    renderer = EmailRenderer(context.site, context.bodies)
+    """Build step: /bulletins/<n>/email.html and email.txt for every published issue.
+
+    An edition whose bulletin, cities, code, templates and settings are unchanged since the
+    previous build is kept as it is (same keys as the HTML pages use).
+    """
+    from .incremental import Manifest, code_and_templates_key, describe
+    manifest = Manifest(context.config.cache, context.config.out, kind="email")
+    common = code_and_templates_key(context.config.root) + context.site.settings.base_url
+    renderer: EmailRenderer | None = None
     for bulletin in context.site.bulletins:
+        cities = [context.site.city_by_slug[c] for c in bulletin.cities if c in context.site.city_by_slug]
+        key = hashlib.sha256((common + describe(bulletin, primary=True) + describe(cities)).encode()).hexdigest()
+        paths = (email_html_path(bulletin.number), email_text_path(bulletin.number))
+        manifest.current[paths[0]] = key
+        if manifest.previous.get(paths[0]) == key and all(staged.previous_file(p) for p in paths):
+            for path in paths:
+                staged.take_over(path)
+            continue
+        renderer = renderer or EmailRenderer(context.site, context.bodies)
         edition = renderer.render(bulletin)
-        staged.write(email_html_path(bulletin.number), edition.html)
-        staged.write(email_text_path(bulletin.number), edition.text)
+        staged.write(paths[0], edition.html)
+        staged.write(paths[1], edition.text)
+    context.artifacts.setdefault("after_commit", []).append(manifest.save)

@@ -190,9 +190,20 @@ def write_dates(context, staged) -> None:
     dates = SourceDates(context.config.root)
     cache: dict[str, dt.date | None] = {}
 
+    by_listing: dict[int, tuple[object, dt.date | None]] = {}
+
     def lastmod(route) -> dt.date | None:
         if route.url not in cache:
-            cache[route.url] = route_lastmod(dates, context.site, route)
+            listing = route.data.get("listing")
+            if listing is not None and len(route.data) and route.entry is None:
+                # Every page of a paginated listing shows part of one list: one answer for all.
+                known = by_listing.get(id(listing))
+                if known is None or known[0] is not listing:
+                    known = (listing, route_lastmod(dates, context.site, route))
+                    by_listing[id(listing)] = known
+                cache[route.url] = known[1]
+            else:
+                cache[route.url] = route_lastmod(dates, context.site, route)
         return cache[route.url]
 
     context.artifacts["source_dates"] = dates

@@ -48,8 +48,30 @@ def code_and_templates_key(root: Path) -> str:
     return digest.hexdigest()
 
 
-# Long lists (a whole listing) appear in the keys of many pages: describe each once per build.
+# Long lists (a whole listing) and entries appear in the keys of many pages: describe each
+# once per build.
 _LIST_MEMO: dict[int, tuple[Any, str]] = {}
+_ENTRY_MEMO: dict[tuple[int, bool], tuple[Any, str]] = {}
+_NESTED_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _describe_entry(entry: Entry, primary: bool) -> str:
+    digest = entry.source.digest if primary else entry.source.meta_digest
+    parts = ["E" + entry.source.path + ":" + digest]
+    names = _NESTED_FIELDS.get(type(entry))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(entry)
+                      if f.name in ("articles", "cities"))
+        _NESTED_FIELDS[type(entry)] = names
+    for name in names:
+        inner = getattr(entry, name)
+        if name == "articles":
+            # Nested entries (a Vestnik issue's articles) are part of what a page shows; the
+            # published set may also be narrower than the file says (drafts left out).
+            _walk(inner, parts, set())
+        else:
+            parts.append(repr(inner))
+    return "\x1f".join(parts)
 
 
 def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> None:
@@ -64,16 +86,12 @@ def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> 
         if id(value) in seen:
             return
         seen.add(id(value))
-        digest = value.source.digest if primary else value.source.meta_digest
-        out.append("E" + value.source.path + ":" + digest)
-        # Nested entries (a Vestnik issue's articles) are part of what a page shows; the
-        # published set may also be narrower than the file says (drafts left out).
-        for field in dataclasses.fields(value):
-            inner = getattr(value, field.name)
-            if isinstance(inner, tuple) and inner and isinstance(inner[0], Entry):
-                _walk(inner, out, seen)
-            elif field.name == "cities":
-                out.append(repr(inner))
+        memo_key = (id(value), primary)
+        memo = _ENTRY_MEMO.get(memo_key)
+        if memo is None or memo[0] is not value:
+            memo = (value, _describe_entry(value, primary))
+            _ENTRY_MEMO[memo_key] = memo
+        out.append(memo[1])
         return
     if isinstance(value, (list, tuple)):
         if len(value) > 32:
@@ -99,9 +117,14 @@ def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> 
         out.append("}")
         return
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out.append(type(value).__name__)
-        for field in dataclasses.fields(value):
-            _walk(getattr(value, field.name), out, seen)
+        memo = _ENTRY_MEMO.get((id(value), False))
+        if memo is None or memo[0] is not value:
+            parts = [type(value).__name__]
+            for field in dataclasses.fields(value):
+                _walk(getattr(value, field.name), parts, set())
+            memo = (value, "\x1f".join(parts))
+            _ENTRY_MEMO[(id(value), False)] = memo
+        out.append(memo[1])
         return
     out.append(repr(value))
 
@@ -129,9 +152,9 @@ def route_key(route: Route, global_key: str, all_content_key: str, page_facts: s
 class Manifest:
     """Keys of the pages in the current output, kept in the cache folder (never in output/)."""
 
-    def __init__(self, cache_dir: Path, out: Path):
+    def __init__(self, cache_dir: Path, out: Path, kind: str = "html"):
         name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-        self.path = cache_dir / "html" / f"{name}.json"
+        self.path = cache_dir / kind / f"{name}.json"
         self.previous: dict[str, str] = {}
         self.previous_indexed: set[str] = set()
         try:
@@ -244,4 +267,5 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))
     context.artifacts.setdefault("after_commit", []).append(manifest.save)
     _LIST_MEMO.clear()
+    _ENTRY_MEMO.clear()
     return todo

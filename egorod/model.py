@@ -158,16 +158,52 @@ class Site:
                 groups[(practice.contest.edition, practice.contest.year)].append(practice)
         return [(edition, year, items) for (edition, year), items in sorted(groups.items(), reverse=True)]
 
+    @cached_property
+    def _by_problem_year_slug(self) -> dict[str, list[Practice]]:
+        return {slug: sorted(items, key=lambda p: (-p.year, p.slug))
+                for slug, items in self.practices_by_problem.items()}
+
+    @cached_property
+    def _problem_members(self) -> dict[str, set[str]]:
+        return {slug: {p.slug for p in items} for slug, items in self.practices_by_problem.items()}
+
     def related_practices(self, practice: Practice, limit: int = 5) -> list[Practice]:
-        """Practices sharing a problem, other cities first, then more shared problems, newest."""
-        scores: dict[str, int] = defaultdict(int)
-        for rubric in practice.rubrics:
-            for other in self.practices_by_problem.get(rubric, []):
-                if other.slug != practice.slug:
-                    scores[other.slug] += 1
-        candidates = [self.practice_by_slug[slug] for slug in scores]
-        candidates.sort(key=lambda p: (p.city == practice.city, -scores[p.slug], -p.year, p.slug))
-        return candidates[:limit]
+        """Practices sharing a problem: other cities first, then more shared problems, newest.
+
+        The same order as sorting every candidate by (same city, -shared problems, -year,
+        slug), without scoring them all: only the few that can reach the top are looked at.
+        """
+        def order(other: Practice) -> tuple:
+            shared = sum(other.slug in self._problem_members.get(r, ()) for r in practice.rubrics)
+            return (other.city == practice.city, -shared, -other.year, other.slug)
+
+        lists = [self._by_problem_year_slug.get(r, []) for r in practice.rubrics]
+        members = [self._problem_members.get(r, set()) for r in practice.rubrics]
+        # Sharing more than one problem is rare: those candidates are all considered.
+        multi: set[str] = set()
+        for i in range(len(members)):
+            for j in range(i + 1, len(members)):
+                multi |= members[i] & members[j]
+        multi.discard(practice.slug)
+        candidates = [self.practice_by_slug[slug] for slug in multi]
+        # Sharing one problem: in each list (newest first) the first `limit` from other cities
+        # and the first `limit` from the same city are all that can make the top.
+        for items in lists:
+            others = same = 0
+            for other in items:
+                if other.slug == practice.slug or other.slug in multi:
+                    continue
+                if other.city == practice.city:
+                    if same < limit:
+                        candidates.append(other)
+                        same += 1
+                elif others < limit:
+                    candidates.append(other)
+                    others += 1
+                if others >= limit and same >= limit:
+                    break
+        unique = {p.slug: p for p in candidates}
+        return sorted(unique.values(), key=order)[:limit]
 
     @cached_property
     def library_figures(self) -> dict[str, int]:

@@ -45,6 +45,7 @@ def _same_file_content(a: Path, b: Path) -> bool:
 
 
 MARKER = ".egorod-output"   # marks a folder as this generator's output: only such a folder is rewritten
+MARKER_HEADER = "# made by `python build.py`; the files of the last build:"
 
 
 class UnsafeDestination(ValueError):
@@ -81,7 +82,6 @@ class StagedOutput:
         self.staged: set[str] = set()       # the new or changed ones, waiting in the stage
         self.reused = 0
         self._made_dirs: set[Path] = set()
-        self.write(MARKER, "This folder is made by `python build.py`; it is replaced by every build.\n")
 
     def _clean_leftovers(self) -> None:
         """Staging folders of builds that were killed before they finished."""
@@ -171,8 +171,21 @@ class StagedOutput:
             shutil.rmtree(tree, ignore_errors=True)
 
     # --- the transaction ----------------------------------------------------------------
+    def _previous_files(self) -> list[str] | None:
+        """The files of the previous build, as its marker lists them (None: unknown)."""
+        try:
+            lines = (self.destination / MARKER).read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return None
+        if not lines or lines[0] != MARKER_HEADER:
+            return None
+        return lines[1:]
+
     def commit(self) -> None:
         """Move the new and changed files into place and remove what the build no longer makes."""
+        previous_files = self._previous_files() if self.previous is not None else None
+        # The marker lists every file of this build, so the next one knows what to remove.
+        self.write(MARKER, "\n".join([MARKER_HEADER, *sorted(self.expected | {MARKER})]) + "\n")
         if self.previous is None:
             if self.destination.exists():          # a file, or a folder that appeared meanwhile
                 raise FileExistsError(f"{self.destination} exists and is not a folder")
@@ -185,14 +198,24 @@ class StagedOutput:
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(self.stage / relative, target)
-        # Remove what the new build no longer makes (the folder is known to be ours: MARKER).
-        for path in sorted(self.destination.rglob("*"), reverse=True):
-            relative = path.relative_to(self.destination).as_posix()
-            if path.is_dir() and not path.is_symlink():
-                if not any(path.iterdir()):
-                    path.rmdir()
-            elif relative not in self.expected:
-                path.unlink()
+        if previous_files is None:
+            # No list of the previous build: look at every file (the folder is ours: MARKER).
+            stale = [path.relative_to(self.destination).as_posix()
+                     for path in self.destination.rglob("*") if not path.is_dir() or path.is_symlink()]
+        else:
+            stale = previous_files
+        folders: set[Path] = set()
+        for relative in stale:
+            if relative not in self.expected:
+                path = self.destination / relative
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+                    folders.add(path.parent)
+        # Folders left empty by removed files go too, up to the output folder itself.
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            while folder != self.destination and folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+                folder = folder.parent
         shutil.rmtree(self.stage, ignore_errors=True)
 
     def abort(self) -> None:

@@ -125,8 +125,8 @@ def content_assets(root: Path) -> list[tuple[str, Path]]:
     real_base = base.resolve()
     # Never a symbolic link, nor anything outside content/: a link could publish any file.
     return [(path.relative_to(base).as_posix(), path) for path in sorted(base.rglob("*"))
-            if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)
-            and path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")]
+            if path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")
+            and path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)]
 
 
 ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}

@@ -148,14 +148,18 @@ def test_output_folder_cannot_be_the_repository(repo):
     assert (repo.root / "content/cities/kazan.md").exists()
 
 
-def test_files_the_build_no_longer_makes_are_removed_from_its_own_output(repo):
+def test_files_the_build_no_longer_makes_are_removed_with_their_folders(repo):
     repo.build()
-    (repo.out / "stray.html").write_text("old", encoding="utf-8")
+    assert (repo.out / "practices/novye-avtobusy/index.html").exists()
+    repo.remove("content/practices/novye-avtobusy.md")
     repo.build()
-    assert not (repo.out / "stray.html").exists()
+    assert not (repo.out / "practices/novye-avtobusy").exists()
+    listed = (repo.out / ".egorod-output").read_text(encoding="utf-8").splitlines()
+    assert "practices/razdelnyy-sbor/index.html" in listed
+    assert "practices/novye-avtobusy/index.html" not in listed
 
 
-def test_typography_leaves_addresses_in_text_alone(repo):
+def test_typography_leaves_addresses_in_text_alone():
     from egorod.markup import Renderer
     html = Renderer().html("Файл https://e-gorod.ru/files/plan--2024...pdf и a--b@mail.ru - <https://e-gorod.ru/a--b>")
     assert "https://e-gorod.ru/files/plan--2024...pdf" in html

@@ -99,3 +99,21 @@ def test_related_practices_share_a_problem_other_cities_first(repo):
     assert "Про парки" not in related
     assert "Та же Казань" not in related          # five from other cities come first
     assert related[0] == "Новые автобусы"          # 2019, Minsk: newest among other cities
+
+
+def test_related_practices_match_a_full_sort_of_every_candidate(repo):
+    import random
+    from egorod.model import BuildOptions
+    from egorod.pipeline import load_site
+    rng = random.Random(7)
+    problems = ["parkovki", "turizm", "ozelenenie", "investitsii"]
+    for number in range(120):
+        rubrics = ", ".join(rng.sample(problems, rng.choice([1, 1, 2, 3])))
+        add_practice(repo, f"s{number}", f"Практика {number}", rng.choice(["kazan", "minsk", "moskva"]),
+                     rng.randint(2010, 2024), rubrics)
+    site = load_site(repo.root, BuildOptions())
+    for practice in site.practices:
+        shared = lambda other: len(set(other.rubrics) & set(practice.rubrics))
+        everyone = [o for o in site.practices if o.slug != practice.slug and shared(o)]
+        expected = sorted(everyone, key=lambda o: (o.city == practice.city, -shared(o), -o.year, o.slug))[:5]
+        assert site.related_practices(practice) == expected, practice.slug
