@@ -407,8 +407,8 @@ def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> Non
         cities = [context.site.city_by_slug[c] for c in bulletin.cities if c in context.site.city_by_slug]
         key = hashlib.sha256((common + describe(bulletin, primary=True) + describe(cities)).encode()).hexdigest()
         paths = (email_html_path(bulletin.number), email_text_path(bulletin.number))
-        manifest.current[paths[0]] = key
-        if manifest.previous.get(paths[0]) == key and all(staged.previous_file(p) for p in paths):
+        manifest.current[paths[0]] = manifest.current[paths[1]] = key
+        if all(manifest.unchanged(path, key, staged.previous) for path in paths):
             for path in paths:
                 staged.take_over(path)
             continue

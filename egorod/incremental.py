@@ -150,12 +150,17 @@ def route_key(route: Route, global_key: str, all_content_key: str, page_facts: s
 
 
 class Manifest:
-    """Keys of the pages in the current output, kept in the cache folder (never in output/)."""
+    """Keys of the pages in the current output, kept in the cache folder (never in output/).
+
+    With each key go the size and modification time the file had when the build finished:
+    a file changed by hand in the output since then is not trusted, but made again.
+    """
 
     def __init__(self, cache_dir: Path, out: Path, kind: str = "html"):
         name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
         self.path = cache_dir / kind / f"{name}.json"
-        self.previous: dict[str, str] = {}
+        self.out = out
+        self.previous: dict[str, list] = {}
         self.previous_indexed: set[str] = set()
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
@@ -166,16 +171,32 @@ class Manifest:
         self.current: dict[str, str] = {}
         self.indexed: set[str] = set()
 
-    def reusable(self, output_path: str, key: str, old_output: Path) -> Path | None:
-        if self.previous.get(output_path) != key:
+    def unchanged(self, output_path: str, key: str, old_output: Path | None) -> Path | None:
+        """The previous build's file when its key matches and nobody has touched it since."""
+        saved = self.previous.get(output_path)
+        if old_output is None or not isinstance(saved, list) or saved[0] != key:
             return None
         old = old_output / output_path
-        return old if old.is_file() else None
+        try:
+            stat = old.stat()
+        except OSError:
+            return None
+        return old if [stat.st_size, stat.st_mtime_ns] == saved[1:] else None
+
+    def reusable(self, output_path: str, key: str, old_output: Path) -> Path | None:
+        return self.unchanged(output_path, key, old_output)
 
     def save(self) -> None:
+        pages = {}
+        for output_path, key in self.current.items():
+            try:
+                stat = (self.out / output_path).stat()
+            except OSError:
+                continue
+            pages[output_path] = [key, stat.st_size, stat.st_mtime_ns]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pages": self.current, "indexed": sorted(self.indexed)}, sort_keys=True),
+        tmp.write_text(json.dumps({"pages": pages, "indexed": sorted(self.indexed)}, sort_keys=True),
                        encoding="utf-8")
         os.replace(tmp, self.path)
 

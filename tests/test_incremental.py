@@ -178,3 +178,12 @@ def test_a_correction_in_the_text_re_renders_only_the_page_of_that_text(repo):
     context_output = repo.run("build", "--no-pdf", "--no-search")
     assert "rendered 1 pages" in context_output.output
     assert "Исправление опечатки." in repo.read("practices/novye-avtobusy/index.html")
+
+
+def test_a_page_changed_by_hand_in_the_output_is_made_again(repo):
+    repo.build()
+    page = repo.out / "cities/kazan/index.html"
+    original = page.read_text(encoding="utf-8")
+    page.write_text("испорчено", encoding="utf-8")
+    repo.build()
+    assert page.read_text(encoding="utf-8") == original
