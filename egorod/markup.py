@@ -65,8 +65,9 @@ def typograph(text: str) -> str:
 def _typograph_words(text: str) -> str:
     if not text or (" " not in text and "-" not in text and "." not in text):
         return text
-    if "-" in text or "." in text:
+    if "--" in text or "..." in text:
         text = _ASCII_PUNCTUATION.sub(lambda m: _ASCII_REPLACEMENT[m.group()], text)
+    if " -" in text or " –" in text or " —" in text or "\u00a0-" in text:
         text = _DASH.sub(NBSP + "—", text)
     # The look-behinds see the original spaces, so "и в городе" is tied twice in one pass.
     return _TIE.sub(r"\1\2\3" + NBSP, text)
