@@ -451,9 +451,24 @@ def _without_bodies(record: Any) -> Any:
     return replace(record, body="")
 
 
-def _with_bodies(record: Any, contents: dict[str, bytes]) -> Any:
+def _body_offsets(record: Any, contents: dict[str, bytes]) -> dict[str, int]:
+    """Where each file's body starts in its bytes, when the body is a plain suffix of them."""
+    entries = [record, *getattr(record, "articles", ())]
+    offsets = {}
+    for entry in entries:
+        name = entry.source.path.rsplit("/", 1)[-1]
+        data, body = contents.get(name), entry.body.encode("utf-8")
+        if data is not None and data.endswith(body):
+            offsets[name] = len(data) - len(body)
+    return offsets
+
+
+def _with_bodies(record: Any, contents: dict[str, bytes], offsets: dict[str, int]) -> Any:
     def body(entry: Entry) -> str:
-        return _body_of(contents[entry.source.path.rsplit("/", 1)[-1]])
+        name = entry.source.path.rsplit("/", 1)[-1]
+        if name in offsets:
+            return contents[name][offsets[name]:].decode("utf-8")
+        return _body_of(contents[name])
     if isinstance(record, VestnikIssue):
         record = replace(record, articles=tuple(replace(a, body=body(a)) for a in record.articles))
     return replace(record, body=body(record))
@@ -467,7 +482,7 @@ class RecordCache:
     never cached, so their messages are produced again on every run.
     """
 
-    VERSION = 5
+    VERSION = 6
 
     def __init__(self, path: Path | None, settings_key: str):
         self.path = path
@@ -496,13 +511,13 @@ class RecordCache:
         hit = self.previous.get(name)
         if hit is not None and hit[0] == stamp:
             self.current[name] = hit
-            return _with_bodies(hit[1], contents)
+            return _with_bodies(hit[1], contents, hit[2])
         before = len(problems)
         record = load()
         if record is not None and len(problems) == before:
             # The bodies are not kept: they are cut again from the bytes just read, which
             # keeps the cache small enough to load and save in a blink.
-            self.current[name] = (stamp, _without_bodies(record))
+            self.current[name] = (stamp, _without_bodies(record), _body_offsets(record, contents))
         return record
 
     def save(self) -> None:

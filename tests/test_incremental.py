@@ -187,3 +187,14 @@ def test_a_page_changed_by_hand_in_the_output_is_made_again(repo):
     page.write_text("испорчено", encoding="utf-8")
     repo.build()
     assert page.read_text(encoding="utf-8") == original
+
+
+def test_files_with_windows_line_ends_read_the_same_from_the_cache(repo):
+    (repo.root / "content/pages/crlf.md").write_bytes(
+        "\ufeff---\r\ntitle: Страница\r\n---\r\nПервая строка.\r\n\r\nВторая строка.\r\n".encode("utf-8"))
+    repo.build()
+    first = repo.read("crlf/index.html")
+    (repo.root / "content/pages/other.md").write_text("---\ntitle: Другая\n---\nТекст.\n", encoding="utf-8")
+    repo.build()      # crlf.md comes from the cache this time
+    assert repo.read("crlf/index.html") == first
+    assert "Вторая строка." in first
