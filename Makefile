@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test check serve clean system-deps
+.PHONY: site test test-tools check serve clean system-deps
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,23 @@ check: $(STAMP)
 serve: $(STAMP)
 	$(PY) build.py serve
 
-test: $(STAMP)
+test: $(STAMP) test-tools
 	$(PY) -m pytest -q
+
+# The browser, PDF-image and validator tests need Chromium, Poppler and Java: installed here
+# when missing and we may (root), otherwise named so that they can be installed.
+TEST_TOOLS := chromium chromedriver pdftoppm java
+test-tools:
+	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing test tools:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	      chromium chromium-driver poppler-utils default-jre-headless; \
+	  else \
+	    echo "missing test tools:$$missing — run: sudo make system-deps"; \
+	  fi; \
+	fi
 
 # Debian/Ubuntu packages used by the browser and PDF tests (needs root).
 system-deps:
