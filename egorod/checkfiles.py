@@ -88,23 +88,8 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
     settings = load_settings(root, problems)
     if settings is None:          # nothing can be checked without valid settings
         return problems.sorted()
-    content = c.Content()
-    for path in sorted((root / c.CONTENT_DIR / "cities").glob("*.md")):
-        if (city := c.load_city(root, path, settings, problems)):
-            content.cities.append(city)
-    for path in chosen.practices:
-        if (practice := c.load_practice(root, path, settings, problems)):
-            content.practices.append(practice)
-    for path in chosen.bulletins:
-        if (bulletin := c.load_bulletin(root, path, settings, problems)):
-            content.bulletins.append(bulletin)
-    for folder in sorted(chosen.issues):
-        if folder.is_dir():
-            if (issue := c.load_vestnik_issue(root, folder, problems)):
-                content.vestnik.append(issue)
-    for path in chosen.pages:
-        if (page := c.load_page(root, path, settings, problems)):
-            content.pages.append(page)
+    selected = {*chosen.practices, *chosen.bulletins, *chosen.pages, *chosen.issues}
+    content = c.load_content(root, settings, problems, only=lambda path: path in selected)
     build_site(content, settings, BuildOptions(drafts=True), problems)
     for rel in chosen.misplaced:
         problems.add(rel, 1, "-", "the site does not read this file here: put it in one of " + PLACES)

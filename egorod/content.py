@@ -128,10 +128,6 @@ class Content:
 
 # --- schemas -------------------------------------------------------------------------
 
-def _optional_text(value: Any) -> str:
-    return text(value)
-
-
 def _file_name(value: Any) -> str:
     """A file beside the Markdown: a plain name, never a path that could leave the folder."""
     raw = text(value)
@@ -241,7 +237,11 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
         # A link could publish any file of the machine that builds the site.
         problems.add(rel, 0, "-", "is a symbolic link; put the file itself into content/")
         return None
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.add(rel, 0, "-", f"cannot be read ({error.strerror}); check the file's permissions")
+        return None
     try:
         text_ = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -434,7 +434,7 @@ def load_page(root: Path, path: Path, settings: Settings, problems: Problems) ->
     return Page(**_common(parsed, values), slug=name, menu=values["menu"], summary=values["summary"])
 
 
-def _markdown_files(folder: Path) -> list[Path]:
+def _all_markdown_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("*.md") if p.is_file()) if folder.is_dir() else []
 
 
@@ -474,6 +474,20 @@ def _with_bodies(record: Any, contents: dict[str, bytes], offsets: dict[str, int
     return replace(record, body=body(record))
 
 
+ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}
+
+
+def content_assets(root: Path) -> list[tuple[str, Path]]:
+    """Images kept beside the Markdown (covers, figures), published at the same place:
+    ``content/vestnik/77/plan.png`` → ``vestnik/77/plan.png``."""
+    base = root / CONTENT_DIR
+    real_base = base.resolve()
+    # Never a symbolic link, nor anything outside content/: a link could publish any file.
+    return [(path.relative_to(base).as_posix(), path) for path in sorted(base.rglob("*"))
+            if path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")
+            and path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)]
+
+
 class RecordCache:
     """Valid records of the last load, by file path and the hash of the file's bytes.
 
@@ -502,7 +516,10 @@ class RecordCache:
         digest = hashlib.sha1()
         contents: dict[str, bytes] = {}
         for file in files:      # names too: renaming an article changes its slug and order
-            data = file.read_bytes()
+            try:
+                data = file.read_bytes()
+            except OSError:
+                return load()   # not cached: the loader reports the file
             contents[file.name] = data
             digest.update(file.name.encode("utf-8") + b"\0")
             digest.update(data)
@@ -532,23 +549,29 @@ class RecordCache:
 
 
 def load_content(root: Path, settings: Settings, problems: Problems,
-                 cache: RecordCache | None = None) -> Content:
-    """Read every content file under ``content/``; invalid files are left out and reported."""
+                 cache: RecordCache | None = None,
+                 only: Callable[[Path], bool] = lambda path: True) -> Content:
+    """Read every content file under ``content/``; invalid files are left out and reported.
+
+    ``only`` narrows the practices, bulletins, pages and Vestnik issue folders read (the
+    commit hook's check); the cities are always read, every reference needs them.
+    """
     base = root / CONTENT_DIR
     cache = cache or RecordCache(None, "")
     content = Content()
-    for path in _markdown_files(base / "cities"):
+    selected_files = lambda folder: [path for path in _all_markdown_files(folder) if only(path)]
+    for path in _all_markdown_files(base / "cities"):
         if (city := cache.get([path], lambda: load_city(root, path, settings, problems), problems)):
             content.cities.append(city)
-    for path in _markdown_files(base / "practices"):
+    for path in selected_files(base / "practices"):
         if (practice := cache.get([path], lambda: load_practice(root, path, settings, problems), problems)):
             content.practices.append(practice)
-    for path in _markdown_files(base / "bulletins"):
+    for path in selected_files(base / "bulletins"):
         if (bulletin := cache.get([path], lambda: load_bulletin(root, path, settings, problems), problems)):
             content.bulletins.append(bulletin)
     vestnik_dir = base / "vestnik"
     if vestnik_dir.is_dir():
-        for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir()):
+        for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):
             # An issue is one record with its articles: it is valid or not as a whole.
             files = [folder / "_index.md", *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md")]
             if not files[0].exists():
@@ -557,7 +580,7 @@ def load_content(root: Path, settings: Settings, problems: Problems,
                 else load_vestnik_issue(root, folder, problems)
             if issue:
                 content.vestnik.append(issue)
-    for path in _markdown_files(base / "pages"):
+    for path in selected_files(base / "pages"):
         if (page := cache.get([path], lambda: load_page(root, path, settings, problems), problems)):
             content.pages.append(page)
     return content

@@ -399,9 +399,9 @@ def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> Non
     An edition whose bulletin, cities, code, templates and settings are unchanged since the
     previous build is kept as it is (same keys as the HTML pages use).
     """
-    from .incremental import Manifest, code_and_templates_key, describe
+    from .incremental import Manifest, describe
     manifest = Manifest(context.config.cache, context.config.out, kind="email")
-    common = code_and_templates_key(context.config.root) + context.site.settings.base_url
+    common = context.templates_key + context.site.settings.base_url
     renderer: EmailRenderer | None = None
     for bulletin in context.site.bulletins:
         cities = [context.site.city_by_slug[c] for c in bulletin.cities if c in context.site.city_by_slug]

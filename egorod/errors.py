@@ -39,3 +39,6 @@ class BuildFailed(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__(f"{len(problems)} problem(s)")
         self.problems = problems
+
+    def __reduce__(self):   # raised in a worker process, it must arrive whole in the parent
+        return (type(self), (self.problems,))

@@ -206,6 +206,5 @@ def write_dates(context, staged) -> None:
                 cache[route.url] = route_lastmod(dates, context.site, route)
         return cache[route.url]
 
-    context.artifacts["source_dates"] = dates
     context.artifacts["lastmod"] = lastmod
     context.artifacts.setdefault("template_globals", {})["updated_of"] = dates

@@ -3,8 +3,8 @@
 A page's key is a hash of everything that can change its HTML: the code, templates and
 settings (the *global* key), the entries it shows (their file digests, found by walking
 the route's data), and the per-page facts that come from outside the content (dates from
-git, PDF sizes). Pages whose key matches the previous build are taken over from the
-previous output unchanged (hard-linked: same bytes, same mtime, nothing rewritten).
+git, PDF sizes). Pages whose key matches the previous build are left in the output as
+they are (same bytes, same mtime, nothing rewritten).
 """
 from __future__ import annotations
 
@@ -38,13 +38,10 @@ def code_and_settings_key(root: Path) -> str:
     return digest.hexdigest()
 
 
-def code_and_templates_key(root: Path) -> str:
-    """Hash of the renderer's code, the templates and the settings file."""
-    digest = hashlib.sha256()
-    _hash_files(PACKAGE_DIR.glob("*.py"), PACKAGE_DIR.parent, digest)
-    templates = root / "templates"
-    _hash_files(templates.rglob("*"), root, digest)
-    _hash_files([root / "site.yaml"], root, digest)
+def code_and_templates_key(root: Path, code_and_settings: str) -> str:
+    """Hash of the renderer's code, the settings file and the templates."""
+    digest = hashlib.sha256(code_and_settings.encode())
+    _hash_files((root / "templates").rglob("*"), root, digest)
     return digest.hexdigest()
 
 
@@ -183,9 +180,6 @@ class Manifest:
             return None
         return old if [stat.st_size, stat.st_mtime_ns] == saved[1:] else None
 
-    def reusable(self, output_path: str, key: str, old_output: Path) -> Path | None:
-        return self.unchanged(output_path, key, old_output)
-
     def save(self) -> None:
         pages = {}
         for output_path, key in self.current.items():
@@ -210,12 +204,20 @@ _WORKER: dict[str, Any] = {}
 
 def _render_batch(indices: list[int]) -> list[tuple[str, bool]]:
     """In a worker: render and stage pages; tell the parent which files were staged."""
-    env, staged, routes = _WORKER["env"], _WORKER["staged"], _WORKER["routes"]
-    from .render_html import render_route
+    env, staged, routes, root = _WORKER["env"], _WORKER["staged"], _WORKER["routes"], _WORKER["root"]
+    import jinja2
+
+    from .errors import BuildFailed
+    from .render_html import render_route, template_problem
     done = []
     for index in indices:
         route = routes[index]
-        staged.write(route.output_path, render_route(env, route))
+        try:
+            html = render_route(env, route)
+        except jinja2.TemplateError as error:
+            # Here the traceback still names the template line; the parent would not see it.
+            raise BuildFailed([template_problem(error, root)]) from None
+        staged.write(route.output_path, html)
         done.append((route.output_path, route.output_path in staged.staged))
     return done
 
@@ -245,7 +247,7 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
     site = context.site
     cities_and_menu = describe((site.cities, site.menu_pages, site.countries_with_cities))
     global_key = hashlib.sha256("\n".join([
-        code_and_templates_key(context.config.root), cities_and_menu, _global_facts(env, site),
+        context.templates_key, cities_and_menu, _global_facts(env, site),
         repr(context.config.drafts),
     ]).encode()).hexdigest()
     all_key = content_key(site)
@@ -258,16 +260,15 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         manifest.current[route.output_path] = key
         if route.indexed:
             manifest.indexed.add(route.output_path)
-        old = manifest.reusable(route.output_path, key, staged.previous) if staged.previous else None
-        if old is not None:
-            staged.take_over(route.output_path, old)
+        if manifest.unchanged(route.output_path, key, staged.previous):
+            staged.take_over(route.output_path)
         else:
             todo.append(route)
 
     workers = context.config.workers or os.cpu_count() or 1
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         import multiprocessing
-        _WORKER.update(env=env, staged=staged, routes=todo)
+        _WORKER.update(env=env, staged=staged, routes=todo, root=context.config.root)
         try:
             batches = [list(range(i, len(todo), workers * 8)) for i in range(workers * 8)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .content import Entry
+from .content import Entry, content_assets
 from .errors import Problem
 from .model import Site
 from .routes import Route, bulletin_pdf_url, url_of, vestnik_pdf_url
@@ -26,10 +26,12 @@ def published_targets(site: Site, routes: list[Route], root: Path) -> set[str]:
         targets |= {bulletin_pdf_url(bulletin.number), base + "email.html", base + "email.txt"}
     for issue in site.vestnik:
         targets.add(vestnik_pdf_url(issue.number))
-    for folder, prefix in ((root / "static", "/static/"), (root / "content", "/")):
-        if folder.is_dir():
-            targets |= {prefix + p.relative_to(folder).as_posix() for p in folder.rglob("*")
-                        if p.is_file() and not p.is_symlink() and p.suffix != ".md"}
+    # The files the build copies: static/ as it is, and the images beside the Markdown.
+    static = root / "static"
+    if static.is_dir():
+        targets |= {"/static/" + p.relative_to(static).as_posix() for p in static.rglob("*")
+                    if p.is_file() and not p.name.startswith(".")}
+    targets |= {"/" + relative for relative, _ in content_assets(root)}
     return targets
 
 

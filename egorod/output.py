@@ -37,11 +37,8 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return False
 
 
-def _same_file_content(a: Path, b: Path) -> bool:
-    try:
-        return a.stat().st_size == b.stat().st_size and a.read_bytes() == b.read_bytes()
-    except OSError:
-        return False
+def _same_file_content(old: Path, new: Path) -> bool:
+    return old.stat().st_size == new.stat().st_size and _same_bytes(old, new.read_bytes())
 
 
 MARKER = ".egorod-output"   # marks a folder as this generator's output: only such a folder is rewritten
@@ -80,7 +77,6 @@ class StagedOutput:
         self.previous = self.destination if self.destination.is_dir() else None
         self.expected: set[str] = set()     # every file of the new build
         self.staged: set[str] = set()       # the new or changed ones, waiting in the stage
-        self.reused = 0
         self._made_dirs: set[Path] = set()
 
     def _clean_leftovers(self) -> None:
@@ -99,11 +95,10 @@ class StagedOutput:
         old = safe_join(self.previous, relative)
         return old if old.is_file() and not old.is_symlink() else None
 
-    def take_over(self, relative: str, old: Path | None = None) -> None:
+    def take_over(self, relative: str) -> None:
         """Keep the previous build's file at ``relative`` as it is."""
         safe_join(self.stage, relative)
         self.expected.add(relative)
-        self.reused += 1
 
     def write(self, relative: str, data: str | bytes) -> Path:
         target = self.path(relative)
@@ -112,7 +107,6 @@ class StagedOutput:
         self.expected.add(relative)
         old = self.previous_file(relative)
         if old is not None and relative not in self.staged and _same_bytes(old, data):
-            self.reused += 1
             return old
         if target.parent not in self._made_dirs:     # one mkdir per folder, not per file
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -131,7 +125,6 @@ class StagedOutput:
             old = self.previous_file(rel)
             self.expected.add(rel)
             if old is not None and rel not in self.staged and _same_file_content(old, path):
-                self.reused += 1
                 continue
             target = self.path(rel)
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .content import RecordCache, load_content
+import jinja2
+
+from .content import RecordCache, content_assets, load_content
 from .email_edition import write_email_editions
 from .errors import BuildFailed, Problems
 from .feeds import declare_feeds, write_feeds
@@ -21,8 +23,9 @@ from .links_check import broken_links
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
-from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml
-from .incremental import code_and_settings_key, render_routes
+from .render_html import (BodyCache, make_environment, render_route, robots_txt, sitemap_xml,
+                          template_problem)
+from .incremental import code_and_settings_key, code_and_templates_key, render_routes
 from .routes import HOME, Route, all_routes
 from .settings import Settings, load_settings
 
@@ -55,6 +58,8 @@ class BuildContext:
     site: Site
     routes: list[Route]
     bodies: BodyCache
+    code_key: str = ""        # hash of the code and site.yaml: what parsed content depends on
+    templates_key: str = ""   # the same and the templates: what every rendered file depends on
     artifacts: dict[str, Any] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -64,7 +69,7 @@ class BuildContext:
 
 
 def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
-              cache_dir: Path | None = None) -> Site:
+              cache_dir: Path | None = None, code_key: str | None = None) -> Site:
     """Read and validate everything; raises BuildFailed with all problems at once.
 
     With ``cache_dir``, records of files unchanged since the last run are reused.
@@ -76,7 +81,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
     if base_url:
         settings = settings.with_base_url(base_url)
     cache = RecordCache(cache_dir / "content.pickle" if cache_dir else None,
-                        settings_key=code_and_settings_key(root))
+                        settings_key=code_key or code_and_settings_key(root))
     content = load_content(root, settings, problems, cache)
     site = build_site(content, settings, options, problems)
     cache.save()
@@ -118,20 +123,6 @@ def write_html(context: BuildContext, staged: StagedOutput) -> None:
         staged.write(relative, source.read_bytes())
 
 
-def content_assets(root: Path) -> list[tuple[str, Path]]:
-    """Images kept beside the Markdown (covers, figures), published at the same place:
-    ``content/vestnik/77/plan.png`` → ``/vestnik/77/plan.png``."""
-    base = root / "content"
-    real_base = base.resolve()
-    # Never a symbolic link, nor anything outside content/: a link could publish any file.
-    return [(path.relative_to(base).as_posix(), path) for path in sorted(base.rglob("*"))
-            if path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")
-            and path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)]
-
-
-ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}
-
-
 # Output formats in the order they run; later issues add feeds, PDFs and the search index.
 OutputFormat = Callable[[BuildContext, StagedOutput], None]
 
@@ -158,7 +149,8 @@ def output_formats(config: BuildConfig) -> list[tuple[str, OutputFormat]]:
 def build(config: BuildConfig) -> BuildContext:
     started = time.perf_counter()
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
-    site = load_site(config.root, options, config.base_url, cache_dir=config.cache)
+    code_key = code_and_settings_key(config.root)
+    site = load_site(config.root, options, config.base_url, cache_dir=config.cache, code_key=code_key)
     settings = site.settings
     routes = all_routes(site)
     broken = broken_links(site, routes, config.root)
@@ -166,8 +158,8 @@ def build(config: BuildConfig) -> BuildContext:
         raise BuildFailed(sorted(broken))
     context = BuildContext(config, settings, site, routes,
                            BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html),
-                                     folder=config.cache / "bodies",
-                                     salt=code_and_settings_key(config.root)))
+                                     folder=config.cache / "bodies", salt=code_key),
+                           code_key, code_and_templates_key(config.root, code_key))
     context.timings["load"] = time.perf_counter() - started
     staged = StagedOutput(config.out, root=config.root)
     try:
@@ -176,6 +168,9 @@ def build(config: BuildConfig) -> BuildContext:
             write(context, staged)
             context.timings[name] = time.perf_counter() - step
         staged.commit()
+    except jinja2.TemplateError as error:
+        staged.abort()
+        raise BuildFailed([template_problem(error, config.root)]) from None
     except BaseException:
         staged.abort()
         raise

@@ -7,6 +7,7 @@ import math
 import os
 import posixpath
 import re
+import traceback
 from pathlib import Path
 from typing import Callable
 from xml.sax.saxutils import escape as xml_escape
@@ -16,6 +17,7 @@ from markupsafe import Markup, escape
 
 from . import routes as r
 from .content import Entry
+from .errors import Problem
 from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
@@ -181,6 +183,26 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     if extra_globals:
         env.globals.update(extra_globals)
     return env
+
+
+def template_problem(error: jinja2.TemplateError, root: Path) -> Problem:
+    """A template mistake as ``templates/x.html:line: -: template error: …``, not a traceback."""
+    templates = (root / TEMPLATES_DIR).resolve()
+    path, line = None, 0
+    if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
+        path, line = error.filename, error.lineno or 0
+        message = f"template error: {error.message}"
+    else:
+        message = f"template error: {type(error).__name__}: {error}"
+        # Jinja puts the template's own file and line into the traceback of a render error.
+        for frame, lineno in traceback.walk_tb(error.__traceback__):
+            if Path(frame.f_code.co_filename).resolve().is_relative_to(templates):
+                path, line = frame.f_code.co_filename, lineno
+    if path is not None and Path(path).resolve().is_relative_to(root.resolve()):
+        shown = Path(path).resolve().relative_to(root.resolve()).as_posix()
+    else:
+        shown = f"{TEMPLATES_DIR}/{getattr(error, 'name', None) or '?'}"
+    return Problem(shown, line, "-", message)
 
 
 def render_route(env: jinja2.Environment, route: r.Route) -> str:

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Page, Practice, Source, VestnikIssue
+from .content import Article, Bulletin, City, Entry, Page, Practice, VestnikIssue
 from .model import Site, is_preview_only
 from .settings import Country, Problem, Sector
 
@@ -130,10 +130,6 @@ class Route:
     kind: str = "page"               # search filter «тип»: practice, bulletin, article, city, page
     indexed: bool = True             # part of the search index
     preview: bool = False            # shown only with --drafts
-
-    @property
-    def sources(self) -> list[Source]:
-        return [self.entry.source] if self.entry is not None else []
 
     @property
     def output_path(self) -> str:

@@ -146,20 +146,9 @@ class Hub:
 
 # --- building -----------------------------------------------------------------------------
 
-def describe_crash(exc: BaseException, root: Path) -> tuple[tuple[str, ...], str]:
-    """A failure that is not a content problem: a template error gets `path:line`, the rest a traceback."""
-    import jinja2
-    templates = (root / "templates").resolve()
-    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
-        path = Path(exc.filename).resolve()
-        rel = path.relative_to(root.resolve()).as_posix() if path.is_relative_to(root.resolve()) else str(path)
-        return (f"{rel}:{exc.lineno}: -: template error: {exc.message}",), ""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        path = Path(frame.filename)
-        if path.suffix == ".html" and path.resolve().is_relative_to(templates):
-            rel = path.resolve().relative_to(root.resolve()).as_posix()
-            return (f"{rel}:{frame.lineno}: -: template error: {type(exc).__name__}: {exc}",), ""
-    return (), "".join(traceback.format_exception(exc))
+def describe_crash(exc: BaseException) -> str:
+    """A failure that is neither a content nor a template problem (those are BuildFailed)."""
+    return "".join(traceback.format_exception(exc))
 
 
 class Builder:
@@ -192,9 +181,8 @@ class Builder:
             pipeline.build(config)
         except BuildFailed as failed:
             state = BuildState(token, previous.folder, tuple(str(p) for p in failed.problems))
-        except Exception as exc:   # a template mistake must not stop the preview either
-            problems, crash = describe_crash(exc, config.root)
-            state = BuildState(token, previous.folder, problems, crash)
+        except Exception as exc:   # a crash must not stop the preview either
+            state = BuildState(token, previous.folder, (), describe_crash(exc))
         else:
             state = BuildState(token, self.out)
         elapsed = time.perf_counter() - started

@@ -166,3 +166,26 @@ def test_typography_leaves_addresses_in_text_alone():
     assert "a--b@mail.ru" in html or "&#97;" in html     # e-mail may be obfuscated, never retyped
     assert ">https://e-gorod.ru/a--b</a>" in html
     assert "\u00a0— " in html
+
+
+def test_a_template_mistake_is_reported_with_its_line_and_the_output_kept(repo):
+    from egorod.incremental import PARALLEL_THRESHOLD
+    repo.build()
+    before = tree_digest(repo.out)
+    template = repo.root / "templates/city.html"
+    good = template.read_text(encoding="utf-8")
+    template.write_text(good.replace("{% block content %}", "{% block content %}{% if %}"), encoding="utf-8")
+    result = repo.run("build", "--no-pdf", "--no-search")
+    assert result.status == 1 and "Traceback" not in result.output
+    assert "templates/city.html:3: -: template error:" in result.output
+    # an error while rendering, in the worker processes of a larger site
+    from conftest import PRACTICE
+    for number in range(PARALLEL_THRESHOLD):
+        repo.write(f"content/practices/p{number}.md", PRACTICE.format(
+            title=f"Практика {number}", city="moskva", year=2020, rubrics="parkovki"))
+    template.write_text(good.replace("{% block content %}", "{% block content %}{{ city.no_such|int + nothing }}"),
+                        encoding="utf-8")
+    result = repo.run("build", "--no-pdf", "--no-search")
+    assert result.status == 1 and "Traceback" not in result.output
+    assert "templates/city.html:3: -: template error: UndefinedError:" in result.output
+    assert tree_digest(repo.out) == before

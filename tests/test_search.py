@@ -23,10 +23,8 @@ from bs4 import BeautifulSoup
 from egorod import pipeline
 from egorod.routes import sector_url
 
-from conftest import Repo, make_repo
+from conftest import Repo, headless_chromium, make_repo
 
-CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
-CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 TRANSPORT = "Транспорт и транспортная инфраструктура"
 FACETS = {"Тип", "Сфера", "Проблема", "Город", "Страна", "Год"}
@@ -247,23 +245,7 @@ def site_url(search_site):
 
 
 def _chromium(tmp_path_factory, javascript: bool = True):
-    if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():
-        pytest.skip(f"headless browser tests need {CHROMIUM} and {CHROMEDRIVER} "
-                    "(Debian packages chromium and chromium-driver; .ci/run installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must not download anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update",
-                     "--no-first-run", "--disable-sync", "--window-size=1280,1000",
-                     f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
-        options.add_argument(argument)
-    if not javascript:
-        options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
-    return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    return headless_chromium(tmp_path_factory.mktemp("chromium"), javascript=javascript)
 
 
 @pytest.fixture(scope="module")

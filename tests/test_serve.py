@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT
+from conftest import PROJECT, headless_chromium
 
 START_TIMEOUT = 60.0
 EVENT_TIMEOUT = 15.0
@@ -288,26 +288,11 @@ def test_drafts_and_future_entries_are_shown_and_marked(serve, repo):
     assert not (repo.out / "bulletins/3/index.html").exists()
 
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 
 
 @pytest.fixture
 def browser(tmp_path):
-    if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():
-        pytest.skip(f"the browser test needs {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium and "
-                    "chromium-driver; .ci/run installs them)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    os.environ.setdefault("SE_OFFLINE", "true")   # Selenium Manager must not download anything
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                     "--disable-sync", f"--user-data-dir={tmp_path / 'chromium'}"):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+    driver = headless_chromium(tmp_path / "chromium")
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()

@@ -393,3 +393,29 @@ def test_settings_sections_must_be_mappings(repo):
     result = repo.run("check")
     assert result.status == 1
     assert any(": feeds: must be a set of `key: value` lines" in line for line in result.lines), result.output
+
+
+def test_a_link_to_a_file_the_build_does_not_publish_is_reported(repo):
+    (repo.root / "content/pages/reglament.docx").write_bytes(b"not published")
+    repo.write("content/pages/dokumenty.md", """
+        ---
+        title: Документы
+        ---
+        [Регламент](/pages/reglament.docx)
+        """)
+    assert problems(repo) == ["content/pages/dokumenty.md:4: body: the link '/pages/reglament.docx' leads nowhere: "
+                              "no page or file of the site has this address; correct or remove it"]
+
+
+def test_an_unreadable_file_is_an_error_of_that_file(repo, monkeypatch):
+    from pathlib import Path
+    path = repo.write("content/pages/zakryto.md", "---\ntitle: Закрыто\n---\n")
+    read_bytes = Path.read_bytes
+
+    def refuse(self):   # as for a file without read permission (root would read it anyway)
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return read_bytes(self)
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    assert problems(repo) == ["content/pages/zakryto.md:0: -: cannot be read (Permission denied); "
+                              "check the file's permissions"]
