@@ -212,8 +212,11 @@ class Parsed:
 
 
 # Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
-_INLINE_LINK = re.compile(r"(!?)\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
-_REFERENCE_LINK = re.compile(r"^ {0,3}()\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)", re.MULTILINE)
+# (The inline pattern starts at the bracket, which the regex engine can scan for quickly;
+# whether a `!` makes it an image is looked up just before the match.)
+_INLINE_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
+# (Reference definitions are searched for from a newline, put in front of the body too.)
+_REFERENCE_LINK = re.compile(r"\n {0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?=\s|$)")
 _CODE = re.compile(r"^(```|~~~).*?^\1|`[^`\n]+`", re.MULTILINE | re.DOTALL)
 
 
@@ -221,13 +224,22 @@ def body_links(body: str, body_line: int) -> tuple[tuple[str, int, bool], ...]:
     """Targets of the links in a Markdown body with their lines (code spans left out)."""
     if "](" not in body and "]:" not in body:
         return ()
-    plain = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+    plain = body
+    if "`" in body or "~~~" in body:
+        plain = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+    matches = [(match.start(1), match.group(1), plain[match.start() - 1:match.start()] == "!")
+               for match in _INLINE_LINK.finditer(plain)]
+    if "]:" in plain:
+        matches += [(match.start(1) - 1, match.group(1), False)
+                    for match in _REFERENCE_LINK.finditer("\n" + plain)]
+        matches.sort()
     found = []
-    for pattern in (_INLINE_LINK, _REFERENCE_LINK):
-        for match in pattern.finditer(plain):
-            found.append((match.group(2), body_line + plain.count("\n", 0, match.start(2)),
-                          match.group(1) == "!"))
-    return tuple(sorted(found, key=lambda item: item[1]))
+    line, counted = body_line, 0
+    for start, target, image in matches:     # lines counted once over the body, in order
+        line += plain.count("\n", counted, start)
+        counted = start
+        found.append((target, line, image))
+    return tuple(found)
 
 
 def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
