@@ -219,6 +219,7 @@ def _render_batch(indices: list[int]) -> list[tuple[str, bool]]:
             raise BuildFailed([template_problem(error, root)]) from None
         staged.write(route.output_path, html)
         done.append((route.output_path, route.output_path in staged.staged))
+    _WORKER["bodies"].flush()       # the parent reads them for feeds and e-mail
     return done
 
 
@@ -268,7 +269,7 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
     workers = context.config.workers or os.cpu_count() or 1
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
         import multiprocessing
-        _WORKER.update(env=env, staged=staged, routes=todo, root=context.config.root)
+        _WORKER.update(env=env, staged=staged, routes=todo, root=context.config.root, bodies=context.bodies)
         try:
             batches = [list(range(i, len(todo), workers * 8)) for i in range(workers * 8)]
             with multiprocessing.get_context("fork").Pool(workers) as pool:

@@ -158,7 +158,7 @@ def build(config: BuildConfig) -> BuildContext:
         raise BuildFailed(sorted(broken))
     context = BuildContext(config, settings, site, routes,
                            BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html),
-                                     folder=config.cache / "bodies", salt=code_key),
+                                     store=config.cache / "bodies.sqlite", salt=code_key),
                            code_key, code_and_templates_key(config.root, code_key))
     context.timings["load"] = time.perf_counter() - started
     staged = StagedOutput(config.out, root=config.root)
@@ -174,6 +174,7 @@ def build(config: BuildConfig) -> BuildContext:
     except BaseException:
         staged.abort()
         raise
+    context.bodies.close()
     for hook in context.artifacts.get("after_commit", []):
         hook()   # caches that describe the new output, saved only once it is in place
     context.timings["total"] = time.perf_counter() - started

@@ -7,6 +7,7 @@ import math
 import os
 import posixpath
 import re
+import sqlite3
 import traceback
 from pathlib import Path
 from typing import Callable
@@ -54,44 +55,101 @@ def filesize(size: int) -> str:
 
 
 class BodyCache:
-    """Rendered Markdown bodies, made once per build and, with a folder, kept across builds.
+    """Rendered Markdown bodies, made once per build and, with a store, kept across builds.
 
-    The folder cache is keyed by the file's hash and ``salt`` (the code and settings), so
-    the feeds and the e-mail editions of an unchanged site need no Markdown at all, and
-    bodies rendered in worker processes are there for the parent too.
+    The store (one SQLite file outside output/) is keyed by the file's hash and ``salt``
+    (the code and settings), so the feeds and the e-mail editions of an unchanged site
+    need no Markdown at all, and bodies rendered in worker processes are there for the
+    parent too. One file rather than a file per body: creating thousands of small files is
+    what a cold build spent most of its system time on.
     """
 
-    def __init__(self, options: MarkdownOptions, folder: Path | None = None, salt: str = ""):
+    def __init__(self, options: MarkdownOptions, store: Path | None = None, salt: str = ""):
         self._options = options
         self._renderer: Renderer | None = None
         self._html: dict[str, str] = {}
-        self._folder = folder
+        self._store = store
         self._salt = salt
+        self._db: sqlite3.Connection | None = None
+        self._db_pid = 0
+        self._pending: dict[str, str] = {}     # rendered here, not yet in the store
 
     def _render(self, entry: Entry, footnote_prefix: str) -> str:
         if self._renderer is None:
             self._renderer = Renderer(self._options)
         return self._renderer.html(entry.body, footnote_prefix)
 
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._store is None:
+            return None
+        if self._db is None or self._db_pid != os.getpid():
+            # A connection must not cross a fork: a render worker opens its own (the
+            # parent's, if any, is left alone rather than closed from the child).
+            self._db, self._db_pid = _open_store(self._store), os.getpid()
+            if self._db is None:
+                self._store = None          # unusable (read-only disk...): memory only
+        return self._db
+
+    def _stored(self, key: str) -> str | None:
+        db = self._connection()
+        if db is None:
+            return None
+        try:
+            row = db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:
+            return None
+        return row[0] if row else None
+
     def __call__(self, entry: Entry, footnote_prefix: str = "") -> Markup:
         key = entry.source.path + "#" + footnote_prefix
         html = self._html.get(key)
         if html is None:
-            if self._folder is None:
+            stored_key = hashlib.sha1(f"{self._salt}\0{entry.source.digest}\0{footnote_prefix}".encode()).hexdigest()
+            html = self._stored(stored_key)
+            if html is None:
                 html = self._render(entry, footnote_prefix)
-            else:
-                name = hashlib.sha1(f"{self._salt}\0{entry.source.digest}\0{footnote_prefix}".encode()).hexdigest()
-                path = self._folder / name[:2] / f"{name}.html"
-                try:
-                    html = path.read_text(encoding="utf-8")
-                except OSError:
-                    html = self._render(entry, footnote_prefix)
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
-                    tmp.write_text(html, encoding="utf-8")
-                    os.replace(tmp, path)
+                if self._store is not None:
+                    self._pending[stored_key] = html
             self._html[key] = html
         return Markup(html)
+
+    def flush(self) -> None:
+        """Write the bodies rendered since the last flush to the store, in one transaction."""
+        db = self._connection() if self._pending else None
+        if db is None:
+            return
+        try:
+            with db:
+                db.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)",
+                               self._pending.items())
+        except sqlite3.Error:
+            pass                    # a cache that cannot be written only costs time next run
+        self._pending.clear()
+
+    def close(self) -> None:
+        """Flush, and let go of the store (it is opened again if needed)."""
+        self.flush()
+        if self._db is not None and self._db_pid == os.getpid():
+            self._db.close()
+        self._db = None
+
+
+def _open_store(path: Path) -> sqlite3.Connection | None:
+    for attempt in range(2):
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(path, timeout=60)
+            db.execute("PRAGMA journal_mode=WAL")       # workers write while others read
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            return db
+        except sqlite3.DatabaseError:
+            if attempt == 0:                            # not a database (a damaged file): start afresh
+                for suffix in ("", "-wal", "-shm"):
+                    Path(f"{path}{suffix}").unlink(missing_ok=True)
+        except (sqlite3.Error, OSError):
+            return None
+    return None
 
 
 _RELATIVE_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')

@@ -198,3 +198,16 @@ def test_files_with_windows_line_ends_read_the_same_from_the_cache(repo):
     repo.build()      # crlf.md comes from the cache this time
     assert repo.read("crlf/index.html") == first
     assert "Вторая строка." in first
+
+
+def test_a_damaged_cache_of_rendered_bodies_is_made_afresh(repo, tmp_path):
+    repo.build()
+    store = repo.root / ".cache/bodies.sqlite"
+    assert store.is_file()
+    for leftover in repo.root.glob(".cache/bodies.sqlite-*"):
+        leftover.unlink()
+    store.write_bytes(b"not a database" * 100)
+    repo.write("content/practices/novye-avtobusy.md",
+               repo.root.joinpath("content/practices/novye-avtobusy.md").read_text(encoding="utf-8") + "\nЕщё.\n")
+    assert_incremental_equals_cold(repo, tmp_path, "damaged body cache")
+    assert store.read_bytes().startswith(b"SQLite format 3")
