@@ -6,6 +6,7 @@ front matter, broken YAML) is reported as a problem of that file, never a traceb
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import pickle
@@ -500,6 +501,68 @@ def content_assets(root: Path) -> list[tuple[str, Path]]:
             and path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)]
 
 
+@dataclass(frozen=True)
+class LoadJob:
+    """One record to load: the files it is made of (hashed together for the cache; none:
+    never cached) and the function that reads and checks them."""
+    files: tuple[Path, ...]
+    load: Callable[[Problems], Any]
+
+
+def _read_files(files: tuple[Path, ...]) -> tuple[str, dict[str, bytes]] | None:
+    digest = hashlib.sha1()
+    contents: dict[str, bytes] = {}
+    for file in files:      # names too: renaming an article changes its slug and order
+        try:
+            data = file.read_bytes()
+        except OSError:
+            return None
+        contents[file.name] = data
+        digest.update(file.name.encode("utf-8") + b"\0")
+        digest.update(data)
+    return digest.hexdigest(), contents
+
+
+def _load_one(job: LoadJob, contents: dict[str, bytes]) -> tuple[Any, dict[str, int] | None, list]:
+    """(record, body offsets, problems): a valid record comes without its bodies and with
+    their offsets in ``contents``, ready for the cache; otherwise whole, offsets None."""
+    problems = Problems()
+    record = job.load(problems)
+    if record is None or problems or not contents:
+        return record, None, problems.items
+    return _without_bodies(record), _body_offsets(record, contents), []
+
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+PARALLEL_LOAD_THRESHOLD = 300
+_LOADING: dict[str, Any] = {}
+
+
+def _load_batch(positions: list[int]) -> list[tuple[int, tuple]]:
+    jobs, pending = _LOADING["jobs"], _LOADING["pending"]
+    return [(position, _load_one(jobs[pending[position][0]], pending[position][2])) for position in positions]
+
+
+def _run_loaders(jobs: list[LoadJob], pending: list[tuple[int, str | None, dict[str, bytes]]],
+                 workers: int) -> list[tuple]:
+    if workers <= 1 or len(pending) < PARALLEL_LOAD_THRESHOLD:
+        return [_load_one(jobs[index], contents) for index, _, contents in pending]
+    import multiprocessing
+    # Forked workers see the jobs and the bytes already read; records come back without
+    # their bodies (small to send), which the parent cuts from the same bytes.
+    _LOADING.update(jobs=jobs, pending=pending)
+    results: list[tuple] = [()] * len(pending)
+    try:
+        batches = [list(range(i, len(pending), workers * 4)) for i in range(workers * 4)]
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            for done in pool.imap_unordered(_load_batch, [b for b in batches if b]):
+                for position, result in done:
+                    results[position] = result
+    finally:
+        _LOADING.clear()
+    return results
+
+
 class RecordCache:
     """Valid records of the last load, by file path and the hash of the file's bytes.
 
@@ -524,30 +587,37 @@ class RecordCache:
             except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
                 self.previous = {}
 
-    def get(self, files: list[Path], load: Callable[[], Any], problems: Problems) -> Any:
-        digest = hashlib.sha1()
-        contents: dict[str, bytes] = {}
-        for file in files:      # names too: renaming an article changes its slug and order
-            try:
-                data = file.read_bytes()
-            except OSError:
-                return load()   # not cached: the loader reports the file
-            contents[file.name] = data
-            digest.update(file.name.encode("utf-8") + b"\0")
-            digest.update(data)
-        stamp = digest.hexdigest()
-        name = str(files[0])
-        hit = self.previous.get(name)
-        if hit is not None and hit[0] == stamp:
-            self.current[name] = hit
-            return _with_bodies(hit[1], contents, hit[2])
-        before = len(problems)
-        record = load()
-        if record is not None and len(problems) == before:
-            # The bodies are not kept: they are cut again from the bytes just read, which
-            # keeps the cache small enough to load and save in a blink.
-            self.current[name] = (stamp, _without_bodies(record), _body_offsets(record, contents))
-        return record
+    def load_all(self, jobs: list[LoadJob], problems: Problems, workers: int = 1) -> list[Any]:
+        """The record of each job (None when invalid), from the cache where the files are unchanged.
+
+        The files not in the cache are parsed in ``workers`` processes when there are many
+        (a cold build, ``check``): YAML and validation are most of the cost of loading.
+        """
+        results: list[Any] = [None] * len(jobs)
+        pending: list[tuple[int, str | None, dict[str, bytes]]] = []
+        for index, job in enumerate(jobs):
+            read = _read_files(job.files) if job.files else None
+            if read is None:              # not cached: the loader reports an unreadable file
+                pending.append((index, None, {}))
+                continue
+            stamp, contents = read
+            hit = self.previous.get(str(job.files[0]))
+            if hit is not None and hit[0] == stamp:
+                self.current[str(job.files[0])] = hit
+                results[index] = _with_bodies(hit[1], contents, hit[2])
+            else:
+                pending.append((index, stamp, contents))
+        for (index, stamp, contents), (record, offsets, found) in zip(
+                pending, _run_loaders(jobs, pending, workers)):
+            problems.items.extend(found)
+            if offsets is not None:
+                # The bodies are not kept: they are cut again from the bytes just read, which
+                # keeps the cache small enough to load and save in a blink.
+                if stamp is not None:
+                    self.current[str(jobs[index].files[0])] = (stamp, record, offsets)
+                record = _with_bodies(record, contents, offsets)
+            results[index] = record
+        return results
 
     def save(self) -> None:
         if self.path is None or self.current.keys() == self.previous.keys() and all(
@@ -562,7 +632,7 @@ class RecordCache:
 
 def load_content(root: Path, settings: Settings, problems: Problems,
                  cache: RecordCache | None = None,
-                 only: Callable[[Path], bool] = lambda path: True) -> Content:
+                 only: Callable[[Path], bool] = lambda path: True, workers: int = 1) -> Content:
     """Read every content file under ``content/``; invalid files are left out and reported.
 
     ``only`` narrows the practices, bulletins, pages and Vestnik issue folders read (the
@@ -570,29 +640,27 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     """
     base = root / CONTENT_DIR
     cache = cache or RecordCache(None, "")
-    content = Content()
-    selected_files = lambda folder: [path for path in _all_markdown_files(folder) if only(path)]
-    for path in _all_markdown_files(base / "cities"):
-        if (city := cache.get([path], lambda: load_city(root, path, settings, problems), problems)):
-            content.cities.append(city)
-    for path in selected_files(base / "practices"):
-        if (practice := cache.get([path], lambda: load_practice(root, path, settings, problems), problems)):
-            content.practices.append(practice)
-    for path in selected_files(base / "bulletins"):
-        if (bulletin := cache.get([path], lambda: load_bulletin(root, path, settings, problems), problems)):
-            content.bulletins.append(bulletin)
+    jobs: list[tuple[str, LoadJob]] = []      # (collection, job), in the order of the site
+
+    def add(collection: str, loader: Callable, folder: Path, selected: bool = True) -> None:
+        for path in _all_markdown_files(folder):
+            if not selected or only(path):
+                jobs.append((collection, LoadJob((path,), functools.partial(loader, root, path, settings))))
+
+    add("cities", load_city, base / "cities", selected=False)
+    add("practices", load_practice, base / "practices")
+    add("bulletins", load_bulletin, base / "bulletins")
     vestnik_dir = base / "vestnik"
     if vestnik_dir.is_dir():
         for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):
             # An issue is one record with its articles: it is valid or not as a whole.
             files = [folder / "_index.md", *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md")]
-            if not files[0].exists():
-                files = []
-            issue = cache.get(files, lambda: load_vestnik_issue(root, folder, problems), problems) if files \
-                else load_vestnik_issue(root, folder, problems)
-            if issue:
-                content.vestnik.append(issue)
-    for path in selected_files(base / "pages"):
-        if (page := cache.get([path], lambda: load_page(root, path, settings, problems), problems)):
-            content.pages.append(page)
+            jobs.append(("vestnik", LoadJob(tuple(files) if files[0].exists() else (),
+                                            functools.partial(load_vestnik_issue, root, folder))))
+    add("pages", load_page, base / "pages")
+    content = Content()
+    records = cache.load_all([job for _, job in jobs], problems, workers)
+    for (collection, _), record in zip(jobs, records):
+        if record is not None:
+            getattr(content, collection).append(record)
     return content

@@ -6,6 +6,7 @@ what earlier formats left in ``context.artifacts`` (PDF sizes, cover images).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -44,7 +45,7 @@ class BuildConfig:
     today: dt.date | None = None
     quiet: bool = False
     cache_dir: Path | None = None
-    workers: int | None = None        # processes for rendering pages; None: one per core
+    workers: int | None = None        # processes for loading and rendering; None: one per core
 
     @property
     def cache(self) -> Path:
@@ -69,10 +70,12 @@ class BuildContext:
 
 
 def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
-              cache_dir: Path | None = None, code_key: str | None = None) -> Site:
+              cache_dir: Path | None = None, code_key: str | None = None,
+              workers: int | None = None) -> Site:
     """Read and validate everything; raises BuildFailed with all problems at once.
 
-    With ``cache_dir``, records of files unchanged since the last run are reused.
+    With ``cache_dir``, records of files unchanged since the last run are reused; the
+    others are parsed on ``workers`` processes (default: all cores) when there are many.
     """
     problems = Problems()
     settings = load_settings(root, problems)
@@ -82,7 +85,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
         settings = settings.with_base_url(base_url)
     cache = RecordCache(cache_dir / "content.pickle" if cache_dir else None,
                         settings_key=code_key or code_and_settings_key(root))
-    content = load_content(root, settings, problems, cache)
+    content = load_content(root, settings, problems, cache, workers=workers or os.cpu_count() or 1)
     site = build_site(content, settings, options, problems)
     cache.save()
     if problems:
@@ -150,7 +153,8 @@ def build(config: BuildConfig) -> BuildContext:
     started = time.perf_counter()
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
     code_key = code_and_settings_key(config.root)
-    site = load_site(config.root, options, config.base_url, cache_dir=config.cache, code_key=code_key)
+    site = load_site(config.root, options, config.base_url, cache_dir=config.cache, code_key=code_key,
+                     workers=config.workers)
     settings = site.settings
     routes = all_routes(site)
     broken = broken_links(site, routes, config.root)

@@ -419,3 +419,26 @@ def test_an_unreadable_file_is_an_error_of_that_file(repo, monkeypatch):
     monkeypatch.setattr(Path, "read_bytes", refuse)
     assert problems(repo) == ["content/pages/zakryto.md:0: -: cannot be read (Permission denied); "
                               "check the file's permissions"]
+
+
+def test_a_large_site_is_loaded_on_several_processes_with_the_same_records_and_problems(repo):
+    from conftest import PRACTICE
+    from egorod.content import PARALLEL_LOAD_THRESHOLD, load_content
+    from egorod.errors import Problems
+    from egorod.settings import load_settings
+    for number in range(PARALLEL_LOAD_THRESHOLD + 10):
+        repo.write(f"content/practices/p{number}.md", PRACTICE.format(
+            title=f"Практика {number}", city="moskva", year=2000 + number % 25, rubrics="parkovki"))
+    repo.write("content/practices/p7.md", PRACTICE.format(title="Ошибка", city="moskva", year="когда-то",
+                                                         rubrics="parkovki"))
+    repo.write("content/practices/p8.md", "без front matter\n")
+    loaded = []
+    for workers in (1, 2):
+        found = Problems()
+        content = load_content(repo.root, load_settings(repo.root, found), found, workers=workers)
+        loaded.append((content, found.sorted()))
+    assert loaded[0] == loaded[1]
+    content, found = loaded[0]
+    assert [p.path for p in found] == ["content/practices/p7.md", "content/practices/p8.md"]
+    assert len(content.practices) >= PARALLEL_LOAD_THRESHOLD
+    assert all(practice.body.startswith("## Проблема") for practice in content.practices)
