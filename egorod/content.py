@@ -11,6 +11,8 @@ import hashlib
 import os
 import pickle
 import re
+import time
+from collections import UserString
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
@@ -476,6 +478,40 @@ def _body_offsets(record: Any, contents: dict[str, bytes]) -> dict[str, int]:
     return offsets
 
 
+class LazyBody(UserString):
+    """A body that is read from its file when first used.
+
+    A rebuild needs the Markdown of the few entries it renders again (their HTML is
+    otherwise cached by the file's hash); reading and decoding every unchanged file would
+    cost more than the rest of a no-change build.
+    """
+
+    def __init__(self, path: Path | str, offset: int | None = None):
+        # (UserString's methods make new strings with one argument, the text.)
+        self._path, self._offset = path, offset
+        self._text: str | None = str(path) if offset is None else None
+
+    @property
+    def data(self) -> str:          # what UserString works on
+        if self._text is None:
+            self._text = Path(self._path).read_bytes()[self._offset:].decode("utf-8")
+        return self._text
+
+    def __reduce__(self):           # pickled (sent to a process) as the plain text
+        return (str, (self.data,))
+
+
+def _with_lazy_bodies(record: Any, files: tuple[Path, ...], offsets: dict[str, int]) -> Any:
+    by_name = {file.name: file for file in files}
+
+    def body(entry: Entry) -> LazyBody:
+        name = entry.source.path.rsplit("/", 1)[-1]
+        return LazyBody(by_name[name], offsets[name])
+    if isinstance(record, VestnikIssue):
+        record = replace(record, articles=tuple(replace(a, body=body(a)) for a in record.articles))
+    return replace(record, body=body(record))
+
+
 def _with_bodies(record: Any, contents: dict[str, bytes], offsets: dict[str, int]) -> Any:
     def body(entry: Entry) -> str:
         name = entry.source.path.rsplit("/", 1)[-1]
@@ -563,29 +599,51 @@ def _run_loaders(jobs: list[LoadJob], pending: list[tuple[int, str | None, dict[
     return results
 
 
+def _file_stats(files: tuple[Path, ...]) -> tuple | None:
+    try:
+        stats = [file.stat() for file in files]
+    except OSError:
+        return None
+    return tuple((s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for s in stats)
+
+
+# A file changed this close to the moment the cache was saved may have changed again within
+# the same clock tick without its times showing it: such a file is hashed, never trusted.
+RACY_NS = 2_000_000_000
+
+
 class RecordCache:
     """Valid records of the last load, by file path and the hash of the file's bytes.
 
-    Hashing a file is far cheaper than parsing its YAML, and unlike modification times it
-    cannot be fooled by an edit made within the same clock tick. Files with problems are
-    never cached, so their messages are produced again on every run.
+    Hashing a file is far cheaper than parsing its YAML. A file whose size, times and
+    inode are those it had at the last save is not even read: as in git's index, this is
+    trusted only for files last changed well before that save (an edit within the same
+    clock tick cannot hide), every other file is hashed. Files with problems are never
+    cached, so their messages are produced again on every run.
     """
 
-    VERSION = 6
+    VERSION = 7
 
     def __init__(self, path: Path | None, settings_key: str):
         self.path = path
         self.key = f"{self.VERSION}:{settings_key}"
-        self.previous: dict[str, tuple[str, Any]] = {}
-        self.current: dict[str, tuple[str, Any]] = {}
+        # path of the first file → (hash of the files, record without bodies, body offsets, file stats)
+        self.previous: dict[str, tuple] = {}
+        self.current: dict[str, tuple] = {}
+        self.saved_at = 0           # time.time_ns() of the previous save
+        self.hashed = False         # some file was read and hashed: worth saving its stats
         if path is not None:
             try:
                 with path.open("rb") as stream:
-                    key, entries = pickle.load(stream)
+                    key, saved_at, entries = pickle.load(stream)
                 if key == self.key:
-                    self.previous = entries
+                    self.previous, self.saved_at = entries, saved_at
             except (OSError, EOFError, pickle.PickleError, ValueError, TypeError, AttributeError):
                 self.previous = {}
+
+    def _trusted(self, hit: tuple | None, stats: tuple | None) -> bool:
+        return (hit is not None and stats is not None and hit[3] == stats
+                and all(max(mtime, ctime) < self.saved_at - RACY_NS for _, mtime, ctime, _ in stats))
 
     def load_all(self, jobs: list[LoadJob], problems: Problems, workers: int = 1) -> list[Any]:
         """The record of each job (None when invalid), from the cache where the files are unchanged.
@@ -595,15 +653,27 @@ class RecordCache:
         """
         results: list[Any] = [None] * len(jobs)
         pending: list[tuple[int, str | None, dict[str, bytes]]] = []
+        stats_of: dict[int, tuple | None] = {}
         for index, job in enumerate(jobs):
-            read = _read_files(job.files) if job.files else None
+            if not job.files:
+                pending.append((index, None, {}))
+                continue
+            name = str(job.files[0])
+            hit = self.previous.get(name)
+            # Stat before reading: a change made while reading shows in the next run's stat.
+            stats = stats_of[index] = _file_stats(job.files)
+            if self._trusted(hit, stats) and len(hit[2]) == len(job.files):
+                self.current[name] = hit
+                results[index] = _with_lazy_bodies(hit[1], job.files, hit[2])
+                continue
+            self.hashed = True
+            read = _read_files(job.files)
             if read is None:              # not cached: the loader reports an unreadable file
                 pending.append((index, None, {}))
                 continue
             stamp, contents = read
-            hit = self.previous.get(str(job.files[0]))
             if hit is not None and hit[0] == stamp:
-                self.current[str(job.files[0])] = hit
+                self.current[name] = (*hit[:3], stats)
                 results[index] = _with_bodies(hit[1], contents, hit[2])
             else:
                 pending.append((index, stamp, contents))
@@ -614,19 +684,18 @@ class RecordCache:
                 # The bodies are not kept: they are cut again from the bytes just read, which
                 # keeps the cache small enough to load and save in a blink.
                 if stamp is not None:
-                    self.current[str(jobs[index].files[0])] = (stamp, record, offsets)
+                    self.current[str(jobs[index].files[0])] = (stamp, record, offsets, stats_of.get(index))
                 record = _with_bodies(record, contents, offsets)
             results[index] = record
         return results
 
     def save(self) -> None:
-        if self.path is None or self.current.keys() == self.previous.keys() and all(
-                self.previous[k][0] == v[0] for k, v in self.current.items()):
+        if self.path is None or not self.hashed and self.current.keys() == self.previous.keys():
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("wb") as stream:
-            pickle.dump((self.key, self.current), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.key, time.time_ns(), self.current), stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.path)
 
 
