@@ -531,10 +531,16 @@ def content_assets(root: Path) -> list[tuple[str, Path]]:
     ``content/vestnik/77/plan.png`` → ``vestnik/77/plan.png``."""
     base = root / CONTENT_DIR
     real_base = base.resolve()
-    # Never a symbolic link, nor anything outside content/: a link could publish any file.
-    return [(path.relative_to(base).as_posix(), path) for path in sorted(base.rglob("*"))
-            if path.suffix.lower() in ASSET_SUFFIXES and not path.name.startswith(".")
-            and path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base)]
+    found = []
+    # Only image names are looked at closely: content/ holds thousands of Markdown files.
+    for folder, _, names in os.walk(base):
+        for name in names:
+            if os.path.splitext(name)[1].lower() in ASSET_SUFFIXES and not name.startswith("."):
+                path = Path(folder, name)
+                # Never a symbolic link, nor anything outside content/: a link could publish any file.
+                if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base):
+                    found.append((path.relative_to(base).as_posix(), path))
+    return sorted(found)
 
 
 @dataclass(frozen=True)
@@ -623,6 +629,7 @@ class RecordCache:
     """
 
     VERSION = 7
+    STALE_PERCENT = 1           # up to this share of files out of date, the cache is not rewritten
 
     def __init__(self, path: Path | None, settings_key: str):
         self.path = path
@@ -631,7 +638,6 @@ class RecordCache:
         self.previous: dict[str, tuple] = {}
         self.current: dict[str, tuple] = {}
         self.saved_at = 0           # time.time_ns() of the previous save
-        self.hashed = False         # some file was read and hashed: worth saving its stats
         if path is not None:
             try:
                 with path.open("rb") as stream:
@@ -666,7 +672,6 @@ class RecordCache:
                 self.current[name] = hit
                 results[index] = _with_lazy_bodies(hit[1], job.files, hit[2])
                 continue
-            self.hashed = True
             read = _read_files(job.files)
             if read is None:              # not cached: the loader reports an unreadable file
                 pending.append((index, None, {}))
@@ -690,7 +695,14 @@ class RecordCache:
         return results
 
     def save(self) -> None:
-        if self.path is None or not self.hashed and self.current.keys() == self.previous.keys():
+        """Write the cache unless it is out of date for only a few of many files.
+
+        At the archive's size, hashing and parsing a handful of changed files again costs
+        less than writing the whole cache after every edit (an editor's preview rebuilds
+        dozens of times a day).
+        """
+        stale = sum(1 for name, entry in self.current.items() if self.previous.get(name) is not entry)
+        if self.path is None or stale == 0 or stale * 100 <= len(self.current) * self.STALE_PERCENT:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")

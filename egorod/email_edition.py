@@ -21,7 +21,6 @@ from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Callable
 from urllib.parse import quote
 
-import css_inline
 import jinja2
 from markupsafe import Markup
 
@@ -354,6 +353,7 @@ class EmailRenderer:
         self.bodies = bodies
         self.html_env = make_environment(site.settings.root, site, bodies)
         self.text_env = _text_environment(site)
+        import css_inline       # only when an edition is made: most rebuilds reuse them all
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False,
                                              keep_link_tags=False)
 

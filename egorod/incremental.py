@@ -167,6 +167,7 @@ class Manifest:
             self.previous, self.previous_indexed = {}, set()
         self.current: dict[str, str] = {}
         self.indexed: set[str] = set()
+        self.kept: set[str] = set()       # files found unchanged: their saved entry still holds
 
     def unchanged(self, output_path: str, key: str, old_output: Path | None) -> Path | None:
         """The previous build's file when its key matches and nobody has touched it since."""
@@ -178,11 +179,17 @@ class Manifest:
             stat = old.stat()
         except OSError:
             return None
-        return old if [stat.st_size, stat.st_mtime_ns] == saved[1:] else None
+        if [stat.st_size, stat.st_mtime_ns] != saved[1:]:
+            return None
+        self.kept.add(output_path)
+        return old
 
     def save(self) -> None:
         pages = {}
         for output_path, key in self.current.items():
+            if output_path in self.kept:        # left in place, not rewritten: no need to stat it again
+                pages[output_path] = self.previous[output_path]
+                continue
             try:
                 stat = (self.out / output_path).stat()
             except OSError:

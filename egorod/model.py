@@ -167,41 +167,52 @@ class Site:
     def _problem_members(self) -> dict[str, set[str]]:
         return {slug: {p.slug for p in items} for slug, items in self.practices_by_problem.items()}
 
+    @cached_property
+    def _pairs(self) -> dict[tuple[str, str], set[str]]:
+        return {}
+
+    def _shared_by(self, first: str, second: str) -> set[str]:
+        """Practices under both problems (the same pairs come up for many practices)."""
+        shared = self._pairs.get((first, second))
+        if shared is None:
+            members = self._problem_members
+            shared = self._pairs[(first, second)] = members.get(first, set()) & members.get(second, set())
+        return shared
+
     def related_practices(self, practice: Practice, limit: int = 5) -> list[Practice]:
         """Practices sharing a problem: other cities first, then more shared problems, newest.
 
         The same order as sorting every candidate by (same city, -shared problems, -year,
         slug), without scoring them all: only the few that can reach the top are looked at.
         """
+        rubrics = set(practice.rubrics)
+
         def order(other: Practice) -> tuple:
-            shared = sum(other.slug in self._problem_members.get(r, ()) for r in practice.rubrics)
-            return (other.city == practice.city, -shared, -other.year, other.slug)
+            return (other.city == practice.city, -len(rubrics.intersection(other.rubrics)), -other.year, other.slug)
 
         lists = [self._by_problem_year_slug.get(r, []) for r in practice.rubrics]
-        members = [self._problem_members.get(r, set()) for r in practice.rubrics]
         # Sharing more than one problem is rare: those candidates are all considered.
         multi: set[str] = set()
-        for i in range(len(members)):
-            for j in range(i + 1, len(members)):
-                multi |= members[i] & members[j]
+        for i, first in enumerate(practice.rubrics):
+            for second in practice.rubrics[i + 1:]:
+                multi |= self._shared_by(first, second)
         multi.discard(practice.slug)
         candidates = [self.practice_by_slug[slug] for slug in multi]
-        # Sharing one problem: in each list (newest first) the first `limit` from other cities
-        # and the first `limit` from the same city are all that can make the top.
-        for items in lists:
-            others = same = 0
-            for other in items:
-                if other.slug == practice.slug or other.slug in multi:
-                    continue
-                if other.city == practice.city:
-                    if same < limit:
+        # Sharing one problem: in each list (newest first) the first `limit` from other
+        # cities are all that can make the top; those from the same city come after every
+        # other city's, so they are looked for only when other cities give too few.
+        for same_city in (False, True):
+            if same_city and len({p.slug for p in candidates if p.city != practice.city}) >= limit:
+                break
+            for items in lists:
+                found = 0
+                for other in items:
+                    if found >= limit:
+                        break
+                    if (other.city == practice.city) is same_city and other.slug != practice.slug \
+                            and other.slug not in multi:
                         candidates.append(other)
-                        same += 1
-                elif others < limit:
-                    candidates.append(other)
-                    others += 1
-                if others >= limit and same >= limit:
-                    break
+                        found += 1
         unique = {p.slug: p for p in candidates}
         return sorted(unique.values(), key=order)[:limit]
 
