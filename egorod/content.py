@@ -21,6 +21,7 @@ import frontmatter
 
 from . import yamlsrc
 from .errors import Problems
+from .parallel import forked_batches
 from .schema import (Field, Invalid, boolean, check_mapping, coordinates, date, integer,
                      list_of, slug, text, url)
 from .settings import Settings
@@ -577,31 +578,21 @@ def _load_one(job: LoadJob, contents: dict[str, bytes]) -> tuple[Any, dict[str, 
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_LOAD_THRESHOLD = 300
-_LOADING: dict[str, Any] = {}
-
-
-def _load_batch(positions: list[int]) -> list[tuple[int, tuple]]:
-    jobs, pending = _LOADING["jobs"], _LOADING["pending"]
-    return [(position, _load_one(jobs[pending[position][0]], pending[position][2])) for position in positions]
 
 
 def _run_loaders(jobs: list[LoadJob], pending: list[tuple[int, str | None, dict[str, bytes]]],
                  workers: int) -> list[tuple]:
     if workers <= 1 or len(pending) < PARALLEL_LOAD_THRESHOLD:
         return [_load_one(jobs[index], contents) for index, _, contents in pending]
-    import multiprocessing
     # Forked workers see the jobs and the bytes already read; records come back without
     # their bodies (small to send), which the parent cuts from the same bytes.
-    _LOADING.update(jobs=jobs, pending=pending)
+    def batch(positions: list[int]) -> list[tuple[int, tuple]]:
+        return [(position, _load_one(jobs[pending[position][0]], pending[position][2])) for position in positions]
+
     results: list[tuple] = [()] * len(pending)
-    try:
-        batches = [list(range(i, len(pending), workers * 4)) for i in range(workers * 4)]
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            for done in pool.imap_unordered(_load_batch, [b for b in batches if b]):
-                for position, result in done:
-                    results[position] = result
-    finally:
-        _LOADING.clear()
+    for done in forked_batches(batch, len(pending), workers):
+        for position, result in done:
+            results[position] = result
     return results
 
 

@@ -12,6 +12,7 @@ at 72 characters, every link kept as a numbered reference listed at the end.
 from __future__ import annotations
 
 import hashlib
+import os
 
 import re
 import textwrap
@@ -393,16 +394,20 @@ class EmailRenderer:
         return EmailEdition(bulletin.number, subject_of(bulletin), html, plain_text, web_url)
 
 
+# Starting the worker processes costs about as much as making thirty editions.
+PARALLEL_EDITIONS = 50
+
+
 def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> None:
     """Build step: /bulletins/<n>/email.html and email.txt for every published issue.
 
     An edition whose bulletin, cities, code, templates and settings are unchanged since the
     previous build is kept as it is (same keys as the HTML pages use).
     """
-    from .incremental import Manifest, describe
+    from .incremental import Manifest, describe, write_in_workers
     manifest = Manifest(context.config.cache, context.config.out, kind="email")
     common = context.templates_key + context.site.settings.base_url
-    renderer: EmailRenderer | None = None
+    todo: list[Bulletin] = []
     for bulletin in context.site.bulletins:
         cities = [context.site.city_by_slug[c] for c in bulletin.cities if c in context.site.city_by_slug]
         key = hashlib.sha256((common + describe(bulletin, primary=True) + describe(cities)).encode()).hexdigest()
@@ -411,9 +416,21 @@ def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> Non
         if all(manifest.unchanged(path, key, staged.previous) for path in paths):
             for path in paths:
                 staged.take_over(path)
-            continue
-        renderer = renderer or EmailRenderer(context.site, context.bodies)
-        edition = renderer.render(bulletin)
-        staged.write(paths[0], edition.html)
-        staged.write(paths[1], edition.text)
+        else:
+            todo.append(bulletin)
     context.artifacts.setdefault("after_commit", []).append(manifest.save)
+    if not todo:
+        return
+    renderer = EmailRenderer(context.site, context.bodies)
+
+    def write_edition(index: int) -> None:
+        edition = renderer.render(todo[index])
+        staged.write(email_html_path(edition.number), edition.html)
+        staged.write(email_text_path(edition.number), edition.text)
+
+    workers = context.config.workers or os.cpu_count() or 1
+    if workers > 1 and len(todo) >= PARALLEL_EDITIONS:
+        write_in_workers(staged, context.bodies, len(todo), workers, write_edition)
+    else:
+        for index in range(len(todo)):
+            write_edition(index)

@@ -9,13 +9,18 @@ they are (same bytes, same mtime, nothing rewritten).
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
+
+import jinja2
 
 from .content import Entry
+from .errors import BuildFailed
+from .parallel import forked_batches
 from .routes import Route
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -71,6 +76,9 @@ def _describe_entry(entry: Entry, primary: bool) -> str:
     return "\x1f".join(parts)
 
 
+_PLAIN = {str, int, float, bool, type(None), dt.date}
+
+
 def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> None:
     """Collect a stable description of ``value``: entry digests, and the plain values.
 
@@ -79,6 +87,9 @@ def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> 
     shows the body of an entry other than the page's own: a correction in the text of a
     practice re-renders its page, not every listing that names it.
     """
+    if type(value) in _PLAIN:           # most values: answered before the checks below
+        out.append(repr(value))
+        return
     if isinstance(value, Entry):
         if id(value) in seen:
             return
@@ -97,7 +108,9 @@ def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> 
                 parts: list[str] = []
                 for item in value:
                     _walk(item, parts, set())
-                memo = (value, "\x1f".join(parts))
+                # A listing appears on many pages (every page of a rubric, year, country):
+                # its digest stands for it, so that no page hashes the whole list again.
+                memo = (value, hashlib.sha1("\x1f".join(parts).encode()).hexdigest())
                 _LIST_MEMO[id(value)] = memo
             out.append(f"[{len(value)}:" + memo[1] + "]")
             return
@@ -206,28 +219,28 @@ class Manifest:
 
 # Below this many pages a process pool costs more than it saves.
 PARALLEL_THRESHOLD = 200
-_WORKER: dict[str, Any] = {}
 
 
-def _render_batch(indices: list[int]) -> list[tuple[str, bool]]:
-    """In a worker: render and stage pages; tell the parent which files were staged."""
-    env, staged, routes, root = _WORKER["env"], _WORKER["staged"], _WORKER["routes"], _WORKER["root"]
-    import jinja2
+def write_in_workers(staged: Any, bodies: Any, count: int, workers: int,
+                     write_one: Callable[[int], None]) -> None:
+    """``write_one(i)`` for each of ``count`` items, in forked workers that stage files.
 
-    from .errors import BuildFailed
-    from .render_html import render_route, template_problem
-    done = []
-    for index in indices:
-        route = routes[index]
-        try:
-            html = render_route(env, route)
-        except jinja2.TemplateError as error:
-            # Here the traceback still names the template line; the parent would not see it.
-            raise BuildFailed([template_problem(error, root)]) from None
-        staged.write(route.output_path, html)
-        done.append((route.output_path, route.output_path in staged.staged))
-    _WORKER["bodies"].flush()       # the parent reads them for feeds and e-mail
-    return done
+    The workers' copies of ``staged`` are gone with them: each batch reports which files it
+    wrote (and which came out new or changed), and the parent records them. Bodies rendered
+    in a worker go to the body store for the parent's feeds and e-mails.
+    """
+    def batch(indices: list[int]) -> list[tuple[str, bool]]:
+        before = set(staged.expected)
+        for index in indices:
+            write_one(index)
+        bodies.flush()
+        return [(relative, relative in staged.staged) for relative in staged.expected - before]
+
+    for done in forked_batches(batch, count, workers):
+        for relative, was_staged in done:
+            staged.expected.add(relative)
+            if was_staged:
+                staged.staged.add(relative)
 
 
 def _global_facts(env: Any, site: Any) -> str:
@@ -273,25 +286,23 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         else:
             todo.append(route)
 
+    from .render_html import render_route, template_problem
+
+    def write_page(index: int) -> None:
+        route = todo[index]
+        try:
+            html = render_route(env, route)
+        except jinja2.TemplateError as error:
+            # Here the traceback still names the template line; a parent process would not see it.
+            raise BuildFailed([template_problem(error, context.config.root)]) from None
+        staged.write(route.output_path, html)
+
     workers = context.config.workers or os.cpu_count() or 1
     if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        import multiprocessing
-        _WORKER.update(env=env, staged=staged, routes=todo, root=context.config.root, bodies=context.bodies)
-        try:
-            batches = [list(range(i, len(todo), workers * 8)) for i in range(workers * 8)]
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                for done in pool.imap_unordered(_render_batch, [b for b in batches if b]):
-                    # The workers' copies of ``staged`` are gone with them: record here.
-                    for relative, was_staged in done:
-                        staged.expected.add(relative)
-                        if was_staged:
-                            staged.staged.add(relative)
-        finally:
-            _WORKER.clear()
+        write_in_workers(staged, context.bodies, len(todo), workers, write_page)
     else:
-        from .render_html import render_route
-        for route in todo:
-            staged.write(route.output_path, render_route(env, route))
+        for index in range(len(todo)):
+            write_page(index)
     # The search index needs rebuilding only when a page it indexes changed, came or went.
     context.artifacts["indexed_pages_changed"] = (
         manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))

@@ -244,3 +244,31 @@ def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_pat
     (repo.root / ".cache" / "bodies.sqlite").unlink()   # and their bodies rendered again
     assert_incremental_equals_cold(repo, tmp_path, "bodies read again")
     assert read, "no body was read from its file when it was needed"
+
+
+def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tmp_path):
+    """Loading, pages and e-mail editions each go to worker processes when there are many."""
+    from conftest import PRACTICE
+    from egorod.content import PARALLEL_LOAD_THRESHOLD
+    from egorod.email_edition import PARALLEL_EDITIONS
+    from egorod.pipeline import BuildConfig, build
+    for number in range(PARALLEL_LOAD_THRESHOLD):
+        repo.write(f"content/practices/p{number}.md", PRACTICE.format(
+            title=f"Практика {number}", city="moskva", year=2000 + number % 25, rubrics="parkovki"))
+    for number in range(2, PARALLEL_EDITIONS + 3):
+        repo.write(f"content/bulletins/{number}.md",
+                   f"---\nnumber: {number}\ndate: 2024-02-{1 + number % 28:02d}\ncities: [kazan]\n---\n"
+                   f"## Новость {number}\n\nТекст новости {number}.\n")
+
+    def build_with(workers: int) -> None:
+        build(BuildConfig(root=repo.root, out=tmp_path / f"out-{workers}", cache_dir=tmp_path / f"cache-{workers}",
+                          pdf=False, search=False, quiet=True, workers=workers))
+    build_with(2)
+    # A template change: every page and edition made again, on two processes, into the old output.
+    base = repo.root / "templates/base.html"
+    base.write_text(base.read_text(encoding="utf-8") + "<!-- v2 -->\n", encoding="utf-8")
+    build_with(2)
+    build_with(1)
+    assert tree_digest(tmp_path / "out-1") == tree_digest(tmp_path / "out-2")
+    assert "v2" in (tmp_path / "out-2/practices/p7/index.html").read_text(encoding="utf-8")
+    assert "Новость 40" in (tmp_path / "out-2/bulletins/40/email.html").read_text(encoding="utf-8")
