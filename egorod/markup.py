@@ -16,10 +16,12 @@ import xml.etree.ElementTree as etree
 from dataclasses import dataclass
 
 import markdown
-from markdown import inlinepatterns, util
+from markdown import blockprocessors, inlinepatterns, util
 from markdown.extensions import Extension
-from markdown.extensions.footnotes import FootnoteInlineProcessor
-from markdown.treeprocessors import InlineProcessor, Treeprocessor
+from markdown.extensions.attr_list import AttrListTreeprocessor
+from markdown.extensions.footnotes import FootnoteBlockProcessor, FootnoteInlineProcessor
+from markdown.extensions.tables import TableProcessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
 from markupsafe import Markup, escape
 
 from .translit import slugify
@@ -168,6 +170,9 @@ def _text_of(element: etree.Element) -> str:
     return "".join(element.itertext())
 
 
+_QUOTE_BLOCKS = {"p", "li", "td", "th", "dd", "dt"}
+
+
 class _TypographyProcessor(Treeprocessor):
     def run(self, root: etree.Element) -> None:
         self._ids: set[str] = set()
@@ -188,21 +193,31 @@ class _TypographyProcessor(Treeprocessor):
     def _walk(self, element: etree.Element, quotes: QuoteState | None) -> None:
         for child in element:
             tag = child.tag
-            _sanitize_attributes(child)
+            if child.attrib:
+                _sanitize_attributes(child)
             if tag in _SKIP_TAGS:
                 if quotes is not None:
                     quotes.previous = "x"
             else:
                 # Paragraphs, headings, cells and items each start a fresh quote state.
-                block = quotes if quotes is not None and tag not in ("p", "li", "td", "th", "dd", "dt") else QuoteState()
-                if child.text:
-                    child.text = typograph(block.apply(child.text))
-                self._walk(child, block)
+                block = quotes if quotes is not None and tag not in _QUOTE_BLOCKS else QuoteState()
+                text = child.text
+                if text:
+                    if text.isspace():          # half the nodes: line breaks between blocks
+                        block.previous = text[-1]
+                    else:
+                        child.text = typograph(block.apply(text))
+                if len(child):
+                    self._walk(child, block)
                 if tag in _HEADINGS:
                     self._heading_id(child)
-            if child.tail:
-                tail_quotes = quotes if quotes is not None else QuoteState()
-                child.tail = typograph(tail_quotes.apply(child.tail))
+            tail = child.tail
+            if tail:
+                if tail.isspace():
+                    if quotes is not None:
+                        quotes.previous = tail[-1]
+                else:
+                    child.tail = typograph((quotes if quotes is not None else QuoteState()).apply(tail))
 
 
 class TypographyExtension(Extension):
@@ -232,6 +247,29 @@ _INLINE_TRIGGERS: dict[tuple[str, type], tuple[str, ...]] = {
     ("entity", inlinepatterns.HtmlInlineProcessor): ("&",),
     ("em_strong", inlinepatterns.DelimiterProcessor): ("*", "_"),
 }
+
+
+# The same for block processors: a block without any of these can be no table, heading,
+# rule, quote, footnote or link definition (most blocks are plain paragraphs).
+_BLOCK_TRIGGERS: dict[tuple[str, type], tuple[str, ...]] = {
+    ("table", TableProcessor): ("|",),
+    ("hashheader", blockprocessors.HashHeaderProcessor): ("#",),
+    ("setextheader", blockprocessors.SetextHeaderProcessor): ("\n=", "\n-"),
+    ("hr", blockprocessors.HRProcessor): ("-", "_", "*"),
+    ("quote", blockprocessors.BlockQuoteProcessor): (">",),
+    ("footnote", FootnoteBlockProcessor): ("[^",),
+    ("reference", blockprocessors.ReferenceProcessor): ("]:",),
+}
+
+
+def _trigger_block_tests(md: markdown.Markdown) -> None:
+    for item in md.parser.blockprocessors._priority:
+        processor = md.parser.blockprocessors[item.name]
+        needed = _BLOCK_TRIGGERS.get((item.name, type(processor)))
+        if needed is not None:
+            def test(parent: etree.Element, block: str, test=processor.test, needed=needed) -> bool:
+                return any(text in block for text in needed) and test(parent, block)
+            processor.test = test
 
 
 class _TriggeredInlineProcessor(InlineProcessor):
@@ -273,20 +311,23 @@ class _TriggeredInlineProcessor(InlineProcessor):
         return data
 
 
-class _AttrListWhereBraces(Treeprocessor):
-    """The attr_list step, run only on a document with a brace in it.
+def _source_has(md: markdown.Markdown, text: str) -> bool:
+    return any(text in line for line in md.lines)
 
-    It looks at the text of every element of every document; without a ``{`` anywhere in
-    the source there is no attribute list to find.
-    """
 
-    def __init__(self, md: markdown.Markdown, attr_list: Treeprocessor):
-        super().__init__(md)
-        self.attr_list = attr_list
+# Two Python-Markdown steps look at every element of every document: attr_list for a `{`,
+# unescape for the placeholders of backslash escapes. Without the character in the source
+# there is nothing for them to find, and most documents have neither.
+class _AttrListWhereBraces(AttrListTreeprocessor):
+    def run(self, doc: etree.Element) -> None:
+        if _source_has(self.md, "{"):
+            super().run(doc)
 
+
+class _UnescapeWhereBackslashes(UnescapeTreeprocessor):
     def run(self, root: etree.Element) -> None:
-        if any("{" in line for line in self.md.lines):
-            self.attr_list.run(root)
+        if _source_has(self.md, "\\"):
+            super().run(root)
 
 
 @dataclass(frozen=True)
@@ -308,7 +349,12 @@ def make_markdown(options: MarkdownOptions = MarkdownOptions()) -> markdown.Mark
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")
     md.treeprocessors.register(_TriggeredInlineProcessor(md), "inline", 20)
-    md.treeprocessors.register(_AttrListWhereBraces(md, md.treeprocessors["attr_list"]), "attr_list", 8)
+    md.treeprocessors.register(_AttrListWhereBraces(md), "attr_list", 8)
+    md.treeprocessors.register(_UnescapeWhereBackslashes(md), "unescape", 0)
+    _trigger_block_tests(md)
+    # Asked for every element by several steps; the list it searches is fixed by now.
+    block_level = frozenset(md.block_level_elements)
+    md.is_block_level = lambda tag: isinstance(tag, str) and tag.lower().rstrip("/") in block_level
     return md
 
 
