@@ -9,9 +9,14 @@
 
 Exit status: 0 success, 1 content errors, 2 usage errors.
 """
+import gc
 import sys
 
 from egorod.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    # The site model, templates and caches go away with the process: the interpreter's
+    # last garbage collection need not walk them first (a tenth of a no-change rebuild).
+    gc.freeze()
+    sys.exit(status)

@@ -451,7 +451,12 @@ def load_page(root: Path, path: Path, settings: Settings, problems: Problems) ->
 
 
 def _all_markdown_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.md") if p.is_file()) if folder.is_dir() else []
+    if not folder.is_dir():
+        return []
+    # The directory listing says which entries are files: no stat of each of thousands.
+    with os.scandir(folder) as entries:
+        names = sorted(entry.name for entry in entries if entry.name.endswith(".md") and entry.is_file())
+    return [folder / name for name in names]
 
 
 def _body_of(data: bytes) -> str:
@@ -498,7 +503,10 @@ class LazyBody(UserString):
             self._text = Path(self._path).read_bytes()[self._offset:].decode("utf-8")
         return self._text
 
-    def __reduce__(self):           # pickled (sent to a process) as the plain text
+    def __reduce__(self):
+        # Pickled (in the record cache) as where it is, not as the text.
+        if self._offset is not None:
+            return (LazyBody, (str(self._path), self._offset))
         return (str, (self.data,))
 
 
@@ -619,13 +627,14 @@ class RecordCache:
     cached, so their messages are produced again on every run.
     """
 
-    VERSION = 7
+    VERSION = 8
     STALE_PERCENT = 1           # up to this share of files out of date, the cache is not rewritten
 
     def __init__(self, path: Path | None, settings_key: str):
         self.path = path
         self.key = f"{self.VERSION}:{settings_key}"
-        # path of the first file → (hash of the files, record without bodies, body offsets, file stats)
+        # path of the first file → (hash of the files, record with its bodies left in the files, body
+        # offsets, file stats)
         self.previous: dict[str, tuple] = {}
         self.current: dict[str, tuple] = {}
         self.saved_at = 0           # time.time_ns() of the previous save
@@ -661,7 +670,7 @@ class RecordCache:
             stats = stats_of[index] = _file_stats(job.files)
             if self._trusted(hit, stats) and len(hit[2]) == len(job.files):
                 self.current[name] = hit
-                results[index] = _with_lazy_bodies(hit[1], job.files, hit[2])
+                results[index] = hit[1]         # its bodies are read from the files when needed
                 continue
             read = _read_files(job.files)
             if read is None:              # not cached: the loader reports an unreadable file
@@ -680,7 +689,9 @@ class RecordCache:
                 # The bodies are not kept: they are cut again from the bytes just read, which
                 # keeps the cache small enough to load and save in a blink.
                 if stamp is not None:
-                    self.current[str(jobs[index].files[0])] = (stamp, record, offsets, stats_of.get(index))
+                    files = jobs[index].files
+                    kept = _with_lazy_bodies(record, files, offsets) if len(offsets) == len(files) else record
+                    self.current[str(files[0])] = (stamp, kept, offsets, stats_of.get(index))
                 record = _with_bodies(record, contents, offsets)
             results[index] = record
         return results

@@ -20,13 +20,13 @@ Rules that subscribers rely on:
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from html import unescape
 
-from feedgen.feed import FeedGenerator
 from markupsafe import escape
 
 from . import __version__
@@ -225,6 +225,7 @@ def site_feeds(site: Site, bodies: Bodies, pdf_size: PdfSize) -> list[Feed]:
 def render_feed(site: Site, feed: Feed) -> bytes:
     base = site.settings.base_url
     self_url = absolute_url(base, feed.path)
+    from feedgen.feed import FeedGenerator     # only when a feed changed: most rebuilds keep them
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(feed.title)
@@ -291,5 +292,25 @@ def write_feeds(context: "BuildContext", staged: "StagedOutput") -> None:
         path = staged.current(url.lstrip("/"))
         return path.stat().st_size if path is not None else None
 
-    for feed in site_feeds(context.site, context.bodies, pdf_size):
-        staged.write(feed.path.lstrip("/"), render_feed(context.site, feed))
+    from .incremental import Manifest, describe
+    site, limit = context.site, context.site.settings.feed_entries
+    shown = [*site.bulletins[:limit], *site.vestnik[:limit], *site.practices_newest[:limit]]
+    pdfs = [r.bulletin_pdf_url(b.number) for b in site.bulletins[:limit]] + \
+        [r.vestnik_pdf_url(issue.number) for issue in site.vestnik[:limit]]
+    key = hashlib.sha256("\n".join([
+        context.templates_key, site.settings.base_url, describe(site.cities),
+        *(describe(entry, primary=True) for entry in shown), repr([pdf_size(url) for url in pdfs]),
+    ]).encode()).hexdigest()
+    manifest = Manifest(context.config.cache, context.config.out, kind="feeds")
+    context.artifacts.setdefault("after_commit", []).append(manifest.save)
+    kept = list(manifest.previous)
+    # The key covers everything the feeds show, which feeds there are included.
+    if kept and all(manifest.unchanged(path, key, staged.previous) for path in kept):
+        for path in kept:
+            staged.take_over(path)
+            manifest.current[path] = key
+        return
+    for feed in site_feeds(site, context.bodies, pdf_size):
+        path = feed.path.lstrip("/")
+        staged.write(path, render_feed(site, feed))
+        manifest.current[path] = key

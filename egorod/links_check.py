@@ -14,6 +14,7 @@ from .model import Site
 from .routes import Route, bulletin_pdf_url, url_of, vestnik_pdf_url
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_PLAIN_PATH = re.compile(r"/(?!/)[^?#%]*\Z")
 # Files every build publishes besides the pages (feeds, search bundle, machine files).
 _GENERATED = {"/sitemap.xml", "/robots.txt", "/404.html", "/bulletins/feed.xml", "/bulletins/atom.xml",
               "/vestnik/feed.xml", "/practices/feed.xml"}
@@ -49,6 +50,9 @@ def broken_links(site: Site, routes: list[Route], root: Path) -> list[Problem]:
         folder = posixpath.dirname(entry.source.path)
         page = url_of(entry)
         for target, line, image in entry.source.links:
+            if _PLAIN_PATH.match(target):     # most links: an address of the site as it is
+                if target in targets or target + "/" in targets:
+                    continue
             if _SCHEME.match(target) or target.startswith(("#", "//")):
                 continue
             path = unquote(urlsplit(target).path)

@@ -246,9 +246,13 @@ class Site:
             groups[bulletin.date.year].append(bulletin)
         return sorted(groups.items(), reverse=True)
 
+    @cached_property
+    def _bulletin_positions(self) -> dict[int, int]:
+        return {bulletin.number: index for index, bulletin in enumerate(self.bulletins)}
+
     def bulletin_neighbours(self, bulletin: Bulletin) -> tuple[Bulletin | None, Bulletin | None]:
         """(previous, next) issue by number."""
-        index = self.bulletins.index(bulletin)
+        index = self._bulletin_positions[bulletin.number]
         newer = self.bulletins[index - 1] if index > 0 else None
         older = self.bulletins[index + 1] if index + 1 < len(self.bulletins) else None
         return older, newer

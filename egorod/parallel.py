@@ -7,7 +7,6 @@ result travels back. Batches interleave the items (0, 16, 32, ...) so that the s
 """
 from __future__ import annotations
 
-import multiprocessing
 from typing import Any, Callable, Iterator
 
 BATCHES_PER_WORKER = 8
@@ -24,6 +23,7 @@ def forked_batches(function: Callable[[list[int]], Any], count: int, workers: in
     Results arrive in the order the batches finish. ``function`` may be a closure: the
     workers are forked from this process and find it here.
     """
+    import multiprocessing          # (not needed by a rebuild that renders a few pages)
     slots = workers * BATCHES_PER_WORKER
     batches = [batch for batch in (list(range(i, count, slots)) for i in range(slots)) if batch]
     _TASK["function"] = function

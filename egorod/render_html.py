@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import os
@@ -9,9 +10,9 @@ import posixpath
 import re
 import sqlite3
 import traceback
+from html import escape as html_escape
 from pathlib import Path
 from typing import Callable
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup, escape
@@ -23,6 +24,8 @@ from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
 TEMPLATES_DIR = "templates"
+# &, < and > as entities, for text in XML (the sitemap, the map's SVG).
+escape_text = functools.partial(html_escape, quote=False)
 MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
           "сентября", "октября", "ноября", "декабря"]
 MONTHS_NOMINATIVE = ["январь", "февраль", "март", "апрель", "май", "июнь", "июль", "август",
@@ -206,7 +209,7 @@ def city_map_svg(site: Site, width: int = 960, height: int = 440) -> Markup:
         index = countries.index(country.slug) if country and country.slug in countries else 0
         parts.append(
             f'<a href="{r.city_url(city.slug)}" class="city-point country-{index % 12}">'
-            f'<title>{xml_escape(city.title)} ({xml_escape(city.country)})</title>'
+            f'<title>{escape_text(city.title)} ({escape_text(city.country)})</title>'
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5"/></a>')
     parts.append("</svg>")
     return Markup("".join(parts))
@@ -274,7 +277,7 @@ def sitemap_xml(site: Site, routes: list[r.Route], lastmod: Callable[[r.Route], 
     for route in sorted(routes, key=lambda x: x.url):
         if route.preview:
             continue
-        lines.append(f"  <url><loc>{xml_escape(site.settings.base_url + route.url.lstrip('/'))}</loc>")
+        lines.append(f"  <url><loc>{escape_text(site.settings.base_url + route.url.lstrip('/'))}</loc>")
         modified = lastmod(route)
         if modified:
             lines.append(f"    <lastmod>{modified.isoformat()}</lastmod>")
