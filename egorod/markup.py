@@ -51,9 +51,10 @@ def _tie_pattern() -> re.Pattern:
     by_length: dict[int, list[str]] = {}
     for word in _ABBREVIATIONS:
         by_length.setdefault(len(word), []).append(re.escape(word))
-    after_word = [rf"(?<=(?<![\w\-])(?:{'|'.join(words)}) )" for _, words in sorted(by_length.items())]
-    after_word += [rf"(?<=(?<![\w\-\u00ad.]){_LETTER} )", rf"(?<=(?<![\w\-\u00ad.]){_LETTER}{{2}} )"]
-    return re.compile(rf" (?:(?<=\d )(?={_UNITS})|(?:{'|'.join(after_word)})(?=\S))")
+    # Short words first: they are the most frequent case.
+    after_word = [rf"(?<=(?<![\w\-\u00ad.]){_LETTER} )", rf"(?<=(?<![\w\-\u00ad.]){_LETTER}{{2}} )"]
+    after_word += [rf"(?<=(?<![\w\-])(?:{'|'.join(words)}) )" for _, words in sorted(by_length.items())]
+    return re.compile(rf" (?:(?:{'|'.join(after_word)})(?=\S)|(?<=\d )(?={_UNITS}))")
 
 
 _TIE = _tie_pattern()

@@ -6,6 +6,7 @@ so «Нижний Новгород» becomes ``nizhniy-novgorod``.
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -25,14 +26,15 @@ _LETTERS = {
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
+_TABLE = str.maketrans(_LETTERS)
+
+
 def transliterate(text: str) -> str:
     """Russian text in Latin letters, keeping case-insensitive word shapes."""
-    out = []
-    for char in text.lower():
-        out.append(_LETTERS.get(char, char))
-    return "".join(out)
+    return text.lower().translate(_TABLE)
 
 
+@functools.lru_cache(maxsize=4096)      # the same headings recur in thousands of documents
 def slugify(text: str, max_length: int = 80) -> str:
     """A URL slug ``[a-z0-9-]+`` from any title; empty when nothing is left."""
     latin = unicodedata.normalize("NFKD", transliterate(text))
