@@ -106,9 +106,8 @@ class QuoteState:
             return text
         out = []
         start = 0
-        for index, char in enumerate(text):
-            if char != '"':
-                continue
+        index = text.find('"')
+        while index != -1:              # from quote to quote, not letter by letter
             before = text[index - 1] if index > 0 else self.previous
             # At the end of a text node something usually follows (a link, emphasis).
             after = text[index + 1] if index + 1 < len(text) else "x"
@@ -122,6 +121,7 @@ class QuoteState:
             out.append(text[start:index])
             out.append(mark)
             start = index + 1
+            index = text.find('"', start)
         out.append(text[start:])
         self.previous = text[-1]
         return "".join(out)
