@@ -172,14 +172,17 @@ class Manifest:
         self.out = out
         self.previous: dict[str, list] = {}
         self.previous_indexed: set[str] = set()
+        self.previous_fingerprint = ""
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             self.previous = dict(saved["pages"])
             self.previous_indexed = set(saved["indexed"])
-        except (OSError, ValueError, KeyError, TypeError):
+            self.previous_fingerprint = str(saved.get("fingerprint", ""))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
             self.previous, self.previous_indexed = {}, set()
         self.current: dict[str, str] = {}
         self.indexed: set[str] = set()
+        self.fingerprint = ""             # of everything the keys are made of (see render_routes)
         self.kept: set[str] = set()       # files found unchanged: their saved entry still holds
 
     def unchanged(self, output_path: str, key: str, old_output: Path | None) -> Path | None:
@@ -210,8 +213,8 @@ class Manifest:
             pages[output_path] = [key, stat.st_size, stat.st_mtime_ns]
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pages": pages, "indexed": sorted(self.indexed)}, sort_keys=True),
-                       encoding="utf-8")
+        tmp.write_text(json.dumps({"pages": pages, "indexed": sorted(self.indexed), "fingerprint": self.fingerprint},
+                                  sort_keys=True), encoding="utf-8")
         os.replace(tmp, self.path)
 
 
@@ -256,6 +259,16 @@ def _global_facts(env: Any, site: Any) -> str:
     return "\n".join(facts)
 
 
+def _full_digests(site: Any) -> list[str]:
+    """The hash of every published content file (bodies included), in site order."""
+    digests = []
+    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.pages):
+        for entry in collection:
+            digests.append(entry.source.digest)
+            digests += [article.source.digest for article in getattr(entry, "articles", ())]
+    return digests
+
+
 def content_key(site: Any) -> str:
     digest = hashlib.sha256()
     for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.pages):
@@ -274,10 +287,18 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
     all_key = content_key(site)
     updated_of = env.globals.get("updated_of", lambda path: None)
     manifest = Manifest(context.config.cache, context.config.out)
+    facts_of = [repr(updated_of(route.entry.source.path)) if route.entry is not None else "" for route in routes]
+    # Everything a page key is made of: when none of it changed since the last build, every
+    # key is the one the manifest holds and is not worked out again (a no-change rebuild).
+    manifest.fingerprint = hashlib.sha256("\n".join([
+        global_key, all_key, repr(site.options.today), *_full_digests(site), *facts_of,
+        *(f"{route.output_path} {route.preview} {route.indexed}" for route in routes),
+    ]).encode()).hexdigest()
+    same_inputs = manifest.fingerprint == manifest.previous_fingerprint
     todo: list[Route] = []
-    for route in routes:
-        facts = repr(updated_of(route.entry.source.path)) if route.entry is not None else ""
-        key = route_key(route, global_key, all_key, facts)
+    for route, facts in zip(routes, facts_of):
+        saved = manifest.previous.get(route.output_path) if same_inputs else None
+        key = saved[0] if isinstance(saved, list) and saved else route_key(route, global_key, all_key, facts)
         manifest.current[route.output_path] = key
         if route.indexed:
             manifest.indexed.add(route.output_path)

@@ -272,3 +272,20 @@ def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tm
     assert tree_digest(tmp_path / "out-1") == tree_digest(tmp_path / "out-2")
     assert "v2" in (tmp_path / "out-2/practices/p7/index.html").read_text(encoding="utf-8")
     assert "Новость 40" in (tmp_path / "out-2/bulletins/40/email.html").read_text(encoding="utf-8")
+
+
+def test_a_preview_of_a_future_entry_becomes_a_page_when_its_day_comes(repo, tmp_path):
+    import datetime as dt
+
+    from egorod.pipeline import BuildConfig, build
+    repo.write("content/bulletins/2.md", "---\nnumber: 2\ndate: 2030-05-01\n---\n## Новость\n\nСкоро.\n")
+
+    def build_on(day: dt.date, out: str) -> str:
+        build(BuildConfig(root=repo.root, out=tmp_path / out, drafts=True, pdf=False, search=False,
+                          quiet=True, today=day))
+        return (tmp_path / out / "bulletins/2/index.html").read_text(encoding="utf-8")
+    assert "notice-draft" in build_on(dt.date(2030, 4, 30), "out-site")
+    # Nothing in the files changed, only the date: the page is made again all the same.
+    assert "notice-draft" not in build_on(dt.date(2030, 5, 2), "out-site")
+    build_on(dt.date(2030, 5, 2), "out-cold")
+    assert tree_digest(tmp_path / "out-site") == tree_digest(tmp_path / "out-cold")
