@@ -88,7 +88,7 @@ class BodyCache:
         if self._db is None or self._db_pid != os.getpid():
             # A connection must not cross a fork: a render worker opens its own (the
             # parent's, if any, is left alone rather than closed from the child).
-            self._db, self._db_pid = _open_store(self._store), os.getpid()
+            self._db, self._db_pid = _open_store(self._store, self._salt), os.getpid()
             if self._db is None:
                 self._store = None          # unusable (read-only disk...): memory only
         return self._db
@@ -137,7 +137,8 @@ class BodyCache:
         self._db = None
 
 
-def _open_store(path: Path) -> sqlite3.Connection | None:
+def _open_store(path: Path, salt: str) -> sqlite3.Connection | None:
+    """The body store; bodies made by other code or settings than ``salt`` are dropped."""
     for attempt in range(2):
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,6 +146,16 @@ def _open_store(path: Path) -> sqlite3.Connection | None:
             db.execute("PRAGMA journal_mode=WAL")       # workers write while others read
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS made_by (salt TEXT NOT NULL)")
+            # Every key includes the salt: after an update of the code or the settings, none
+            # of the old bodies can be asked for again. The first process to see it clears
+            # them (checked and cleared in one transaction: the workers open it at once).
+            db.execute("BEGIN IMMEDIATE")
+            if db.execute("SELECT salt FROM made_by").fetchall() != [(salt,)]:
+                db.execute("DELETE FROM bodies")
+                db.execute("DELETE FROM made_by")
+                db.execute("INSERT INTO made_by (salt) VALUES (?)", (salt,))
+            db.commit()
             return db
         except sqlite3.DatabaseError:
             if attempt == 0:                            # not a database (a damaged file): start afresh

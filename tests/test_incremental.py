@@ -289,3 +289,19 @@ def test_a_preview_of_a_future_entry_becomes_a_page_when_its_day_comes(repo, tmp
     assert "notice-draft" not in build_on(dt.date(2030, 5, 2), "out-site")
     build_on(dt.date(2030, 5, 2), "out-cold")
     assert tree_digest(tmp_path / "out-site") == tree_digest(tmp_path / "out-cold")
+
+
+def test_rendered_bodies_of_earlier_settings_are_not_kept(repo):
+    import sqlite3
+    store = repo.root / ".cache/bodies.sqlite"
+
+    def stored_bodies() -> int:
+        with sqlite3.connect(store) as db:
+            return db.execute("SELECT count(*) FROM bodies").fetchone()[0]
+    repo.build()
+    first = stored_bodies()
+    assert first > 0
+    settings = repo.root / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
+    repo.build()
+    assert stored_bodies() == first
