@@ -252,6 +252,18 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         pdf_info=lambda url: None, feeds=[],
         cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
     )
+    cards: dict[tuple[int, bool], tuple[object, Markup]] = {}
+
+    def practice_card(practice: object, show_city: bool = True) -> Markup:
+        """The ``practice_card`` macro of macros.html, made once per practice and process: the
+        same card is on about ten pages (rubrics, year, city, country, related practices)."""
+        made = cards.get((id(practice), show_city))
+        if made is None or made[0] is not practice:
+            html = env.get_template("macros.html").module.practice_card(practice, show_city)
+            made = cards[(id(practice), show_city)] = (practice, Markup(html))
+        return made[1]
+
+    env.globals["practice_card_once"] = practice_card
     if extra_globals:
         env.globals.update(extra_globals)
     return env
