@@ -574,28 +574,39 @@ def _read_files(files: tuple[Path, ...]) -> tuple[str, dict[str, bytes]] | None:
     return digest.hexdigest(), contents
 
 
-def _load_one(job: LoadJob, contents: dict[str, bytes]) -> tuple[Any, dict[str, int] | None, list]:
-    """(record, body offsets, problems): a valid record comes without its bodies and with
-    their offsets in ``contents``, ready for the cache; otherwise whole, offsets None."""
+def _load_one(job: LoadJob, read: tuple[str, dict[str, bytes]] | None) -> tuple:
+    """Parse and check one job's files: (hash of the files, record, body offsets, problems).
+
+    ``read`` is the files' hash and bytes when the caller has them already; otherwise the
+    files are read here (in a worker, when many are loaded). A valid record whose bodies
+    are plain ends of its files comes with them left in the files (sent back cheaply, read
+    again where a page needs them); offsets are None for a record that cannot be cached.
+    """
+    if read is None and job.files:
+        read = _read_files(job.files)
+    stamp, contents = read if read is not None else (None, {})
     problems = Problems()
     record = job.load(problems)
     if record is None or problems or not contents:
-        return record, None, problems.items
-    return _without_bodies(record), _body_offsets(record, contents), []
+        return stamp, record, None, problems.items
+    offsets = _body_offsets(record, contents)
+    if len(offsets) == len(job.files):
+        record = _with_lazy_bodies(record, job.files, offsets)
+    return stamp, record, offsets, []
 
 
 # Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_LOAD_THRESHOLD = 300
 
 
-def _run_loaders(jobs: list[LoadJob], pending: list[tuple[int, str | None, dict[str, bytes]]],
-                 workers: int) -> list[tuple]:
+def _run_loaders(jobs: list[LoadJob], pending: list[tuple[int, tuple | None]], workers: int) -> list[tuple]:
     if workers <= 1 or len(pending) < PARALLEL_LOAD_THRESHOLD:
-        return [_load_one(jobs[index], contents) for index, _, contents in pending]
-    # Forked workers see the jobs and the bytes already read; records come back without
-    # their bodies (small to send), which the parent cuts from the same bytes.
+        return [_load_one(jobs[index], read) for index, read in pending]
+
+    # Forked workers see the jobs (and any bytes already read here) and read the rest
+    # themselves; records come back with their bodies left in the files: small to send.
     def batch(positions: list[int]) -> list[tuple[int, tuple]]:
-        return [(position, _load_one(jobs[pending[position][0]], pending[position][2])) for position in positions]
+        return [(position, _load_one(jobs[pending[position][0]], pending[position][1])) for position in positions]
 
     results: list[tuple] = [()] * len(pending)
     for done in forked_batches(batch, len(pending), workers):
@@ -658,11 +669,12 @@ class RecordCache:
         (a cold build, ``check``): YAML and validation are most of the cost of loading.
         """
         results: list[Any] = [None] * len(jobs)
-        pending: list[tuple[int, str | None, dict[str, bytes]]] = []
+        # (index, hash and bytes of its files when already read here)
+        pending: list[tuple[int, tuple[str, dict[str, bytes]] | None]] = []
         stats_of: dict[int, tuple | None] = {}
         for index, job in enumerate(jobs):
             if not job.files:
-                pending.append((index, None, {}))
+                pending.append((index, None))
                 continue
             name = str(job.files[0])
             hit = self.previous.get(name)
@@ -672,27 +684,23 @@ class RecordCache:
                 self.current[name] = hit
                 results[index] = hit[1]         # its bodies are read from the files when needed
                 continue
-            read = _read_files(job.files)
-            if read is None:              # not cached: the loader reports an unreadable file
-                pending.append((index, None, {}))
+            if hit is None:                     # nothing to compare with: parsed straight away
+                pending.append((index, None))
                 continue
-            stamp, contents = read
-            if hit is not None and hit[0] == stamp:
+            read = _read_files(job.files)
+            if read is not None and hit[0] == read[0]:
                 self.current[name] = (*hit[:3], stats)
-                results[index] = _with_bodies(hit[1], contents, hit[2])
+                results[index] = _with_bodies(hit[1], read[1], hit[2])
             else:
-                pending.append((index, stamp, contents))
-        for (index, stamp, contents), (record, offsets, found) in zip(
-                pending, _run_loaders(jobs, pending, workers)):
+                pending.append((index, read))
+        for (index, _), (stamp, record, offsets, found) in zip(pending, _run_loaders(jobs, pending, workers)):
             problems.items.extend(found)
-            if offsets is not None:
-                # The bodies are not kept: they are cut again from the bytes just read, which
-                # keeps the cache small enough to load and save in a blink.
-                if stamp is not None:
-                    files = jobs[index].files
-                    kept = _with_lazy_bodies(record, files, offsets) if len(offsets) == len(files) else record
-                    self.current[str(files[0])] = (stamp, kept, offsets, stats_of.get(index))
-                record = _with_bodies(record, contents, offsets)
+            if offsets is not None and stamp is not None:
+                files = jobs[index].files
+                # The cache keeps no body: it is cut again from the file, which keeps the
+                # cache small enough to load and save in a blink.
+                kept = record if len(offsets) == len(files) else _without_bodies(record)
+                self.current[str(files[0])] = (stamp, kept, offsets, stats_of.get(index))
             results[index] = record
         return results
 
