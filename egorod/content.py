@@ -500,8 +500,14 @@ class LazyBody(UserString):
     @property
     def data(self) -> str:          # what UserString works on
         if self._text is None:
-            self._text = Path(self._path).read_bytes()[self._offset:].decode("utf-8")
+            self._text = self.read()
         return self._text
+
+    def read(self) -> str:
+        """The text, read again rather than kept (rendering needs it once)."""
+        if self._text is not None:
+            return self._text
+        return Path(self._path).read_bytes()[self._offset:].decode("utf-8")
 
     def __reduce__(self):
         # Pickled (in the record cache) as where it is, not as the text.

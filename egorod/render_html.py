@@ -10,6 +10,7 @@ import posixpath
 import re
 import sqlite3
 import traceback
+from collections import OrderedDict
 from html import escape as html_escape
 from pathlib import Path
 from typing import Callable
@@ -18,7 +19,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from . import routes as r
-from .content import Entry
+from .content import Entry, LazyBody
 from .errors import Problem
 from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
@@ -67,10 +68,14 @@ class BodyCache:
     what a cold build spent most of its system time on.
     """
 
+    REMEMBERED = 512
+
     def __init__(self, options: MarkdownOptions, store: Path | None = None, salt: str = ""):
         self._options = options
         self._renderer: Renderer | None = None
-        self._html: dict[str, str] = {}
+        # The bodies asked for lately (a feed item asks twice, an issue and its PDF...); not
+        # every body of the build: at three times the archive that was hundreds of megabytes.
+        self._html: OrderedDict[str, str] = OrderedDict()
         self._store = store
         self._salt = salt
         self._db: sqlite3.Connection | None = None
@@ -80,7 +85,9 @@ class BodyCache:
     def _render(self, entry: Entry, footnote_prefix: str) -> str:
         if self._renderer is None:
             self._renderer = Renderer(self._options)
-        return self._renderer.html(entry.body, footnote_prefix)
+        body = entry.body
+        # A body left in its file is not kept in memory once rendered.
+        return self._renderer.html(body.read() if isinstance(body, LazyBody) else body, footnote_prefix)
 
     def _connection(self) -> sqlite3.Connection | None:
         if self._store is None:
@@ -114,6 +121,10 @@ class BodyCache:
                 if self._store is not None:
                     self._pending[stored_key] = html
             self._html[key] = html
+            if len(self._html) > self.REMEMBERED:
+                self._html.popitem(last=False)
+        else:
+            self._html.move_to_end(key)
         return Markup(html)
 
     def flush(self) -> None:

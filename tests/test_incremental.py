@@ -233,12 +233,12 @@ def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_pat
     # times; here they count as old, so the second build reads no file it need not.
     monkeypatch.setattr(content, "RACY_NS", 0)
     read = []
-    lazy_text = content.LazyBody.data.fget
+    read_text = content.LazyBody.read
 
     def noting_reads(body):
         read.append(body._path)
-        return lazy_text(body)
-    monkeypatch.setattr(content.LazyBody, "data", property(noting_reads))
+        return read_text(body)
+    monkeypatch.setattr(content.LazyBody, "read", noting_reads)
     repo.build()
     shutil.rmtree(repo.root / ".cache" / "html")      # pages made again, records still cached
     (repo.root / ".cache" / "bodies.sqlite").unlink()   # and their bodies rendered again
