@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 import jinja2
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from . import routes as r
 from .content import Entry, LazyBody

@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from .content import Article, Bulletin, City, Entry, Page, Practice, VestnikIssue
 from .model import Site, is_preview_only
-from .settings import Country, Problem, Sector
+from .settings import Problem
 
 HOME = ("Главная", "/")
 

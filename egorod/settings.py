@@ -7,7 +7,7 @@ from typing import Any
 
 from . import yamlsrc
 from .errors import Problems
-from .schema import Field, Invalid, boolean, check_mapping, integer, list_of, slug, text, url
+from .schema import Field, Invalid, boolean, check_mapping, integer, slug, text, url
 
 SETTINGS_FILE = "site.yaml"
 

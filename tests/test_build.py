@@ -1,7 +1,5 @@
 """Building the site: outputs, links, atomic swap and reproducibility."""
 import hashlib
-import re
-import shutil
 from pathlib import Path
 
 from bs4 import BeautifulSoup

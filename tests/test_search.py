@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import gzip
 import json
-import os
 import re
 import threading
 from contextlib import contextmanager

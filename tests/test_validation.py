@@ -1,5 +1,4 @@
 """Every editor's mistake is reported as `path:line: field: message`, all in one run."""
-import pytest
 
 
 def problems(repo):
