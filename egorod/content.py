@@ -20,7 +20,7 @@ from typing import Any, Callable
 import frontmatter
 
 from . import yamlsrc
-from .errors import Problems
+from .errors import BuildFailed, Problem, Problems
 from .parallel import forked_batches
 from .schema import (Field, Invalid, boolean, check_mapping, coordinates, date, integer,
                      list_of, slug, text, url)
@@ -507,7 +507,13 @@ class LazyBody(UserString):
         """The text, read again rather than kept (rendering needs it once)."""
         if self._text is not None:
             return self._text
-        return Path(self._path).read_bytes()[self._offset:].decode("utf-8")
+        try:
+            return Path(self._path).read_bytes()[self._offset:].decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            path = str(self._path)
+            relative = path[path.rfind(f"/{CONTENT_DIR}/") + 1:]
+            raise BuildFailed([Problem(relative, 0, "-", "was changed or removed while the site was being "
+                                                          "built; run the build again")]) from None
 
     def __reduce__(self):
         # Pickled (in the record cache) as where it is, not as the text.

@@ -305,3 +305,22 @@ def test_rendered_bodies_of_earlier_settings_are_not_kept(repo):
     settings.write_text(settings.read_text(encoding="utf-8") + "\n# a comment\n", encoding="utf-8")
     repo.build()
     assert stored_bodies() == first
+
+
+def test_a_file_removed_while_the_site_is_built_is_reported(repo, monkeypatch):
+    from egorod import content
+    monkeypatch.setattr(content, "RACY_NS", 0)   # the files count as old: trusted, not read
+    repo.build()
+    shutil.rmtree(repo.root / ".cache" / "html")
+    (repo.root / ".cache" / "bodies.sqlite").unlink()
+    original_load_all = content.RecordCache.load_all
+
+    def load_then_remove(self, *args, **kwargs):
+        records = original_load_all(self, *args, **kwargs)
+        (repo.root / "content/practices/novye-avtobusy.md").unlink()     # between loading and rendering
+        return records
+    monkeypatch.setattr(content.RecordCache, "load_all", load_then_remove)
+    result = repo.run("build", "--no-pdf", "--no-search")
+    assert result.status == 1
+    assert "content/practices/novye-avtobusy.md:0: -: was changed or removed while the site was being built" \
+        in result.output
