@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from . import pipeline
@@ -100,6 +101,10 @@ def run_build(args: argparse.Namespace) -> int:
     except UnsafeDestination as unsafe:
         print(f"build.py: error: {unsafe}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenProcessPool:
+        print("build.py: error: a worker process of the build died (out of memory?); nothing was "
+              "written: run the build again", file=sys.stderr)
+        return EXIT_CONTENT
     if not args.quiet:
         pages = len(context.routes)
         rendered = len(context.artifacts.get("html_rendered", []))

@@ -492,9 +492,9 @@ class LazyBody(UserString):
     cost more than the rest of a no-change build.
     """
 
-    def __init__(self, path: Path | str, offset: int | None = None):
+    def __init__(self, path: Path | str, offset: int | None = None, digest: str = ""):
         # (UserString's methods make new strings with one argument, the text.)
-        self._path, self._offset = path, offset
+        self._path, self._offset, self._digest = path, offset, digest
         self._text: str | None = str(path) if offset is None else None
 
     @property
@@ -508,17 +508,21 @@ class LazyBody(UserString):
         if self._text is not None:
             return self._text
         try:
-            return Path(self._path).read_bytes()[self._offset:].decode("utf-8")
-        except (OSError, UnicodeDecodeError):
-            path = str(self._path)
-            relative = path[path.rfind(f"/{CONTENT_DIR}/") + 1:]
-            raise BuildFailed([Problem(relative, 0, "-", "was changed or removed while the site was being "
-                                                          "built; run the build again")]) from None
+            raw = Path(self._path).read_bytes()
+            # The file must still be the one that was loaded: its HTML is cached by that hash.
+            if hashlib.sha1(raw).hexdigest() == self._digest:
+                return raw[self._offset:].decode("utf-8")
+        except OSError:
+            pass
+        path = str(self._path)
+        relative = path[path.rfind(f"/{CONTENT_DIR}/") + 1:]
+        raise BuildFailed([Problem(relative, 0, "-", "was changed or removed while the site was being "
+                                                      "built; run the build again")])
 
     def __reduce__(self):
         # Pickled (in the record cache) as where it is, not as the text.
         if self._offset is not None:
-            return (LazyBody, (str(self._path), self._offset))
+            return (LazyBody, (str(self._path), self._offset, self._digest))
         return (str, (self.data,))
 
 
@@ -527,7 +531,7 @@ def _with_lazy_bodies(record: Any, files: tuple[Path, ...], offsets: dict[str, i
 
     def body(entry: Entry) -> LazyBody:
         name = entry.source.path.rsplit("/", 1)[-1]
-        return LazyBody(by_name[name], offsets[name])
+        return LazyBody(by_name[name], offsets[name], entry.source.digest)
     if isinstance(record, VestnikIssue):
         record = replace(record, articles=tuple(replace(a, body=body(a)) for a in record.articles))
     return replace(record, body=body(record))
@@ -632,7 +636,7 @@ def _file_stats(files: tuple[Path, ...]) -> tuple | None:
         stats = [file.stat() for file in files]
     except OSError:
         return None
-    return tuple((s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for s in stats)
+    return tuple((file.name, s.st_size, s.st_mtime_ns, s.st_ctime_ns, s.st_ino) for file, s in zip(files, stats))
 
 
 # A file changed this close to the moment the cache was saved may have changed again within
@@ -650,7 +654,7 @@ class RecordCache:
     cached, so their messages are produced again on every run.
     """
 
-    VERSION = 8
+    VERSION = 9
     STALE_PERCENT = 1           # up to this share of files out of date, the cache is not rewritten
 
     def __init__(self, path: Path | None, settings_key: str):
@@ -660,7 +664,8 @@ class RecordCache:
         # offsets, file stats)
         self.previous: dict[str, tuple] = {}
         self.current: dict[str, tuple] = {}
-        self.saved_at = 0           # time.time_ns() of the previous save
+        self.saved_at = 0           # when the files of the previous save were looked at (time.time_ns)
+        self.looked_at = 0          # when this run's were
         if path is not None:
             try:
                 with path.open("rb") as stream:
@@ -672,7 +677,7 @@ class RecordCache:
 
     def _trusted(self, hit: tuple | None, stats: tuple | None) -> bool:
         return (hit is not None and stats is not None and hit[3] == stats
-                and all(max(mtime, ctime) < self.saved_at - RACY_NS for _, mtime, ctime, _ in stats))
+                and all(max(mtime, ctime) < self.saved_at - RACY_NS for _, _, mtime, ctime, _ in stats))
 
     def load_all(self, jobs: list[LoadJob], problems: Problems, workers: int = 1) -> list[Any]:
         """The record of each job (None when invalid), from the cache where the files are unchanged.
@@ -680,6 +685,9 @@ class RecordCache:
         The files not in the cache are parsed in ``workers`` processes when there are many
         (a cold build, ``check``): YAML and validation are most of the cost of loading.
         """
+        # Taken before the first stat: a file changed after its stat, within the same clock
+        # tick, is then too recent to be trusted next time.
+        self.looked_at = time.time_ns()
         results: list[Any] = [None] * len(jobs)
         # (index, hash and bytes of its files when already read here)
         pending: list[tuple[int, tuple[str, dict[str, bytes]] | None]] = []
@@ -729,7 +737,7 @@ class RecordCache:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("wb") as stream:
-            pickle.dump((self.key, time.time_ns(), self.current), stream, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((self.key, self.looked_at, self.current), stream, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, self.path)
 
 

@@ -239,6 +239,7 @@ def write_in_workers(staged: Any, bodies: Any, count: int, workers: int,
         bodies.flush()
         return [(relative, relative in staged.staged) for relative in staged.expected - before]
 
+    bodies.close()          # no open store connection may cross the fork
     for done in forked_batches(batch, count, workers):
         for relative, was_staged in done:
             staged.expected.add(relative)

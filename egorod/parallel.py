@@ -23,12 +23,18 @@ def forked_batches(function: Callable[[list[int]], Any], count: int, workers: in
     Results arrive in the order the batches finish. ``function`` may be a closure: the
     workers are forked from this process and find it here.
     """
-    import multiprocessing          # (not needed by a rebuild that renders a few pages)
+    # (Imported here: a rebuild that renders a few pages needs none of it.)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
     slots = workers * BATCHES_PER_WORKER
     batches = [batch for batch in (list(range(i, count, slots)) for i in range(slots)) if batch]
     _TASK["function"] = function
+    # Unlike multiprocessing.Pool, the executor raises BrokenProcessPool when a worker dies
+    # (killed for memory, say) instead of waiting for it forever.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
     try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(_run, batches)
+        for done in as_completed([pool.submit(_run, batch) for batch in batches]):
+            yield done.result()
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         _TASK.clear()

@@ -93,8 +93,10 @@ class BodyCache:
         if self._store is None:
             return None
         if self._db is None or self._db_pid != os.getpid():
-            # A connection must not cross a fork: a render worker opens its own (the
-            # parent's, if any, is left alone rather than closed from the child).
+            # A connection must not cross a fork: the parent closes its own before forking
+            # (``close``), and a worker opens one of its own.
+            if self._db is not None:
+                _INHERITED.append(self._db)     # never used, nor closed, in this process
             self._db, self._db_pid = _open_store(self._store, self._salt), os.getpid()
             if self._db is None:
                 self._store = None          # unusable (read-only disk...): memory only
@@ -120,6 +122,8 @@ class BodyCache:
                 html = self._render(entry, footnote_prefix)
                 if self._store is not None:
                     self._pending[stored_key] = html
+                    if len(self._pending) >= self.REMEMBERED:
+                        self.flush()            # a long run in one process keeps no more
             self._html[key] = html
             if len(self._html) > self.REMEMBERED:
                 self._html.popitem(last=False)
@@ -143,8 +147,11 @@ class BodyCache:
     def close(self) -> None:
         """Flush, and let go of the store (it is opened again if needed)."""
         self.flush()
-        if self._db is not None and self._db_pid == os.getpid():
-            self._db.close()
+        if self._db is not None:
+            if self._db_pid == os.getpid():
+                self._db.close()
+            else:
+                _INHERITED.append(self._db)
         self._db = None
 
 
@@ -168,13 +175,23 @@ def _open_store(path: Path, salt: str) -> sqlite3.Connection | None:
                 db.execute("INSERT INTO made_by (salt) VALUES (?)", (salt,))
             db.commit()
             return db
-        except sqlite3.DatabaseError:
-            if attempt == 0:                            # not a database (a damaged file): start afresh
+        except sqlite3.DatabaseError as error:
+            damaged = getattr(error, "sqlite_errorcode", None) in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT)
+            if attempt > 0 or not damaged:
+                return None             # locked, read-only, a disk error: work without the store
+            try:                        # not a database, or a damaged one: start afresh
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
+            except OSError:
+                return None
         except (sqlite3.Error, OSError):
             return None
     return None
+
+
+# Connections inherited from a parent process: kept referenced so that they are not closed
+# (and the parent's locks touched) from a child.
+_INHERITED: list[sqlite3.Connection] = []
 
 
 _RELATIVE_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')

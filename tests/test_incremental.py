@@ -1,5 +1,8 @@
 """Incremental builds: only what changed is rendered, and the result equals a cold build."""
+import os
 import shutil
+
+import pytest
 
 from test_build import tree_digest
 
@@ -213,8 +216,10 @@ def test_a_damaged_cache_of_rendered_bodies_is_made_afresh(repo, tmp_path):
     assert store.read_bytes().startswith(b"SQLite format 3")
 
 
-def test_an_edit_that_keeps_the_size_and_modification_time_of_the_file_is_seen(repo):
-    import os
+def test_an_edit_that_keeps_the_size_and_modification_time_of_the_file_is_seen(repo, monkeypatch):
+
+    from egorod import content
+    monkeypatch.setattr(content, "RACY_NS", 0)   # the files count as old: trusted by their stats
     path = repo.root / "content/practices/novye-avtobusy.md"
     repo.build()
     before = path.stat()
@@ -307,20 +312,54 @@ def test_rendered_bodies_of_earlier_settings_are_not_kept(repo):
     assert stored_bodies() == first
 
 
-def test_a_file_removed_while_the_site_is_built_is_reported(repo, monkeypatch):
+@pytest.mark.parametrize("change", ["remove", "rewrite"])
+def test_a_file_changed_while_the_site_is_built_is_reported_not_rendered(repo, monkeypatch, change):
     from egorod import content
     monkeypatch.setattr(content, "RACY_NS", 0)   # the files count as old: trusted, not read
     repo.build()
+    before = tree_digest(repo.out)
     shutil.rmtree(repo.root / ".cache" / "html")
     (repo.root / ".cache" / "bodies.sqlite").unlink()
     original_load_all = content.RecordCache.load_all
+    path = repo.root / "content/practices/novye-avtobusy.md"
 
-    def load_then_remove(self, *args, **kwargs):
+    def load_then_change(self, *args, **kwargs):
         records = original_load_all(self, *args, **kwargs)
-        (repo.root / "content/practices/novye-avtobusy.md").unlink()     # between loading and rendering
+        if change == "remove":                # between loading and rendering
+            path.unlink()
+        else:
+            path.write_text(path.read_text(encoding="utf-8") + "\nНовая строка.\n", encoding="utf-8")
         return records
-    monkeypatch.setattr(content.RecordCache, "load_all", load_then_remove)
+    monkeypatch.setattr(content.RecordCache, "load_all", load_then_change)
     result = repo.run("build", "--no-pdf", "--no-search")
     assert result.status == 1
     assert "content/practices/novye-avtobusy.md:0: -: was changed or removed while the site was being built" \
         in result.output
+    assert tree_digest(repo.out) == before
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the build uses worker processes only on several cores")
+def test_a_worker_that_dies_fails_the_build_rather_than_hanging_it(repo, monkeypatch):
+
+    from conftest import PRACTICE
+    from egorod import render_html
+    from egorod.incremental import PARALLEL_THRESHOLD
+    for number in range(PARALLEL_THRESHOLD):
+        repo.write(f"content/practices/p{number}.md", PRACTICE.format(
+            title=f"Практика {number}", city="moskva", year=2000 + number % 25, rubrics="parkovki"))
+    repo.build()
+    before = tree_digest(repo.out)
+    (repo.root / "templates/base.html").write_text(
+        (repo.root / "templates/base.html").read_text(encoding="utf-8") + "<!-- v2 -->\n", encoding="utf-8")
+    parent = os.getpid()
+    render = render_html.render_route
+
+    def killed_in_a_worker(env, route):
+        if os.getpid() != parent:
+            os._exit(9)             # as the kernel's out-of-memory killer would
+        return render(env, route)
+    monkeypatch.setattr(render_html, "render_route", killed_in_a_worker)
+    result = repo.run("build", "--no-pdf", "--no-search")
+    assert result.status == 1
+    assert "a worker process of the build died" in result.output
+    assert tree_digest(repo.out) == before
