@@ -217,7 +217,6 @@ def test_a_damaged_cache_of_rendered_bodies_is_made_afresh(repo, tmp_path):
 
 
 def test_an_edit_that_keeps_the_size_and_modification_time_of_the_file_is_seen(repo, monkeypatch):
-
     from egorod import content
     monkeypatch.setattr(content, "RACY_NS", 0)   # the files count as old: trusted by their stats
     path = repo.root / "content/practices/novye-avtobusy.md"
