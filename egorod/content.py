@@ -49,7 +49,7 @@ class Source:
 class Entry:
     source: Source
     title: str
-    body: str
+    body: str                 # for a record from the cache, a LazyBody: str-like, read from the file
     draft: bool
     sample: bool
 
@@ -212,7 +212,7 @@ class Parsed:
     source: Source
     data: dict[str, Any]
     located: yamlsrc.Located
-    body: str
+    body: str                 # for a record from the cache, a LazyBody: str-like, read from the file
 
 
 # Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
