@@ -212,7 +212,7 @@ class Parsed:
     source: Source
     data: dict[str, Any]
     located: yamlsrc.Located
-    body: str                 # for a record from the cache, a LazyBody: str-like, read from the file
+    body: str
 
 
 # Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
