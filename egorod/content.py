@@ -710,7 +710,8 @@ class RecordCache:
             read = _read_files(job.files)
             if read is not None and hit[0] == read[0]:
                 self.current[name] = (*hit[:3], stats)
-                results[index] = _with_bodies(hit[1], read[1], hit[2])
+                # Bodies still in the files (checked by their hash when read) or cut from the bytes.
+                results[index] = hit[1] if len(hit[2]) == len(job.files) else _with_bodies(hit[1], read[1], hit[2])
             else:
                 pending.append((index, read))
         for (index, _), (stamp, record, offsets, found) in zip(pending, _run_loaders(jobs, pending, workers)):
