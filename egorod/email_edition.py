@@ -12,7 +12,6 @@ at 72 characters, every link kept as a numbered reference listed at the end.
 from __future__ import annotations
 
 import hashlib
-import os
 
 import re
 import textwrap
@@ -404,7 +403,7 @@ def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> Non
     An edition whose bulletin, cities, code, templates and settings are unchanged since the
     previous build is kept as it is (same keys as the HTML pages use).
     """
-    from .incremental import Manifest, describe, write_in_workers
+    from .incremental import Manifest, describe, write_each
     manifest = Manifest(context.config.cache, context.config.out, kind="email")
     common = context.templates_key + context.site.settings.base_url
     todo: list[Bulletin] = []
@@ -428,9 +427,4 @@ def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> Non
         staged.write(email_html_path(edition.number), edition.html)
         staged.write(email_text_path(edition.number), edition.text)
 
-    workers = context.config.workers or os.cpu_count() or 1
-    if workers > 1 and len(todo) >= PARALLEL_EDITIONS:
-        write_in_workers(staged, context.bodies, len(todo), workers, write_edition)
-    else:
-        for index in range(len(todo)):
-            write_edition(index)
+    write_each(staged, context.bodies, len(todo), context.config.processes, PARALLEL_EDITIONS, write_edition)

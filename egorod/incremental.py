@@ -224,14 +224,19 @@ class Manifest:
 PARALLEL_THRESHOLD = 200
 
 
-def write_in_workers(staged: Any, bodies: Any, count: int, workers: int,
-                     write_one: Callable[[int], None]) -> None:
-    """``write_one(i)`` for each of ``count`` items, in forked workers that stage files.
+def write_each(staged: Any, bodies: Any, count: int, workers: int, parallel_from: int,
+               write_one: Callable[[int], None]) -> None:
+    """``write_one(i)`` for each of ``count`` items; in forked workers from ``parallel_from`` on.
 
     The workers' copies of ``staged`` are gone with them: each batch reports which files it
     wrote (and which came out new or changed), and the parent records them. Bodies rendered
     in a worker go to the body store for the parent's feeds and e-mails.
     """
+    if workers <= 1 or count < parallel_from:
+        for index in range(count):
+            write_one(index)
+        return
+
     def batch(indices: list[int]) -> list[tuple[str, bool]]:
         before = set(staged.expected)
         for index in indices:
@@ -319,12 +324,7 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
             raise BuildFailed([template_problem(error, context.config.root)]) from None
         staged.write(route.output_path, html)
 
-    workers = context.config.workers or os.cpu_count() or 1
-    if workers > 1 and len(todo) >= PARALLEL_THRESHOLD:
-        write_in_workers(staged, context.bodies, len(todo), workers, write_page)
-    else:
-        for index in range(len(todo)):
-            write_page(index)
+    write_each(staged, context.bodies, len(todo), context.config.processes, PARALLEL_THRESHOLD, write_page)
     # The search index needs rebuilding only when a page it indexes changed, came or went.
     context.artifacts["indexed_pages_changed"] = (
         manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))

@@ -115,21 +115,23 @@ class StagedOutput:
         self.staged.add(relative)
         return target
 
+    def copy_file(self, source: Path, relative: str) -> None:
+        """Publish ``source`` at ``relative``; left as it is when the same file is there."""
+        old = self.previous_file(relative)
+        self.expected.add(relative)
+        if old is not None and relative not in self.staged and _same_file_content(old, source):
+            return
+        target = self.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        self.staged.add(relative)
+
     def copy_tree(self, source: Path, relative: str) -> None:
         if not source.is_dir():
             return
         for path in sorted(source.rglob("*")):
-            if not path.is_file() or path.name.startswith("."):
-                continue
-            rel = f"{relative}/{path.relative_to(source).as_posix()}"
-            old = self.previous_file(rel)
-            self.expected.add(rel)
-            if old is not None and rel not in self.staged and _same_file_content(old, path):
-                continue
-            target = self.path(rel)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            self.staged.add(rel)
+            if path.is_file() and not path.name.startswith("."):
+                self.copy_file(path, f"{relative}/{path.relative_to(source).as_posix()}")
 
     # --- reading what the new build has so far ----------------------------------------
     def current(self, relative: str) -> Path | None:

@@ -7,9 +7,15 @@ result travels back. Batches interleave the items (0, 16, 32, ...) so that the s
 """
 from __future__ import annotations
 
+import os
 from typing import Any, Callable, Iterator
 
 BATCHES_PER_WORKER = 8
+
+
+def process_count(requested: int | None = None) -> int:
+    """The processes to use: as requested, else one per core."""
+    return requested or os.cpu_count() or 1
 _TASK: dict[str, Callable[[list[int]], Any]] = {}
 
 

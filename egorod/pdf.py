@@ -37,6 +37,7 @@ from urllib.request import url2pathname
 
 from . import routes as r
 from .errors import BuildFailed, Problems
+from .parallel import process_count
 from .print_html import PrintDocument, bulletin_document, filler_html, print_environment, vestnik_document
 from .render_html import make_environment
 
@@ -344,7 +345,7 @@ def render_all(jobs: list[Job], quiet: bool = False, workers: int | None = None)
     if not jobs:
         return []
     jobs = sorted(jobs, key=lambda job: (-len(job.html), job.name))
-    workers = max(1, min(len(jobs), workers or os.cpu_count() or 1))
+    workers = min(len(jobs), process_count(workers))
     results: list[Rendered] = []
     failures: list[tuple[Job, BaseException]] = []
     with tqdm(total=len(jobs), desc="PDF", unit="pdf", file=sys.stderr, disable=quiet,

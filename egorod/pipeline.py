@@ -6,7 +6,6 @@ what earlier formats left in ``context.artifacts`` (PDF sizes, cover images).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .links_check import broken_links
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
+from .parallel import process_count
 from .render_html import (BodyCache, make_environment, render_route, robots_txt, sitemap_xml,
                           template_problem)
 from .incremental import code_and_settings_key, code_and_templates_key, render_routes
@@ -50,6 +50,10 @@ class BuildConfig:
     @property
     def cache(self) -> Path:
         return self.cache_dir or (self.root / CACHE_DIR)
+
+    @property
+    def processes(self) -> int:
+        return process_count(self.workers)
 
 
 @dataclass
@@ -85,7 +89,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
         settings = settings.with_base_url(base_url)
     cache = RecordCache(cache_dir / "content.pickle" if cache_dir else None,
                         settings_key=code_key or code_and_settings_key(root))
-    content = load_content(root, settings, problems, cache, workers=workers or os.cpu_count() or 1)
+    content = load_content(root, settings, problems, cache, workers=process_count(workers))
     site = build_site(content, settings, options, problems)
     cache.save()
     if problems:
@@ -99,15 +103,20 @@ def check(root: Path) -> list:
     Two views are checked, as the editor's preview (drafts included) and as published
     (drafts left out), so that nothing ``check`` passes can fail the real build.
     """
-    problems: set = set()
+    problems = Problems()
+    settings = load_settings(root, problems)
+    if settings is None:
+        return problems.sorted()
+    # The files are read once; the two views are two site models of the same records.
+    content = load_content(root, settings, problems, workers=process_count())
+    found = set(problems.items)
     for drafts in (True, False):
-        try:
-            site = load_site(root, BuildOptions(drafts=drafts))
-        except BuildFailed as failed:
-            problems.update(failed.problems)
-            continue
-        problems.update(broken_links(site, all_routes(site), root))
-    return sorted(problems)
+        view = Problems()
+        site = build_site(content, settings, BuildOptions(drafts=drafts), view)
+        found.update(view.items)
+        if not problems and not view:   # links are checked on a site that is otherwise valid
+            found.update(broken_links(site, all_routes(site), root))
+    return sorted(found)
 
 
 def write_html(context: BuildContext, staged: StagedOutput) -> None:
@@ -123,7 +132,7 @@ def write_html(context: BuildContext, staged: StagedOutput) -> None:
     staged.write("robots.txt", robots_txt(context.site))
     staged.copy_tree(context.config.root / "static", "static")
     for relative, source in content_assets(context.config.root):
-        staged.write(relative, source.read_bytes())
+        staged.copy_file(source, relative)
 
 
 # Output formats in the order they run; later issues add feeds, PDFs and the search index.
