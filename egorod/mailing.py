@@ -876,17 +876,17 @@ def _summary(job: MailJob, report: Report) -> int:
     if report.left:
         parts.append(f"{report.left} not tried yet")
     print(f"bulletin {job.number}: " + ", ".join(parts) + f" of {report.total}.", file=sys.stderr)
-    where = job.shown_recipients
+
+    def report_line(recipient, detail: str) -> None:    # path:line: field: message
+        print(f"{job.shown_recipients}:{recipient.line}: email: {recipient.email}: {detail}", file=sys.stderr)
     if permanent:
         print("Refused by the server (correct or remove these addresses):", file=sys.stderr)
         for failure in permanent:
-            print(f"{where}:{failure.recipient.line}: email: {failure.recipient.email}: {failure.reply}",
-                  file=sys.stderr)
+            report_line(failure.recipient, failure.reply)
     if temporary:
         print("Temporary errors (run the same command later to try them again):", file=sys.stderr)
         for failure in temporary:
-            print(f"{where}:{failure.recipient.line}: email: {failure.recipient.email}: {failure.reply}",
-                  file=sys.stderr)
+            report_line(failure.recipient, failure.reply)
     if report.stopped:
         print(f"The mailing stopped: {report.stopped}.", file=sys.stderr)
     if report.unconfirmed:
@@ -895,14 +895,12 @@ def _summary(job: MailJob, report: Report) -> int:
               "again. Check the mail server's log for their Message-ID before re-sending any of them "
               "by hand:", file=sys.stderr)
         for unsure in report.unconfirmed:
-            print(f"{where}:{unsure.recipient.line}: email: {unsure.recipient.email}: {unsure.reason}; "
-                  f"Message-ID {unsure.message_id}", file=sys.stderr)
+            report_line(unsure.recipient, f"{unsure.reason}; Message-ID {unsure.message_id}")
     if report.earlier_unconfirmed:
         print(f"Unconfirmed in an earlier run, so not sent again (see {UNCONFIRMED} in {job.journal.path}; "
               "check the mail server's log before re-sending by hand):", file=sys.stderr)
         for unsure in report.earlier_unconfirmed:
-            print(f"{where}:{unsure.recipient.line}: email: {unsure.recipient.email}: "
-                  f"Message-ID {unsure.message_id}", file=sys.stderr)
+            report_line(unsure.recipient, f"Message-ID {unsure.message_id}")
     if report.stopped or temporary or report.left:
         print(f"Run the same command again to continue: the addresses in {job.journal.path} "
               "are not sent the issue again (keep that file).", file=sys.stderr)
