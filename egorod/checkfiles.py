@@ -78,7 +78,7 @@ def select(root: Path, relative: list[str]) -> Selection:
 
 def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[Problem]:
     """Problems of the given files (raises NotAFile for a path that is not a file here)."""
-    from .pipeline import check   # the full check, for site.yaml
+    from .pipeline import check  # the full check, for site.yaml
 
     root = root.resolve()
     chosen = select(root, [relative_path(root, f, cwd) for f in files])

@@ -22,8 +22,7 @@ import frontmatter
 from . import yamlsrc
 from .errors import BuildFailed, Problem, Problems
 from .parallel import forked_batches
-from .schema import (Field, Invalid, boolean, check_mapping, coordinates, date, integer,
-                     list_of, slug, text, url)
+from .schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
 from .settings import Settings
 from .translit import is_safe_slug
 

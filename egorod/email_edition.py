@@ -12,7 +12,6 @@ at 72 characters, every link kept as a numbered reference listed at the end.
 from __future__ import annotations
 
 import hashlib
-
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -353,7 +352,7 @@ class EmailRenderer:
         self.bodies = bodies
         self.html_env = make_environment(site.settings.root, site, bodies)
         self.text_env = _text_environment(site)
-        import css_inline       # only when an edition is made: most rebuilds reuse them all
+        import css_inline  # only when an edition is made: most rebuilds reuse them all
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False,
                                              keep_link_tags=False)
 

@@ -23,9 +23,8 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable
-
 from html import unescape
+from typing import TYPE_CHECKING, Callable
 
 from markupsafe import escape
 
@@ -225,7 +224,7 @@ def site_feeds(site: Site, bodies: Bodies, pdf_size: PdfSize) -> list[Feed]:
 def render_feed(site: Site, feed: Feed) -> bytes:
     base = site.settings.base_url
     self_url = absolute_url(base, feed.path)
-    from feedgen.feed import FeedGenerator     # only when a feed changed: most rebuilds keep them
+    from feedgen.feed import FeedGenerator  # only when a feed changed: most rebuilds keep them
     fg = FeedGenerator()
     fg.id(self_url)
     fg.title(feed.title)

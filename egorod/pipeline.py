@@ -19,14 +19,13 @@ from .email_edition import write_email_editions
 from .errors import BuildFailed, Problems
 from .feeds import declare_feeds, write_feeds
 from .gitdates import write_dates
+from .incremental import code_and_settings_key, code_and_templates_key, render_routes
 from .links_check import broken_links
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .parallel import process_count
-from .render_html import (BodyCache, make_environment, render_route, robots_txt, sitemap_xml,
-                          template_problem)
-from .incremental import code_and_settings_key, code_and_templates_key, render_routes
+from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml, template_problem
 from .routes import HOME, Route, all_routes
 from .settings import Settings, load_settings
 

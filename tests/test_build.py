@@ -3,7 +3,6 @@ import hashlib
 from pathlib import Path
 
 from bs4 import BeautifulSoup
-
 from conftest import PROJECT
 from linkcheck import broken_links
 

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import PROJECT
+
 from egorod import content as content_module
 
 

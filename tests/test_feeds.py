@@ -218,6 +218,7 @@ def test_built_feeds_attach_exactly_the_pdfs_that_were_published(repo):
 
 def test_sample_site_feeds_parse(tmp_path):
     from pathlib import Path
+
     from egorod import cli
     project = Path(__file__).resolve().parent.parent
     out = tmp_path / "out"

@@ -3,7 +3,6 @@ import os
 import shutil
 
 import pytest
-
 from test_build import tree_digest
 
 
@@ -157,6 +156,7 @@ def test_cached_records_follow_every_edit(repo):
 
 def test_parallel_rendering_of_a_larger_site_equals_cold_and_keeps_unchanged_files(repo, tmp_path):
     from conftest import PRACTICE
+
     from egorod.incremental import PARALLEL_THRESHOLD
     for number in range(PARALLEL_THRESHOLD):
         repo.write(f"content/practices/p{number}.md", PRACTICE.format(
@@ -253,6 +253,7 @@ def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_pat
 def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tmp_path):
     """Loading, pages and e-mail editions each go to worker processes when there are many."""
     from conftest import PRACTICE
+
     from egorod.content import PARALLEL_LOAD_THRESHOLD
     from egorod.email_edition import PARALLEL_EDITIONS
     from egorod.pipeline import BuildConfig, build
@@ -341,6 +342,7 @@ def test_a_file_changed_while_the_site_is_built_is_reported_not_rendered(repo, m
 def test_a_worker_that_dies_fails_the_build_rather_than_hanging_it(repo, monkeypatch):
 
     from conftest import PRACTICE
+
     from egorod import render_html
     from egorod.incremental import PARALLEL_THRESHOLD
     for number in range(PARALLEL_THRESHOLD):

@@ -1,6 +1,5 @@
 """The library of city practices: rubricator, counts, other ways in, related practices."""
 from bs4 import BeautifulSoup
-
 from conftest import PRACTICE
 
 
@@ -103,6 +102,7 @@ def test_related_practices_share_a_problem_other_cities_first(repo):
 
 def test_related_practices_match_a_full_sort_of_every_candidate(repo):
     import random
+
     from egorod.model import BuildOptions
     from egorod.pipeline import load_site
     rng = random.Random(7)
@@ -113,7 +113,8 @@ def test_related_practices_match_a_full_sort_of_every_candidate(repo):
                      rng.randint(2010, 2024), rubrics)
     site = load_site(repo.root, BuildOptions())
     for practice in site.practices:
-        shared = lambda other: len(set(other.rubrics) & set(practice.rubrics))
+        def shared(other, practice=practice):
+            return len(set(other.rubrics) & set(practice.rubrics))
         everyone = [o for o in site.practices if o.slug != practice.slug and shared(o)]
         expected = sorted(everyone, key=lambda o: (o.city == practice.city, -shared(o), -o.year, o.slug))[:5]
         assert site.related_practices(practice) == expected, practice.slug

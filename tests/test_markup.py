@@ -4,10 +4,10 @@ import re
 
 import frontmatter
 import pytest
+from conftest import PROJECT
 from markdown.extensions.attr_list import AttrListTreeprocessor
 from markdown.treeprocessors import InlineProcessor, UnescapeTreeprocessor
 
-from conftest import PROJECT
 from egorod.markup import MarkdownOptions, make_markdown
 
 TRICKY = [

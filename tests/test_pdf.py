@@ -12,14 +12,13 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import make_repo
 from PIL import Image
 from pypdf import PdfReader
 
 from egorod import pipeline
 from egorod.markup import Renderer
 from egorod.print_html import print_body
-
-from conftest import make_repo
 
 MM = 72 / 25.4
 ISSUE_PDF = "vestnik/1/vestnik-1.pdf"

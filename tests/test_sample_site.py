@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from linkcheck import broken_links
 
 from egorod import cli
-from linkcheck import broken_links
 
 PROJECT = Path(__file__).resolve().parent.parent
 SEED_CITIES = PROJECT / "tests" / "data" / "seed_cities.txt"

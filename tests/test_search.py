@@ -18,12 +18,10 @@ from urllib.parse import parse_qs, quote, urlsplit
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from conftest import Repo, headless_chromium, make_repo
 
 from egorod import pipeline
 from egorod.routes import sector_url
-
-from conftest import Repo, headless_chromium, make_repo
-
 
 TRANSPORT = "Транспорт и транспортная инфраструктура"
 FACETS = {"Тип", "Сфера", "Проблема", "Город", "Страна", "Год"}
@@ -317,8 +315,8 @@ def test_browser_finds_other_grammatical_form_and_narrows_by_sector(browser, sit
     block = next(b for b in browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__filter-block")
                  if b.find_element(By.CSS_SELECTOR, ".pagefind-ui__filter-name").text.strip() == "Сфера")
     block.find_element(By.CSS_SELECTOR, ".pagefind-ui__filter-name").click()
-    label = next(l for l in block.find_elements(By.CSS_SELECTOR, ".pagefind-ui__filter-label")
-                 if l.text.startswith(TRANSPORT))
+    label = next(item for item in block.find_elements(By.CSS_SELECTOR, ".pagefind-ui__filter-label")
+                 if item.text.startswith(TRANSPORT))
     assert re.search(r"\((\d+)\)", label.text), label.text     # the facet shows its count
     facet_count = int(re.search(r"\((\d+)\)", label.text).group(1))
     label.click()

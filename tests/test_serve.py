@@ -20,7 +20,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import PROJECT, headless_chromium
 
 START_TIMEOUT = 60.0

@@ -197,7 +197,7 @@ def test_settings_are_validated_with_lines(repo):
     settings = repo.root / "site.yaml"
     text = settings.read_text(encoding="utf-8").replace("base_url:", "base_ulr:")
     settings.write_text(text, encoding="utf-8")
-    line_number = text.splitlines().index(next(l for l in text.splitlines() if l.startswith("base_ulr:"))) + 1
+    line_number = text.splitlines().index(next(line for line in text.splitlines() if line.startswith("base_ulr:"))) + 1
     result = repo.run("check")
     assert result.status == 1
     assert f"site.yaml:{line_number}: base_ulr: unknown key; did you mean `base_url`?" in result.lines
@@ -422,6 +422,7 @@ def test_an_unreadable_file_is_an_error_of_that_file(repo, monkeypatch):
 
 def test_a_large_site_is_loaded_on_several_processes_with_the_same_records_and_problems(repo):
     from conftest import PRACTICE
+
     from egorod.content import PARALLEL_LOAD_THRESHOLD, load_content
     from egorod.errors import Problems
     from egorod.settings import load_settings
