@@ -5,16 +5,17 @@ import argparse
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import NoReturn
 
 from . import pipeline
-from .errors import BuildFailed
+from .errors import BuildFailed, Exit
 from .output import UnsafeDestination
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_CONTENT, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:   # usage errors exit 2 with a hint, as argparse does
+    def error(self, message: str) -> NoReturn:   # usage errors exit 2 with a hint, as argparse does
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
         raise SystemExit(EXIT_USAGE)

@@ -2,6 +2,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Exit(IntEnum):
+    """Exit status of every command: the same three meanings everywhere."""
+    OK = 0          # done
+    CONTENT = 1     # content, settings or a recipient list have mistakes; or some work failed
+    USAGE = 2       # the command line or the environment is wrong
 
 
 @dataclass(frozen=True, order=True)

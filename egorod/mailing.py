@@ -54,14 +54,14 @@ from tqdm import tqdm
 
 from .content import Bulletin
 from .email_edition import EmailEdition, EmailRenderer, unsubscribe_mailto, unsubscribe_url
-from .errors import BuildFailed, Problems
+from .errors import BuildFailed, Exit, Problems
 from .markup import MarkdownOptions
 from .model import BuildOptions
 from .pipeline import CACHE_DIR, load_site
 from .render_html import BodyCache
 from .settings import MailSettings
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
 SMTP_TIMEOUT = 60.0          # seconds to wait for any server reply
 DRY_RUN_DIR = "mail"         # under the cache: the --dry-run .eml files (not the journals)
 UNCONFIRMED = "unconfirmed"  # journal status: handed to the server, its verdict never came
