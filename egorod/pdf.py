@@ -12,7 +12,7 @@ fonts, images, logo) with its hash, and is used only while all of them are uncha
 Documents to render are shared among worker processes, with a progress bar.
 
 Reproducibility. The same content gives byte-identical PDFs: dates come from the issue
-date, the PDF identifier from the cache key, the font subset tags from the fonts, and
+date, the PDF identifier from the document's name and print HTML, the font subset tags from the fonts, and
 nothing depends on the clock, the machine's fonts or the output folder.
 """
 from __future__ import annotations
@@ -128,6 +128,12 @@ def document_key(document: PrintDocument, code_version: str, cover: bool) -> str
     digest.update(f"{document.name}|cover={cover}|".encode())
     digest.update(document.html.encode("utf-8"))
     return digest.hexdigest()
+
+
+def document_identifier(name: str, html: str) -> bytes:
+    """The PDF's /ID: the same document gives the same identifier whatever code made it, so
+    that a change of the code that leaves the pages as they were leaves the file as it was."""
+    return hashlib.sha256(f"{name}|".encode() + html.encode("utf-8")).hexdigest()[:32].encode("ascii")
 
 
 def file_digest(path: Path) -> str:
@@ -307,7 +313,7 @@ def render(job: Job) -> Rendered:
             filler = HTML(string=filler_html(missing), base_url=base_url, url_fetcher=fetcher).render()
             document = document.copy(document.pages[:-1] + filler.pages + document.pages[-1:])
         pages = len(document.pages)
-        pdf = document.write_pdf(pdf_identifier=job.key[:32].encode("ascii"))
+        pdf = document.write_pdf(pdf_identifier=document_identifier(job.name, job.html))
     finally:
         LOGGER.removeHandler(collect)
     entry = Entry(Path(job.cache), job.name, job.key)
