@@ -108,7 +108,7 @@ def run_build(args: argparse.Namespace) -> int:
         return EXIT_CONTENT
     if not args.quiet:
         pages = len(context.routes)
-        rendered = len(context.artifacts.get("html_rendered", []))
+        rendered = len(context.report.pages_rendered)
         print(f"built {pages} pages into {config.out} in {context.timings['total']:.2f} s "
               f"(rendered {rendered} pages, {pages - rendered} unchanged)", file=sys.stderr)
     return EXIT_OK

@@ -11,13 +11,12 @@ at 72 characters, every link kept as a numbered reference listed at the end.
 """
 from __future__ import annotations
 
-import hashlib
 import re
 import textwrap
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 from urllib.parse import quote
 
 import jinja2
@@ -30,10 +29,6 @@ from .markup import typograph_plain
 from .model import Site
 from .render_html import TEMPLATES_DIR, date_ru, make_environment
 from .settings import MailSettings
-
-if TYPE_CHECKING:
-    from .output import StagedOutput
-    from .pipeline import BuildContext
 
 HTML_TEMPLATE = "email/bulletin.html"
 TEXT_TEMPLATE = "email/bulletin.txt"
@@ -390,40 +385,3 @@ class EmailRenderer:
             intro=intro, sections=sections, notes=notes,
             cities=city_line, links=links.items)
         return EmailEdition(bulletin.number, subject_of(bulletin), html, plain_text, web_url)
-
-
-# Starting the worker processes costs about as much as making thirty editions.
-PARALLEL_EDITIONS = 50
-
-
-def write_email_editions(context: "BuildContext", staged: "StagedOutput") -> None:
-    """Build step: /bulletins/<n>/email.html and email.txt for every published issue.
-
-    An edition whose bulletin, cities, code, templates and settings are unchanged since the
-    previous build is kept as it is (same keys as the HTML pages use).
-    """
-    from .incremental import Manifest, describe, write_each
-    manifest = Manifest(context.config.cache, context.config.out, kind="email")
-    common = context.templates_key + context.site.settings.base_url
-    todo: list[Bulletin] = []
-    for bulletin in context.site.bulletins:
-        cities = [context.site.city_by_slug[c] for c in bulletin.cities if c in context.site.city_by_slug]
-        key = hashlib.sha256((common + describe(bulletin, primary=True) + describe(cities)).encode()).hexdigest()
-        paths = (email_html_path(bulletin.number), email_text_path(bulletin.number))
-        manifest.current[paths[0]] = manifest.current[paths[1]] = key
-        if all(manifest.unchanged(path, key, staged.previous) for path in paths):
-            for path in paths:
-                staged.take_over(path)
-        else:
-            todo.append(bulletin)
-    context.artifacts.setdefault("after_commit", []).append(manifest.save)
-    if not todo:
-        return
-    renderer = EmailRenderer(context.site, context.bodies)
-
-    def write_edition(index: int) -> None:
-        edition = renderer.render(todo[index])
-        staged.write(email_html_path(edition.number), edition.html)
-        staged.write(email_text_path(edition.number), edition.text)
-
-    write_each(staged, context.bodies, len(todo), context.config.processes, PARALLEL_EDITIONS, write_edition)

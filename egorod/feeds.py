@@ -14,30 +14,25 @@ Rules that subscribers rely on:
 - every link is absolute, including the links inside the content HTML;
 - the print PDF is attached as an enclosure once the PDF step has put it into the output.
 
-``declare_feeds`` runs before the HTML step and gives base.html the
-``<link rel="alternate">`` list; ``write_feeds`` runs after the PDF and HTML steps.
+The step that writes them is ``steps/feeds.py``.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from dataclasses import dataclass, field
 from html import unescape
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
 
 from markupsafe import escape
 
 from . import __version__
 from . import routes as r
 from .content import Bulletin, Practice, VestnikIssue
+from .context import FeedLink
 from .links import absolute_url, absolutize_html
 from .markup import typograph_plain
 from .model import Site
-
-if TYPE_CHECKING:   # the pipeline imports this module; avoid the cycle at run time
-    from .output import StagedOutput
-    from .pipeline import BuildContext
 
 RSS, ATOM = "application/rss+xml", "application/atom+xml"
 BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
@@ -95,16 +90,16 @@ class Feed:
     items: list[Item]
 
 
-def feed_links(site: Site) -> list[dict[str, str]]:
+def feed_links(site: Site) -> list[FeedLink]:
     """The ``feeds`` template global: <link rel="alternate"> in every page head."""
     links = []
     if site.bulletins:
-        links += [{"type": RSS, "title": "Информационный бюллетень МАГ (RSS)", "url": BULLETIN_RSS},
-                  {"type": ATOM, "title": "Информационный бюллетень МАГ (Atom)", "url": BULLETIN_ATOM}]
+        links += [FeedLink(RSS, "Информационный бюллетень МАГ (RSS)", BULLETIN_RSS),
+                  FeedLink(ATOM, "Информационный бюллетень МАГ (Atom)", BULLETIN_ATOM)]
     if site.vestnik:
-        links.append({"type": RSS, "title": "Журнал «Вестник МАГ» (RSS)", "url": VESTNIK_RSS})
+        links.append(FeedLink(RSS, "Журнал «Вестник МАГ» (RSS)", VESTNIK_RSS))
     if site.practices:
-        links.append({"type": RSS, "title": "Новые практики городов (RSS)", "url": PRACTICES_RSS})
+        links.append(FeedLink(RSS, "Новые практики городов (RSS)", PRACTICES_RSS))
     return links
 
 
@@ -269,47 +264,10 @@ def _atom_entry_links(xml: bytes, feed: Feed) -> bytes:
     from lxml import etree
     ns = "{http://www.w3.org/2005/Atom}"
     root = etree.fromstring(xml)
-    for element, item in zip(root.iter(f"{ns}entry"), feed.items):
+    for element, item in zip(root.iter(f"{ns}entry"), feed.items, strict=True):
         wanted = [{"rel": "alternate", "type": "text/html"}]
         if item.enclosure:
             wanted.append({"rel": "enclosure", "type": item.enclosure.type, "length": str(item.enclosure.length)})
-        for link, attributes in zip(element.findall(f"{ns}link"), wanted):
+        for link, attributes in zip(element.findall(f"{ns}link"), wanted, strict=False):
             link.attrib.update(attributes)
     return etree.tostring(root, pretty_print=True, xml_declaration=True, encoding="UTF-8")
-
-
-# --- pipeline steps ---------------------------------------------------------------------
-
-def declare_feeds(context: "BuildContext", staged: "StagedOutput") -> None:
-    """Before the HTML step: the feed list for <link rel="alternate"> in every page head."""
-    context.artifacts.setdefault("template_globals", {})["feeds"] = feed_links(context.site)
-
-
-def write_feeds(context: "BuildContext", staged: "StagedOutput") -> None:
-    """After the PDF and HTML steps: every feed, with the PDFs that exist by now."""
-    def pdf_size(url: str) -> int | None:
-        path = staged.current(url.lstrip("/"))
-        return path.stat().st_size if path is not None else None
-
-    from .incremental import Manifest, describe
-    site, limit = context.site, context.site.settings.feed_entries
-    shown = [*site.bulletins[:limit], *site.vestnik[:limit], *site.practices_newest[:limit]]
-    pdfs = [r.bulletin_pdf_url(b.number) for b in site.bulletins[:limit]] + \
-        [r.vestnik_pdf_url(issue.number) for issue in site.vestnik[:limit]]
-    key = hashlib.sha256("\n".join([
-        context.templates_key, site.settings.base_url, describe(site.cities),
-        *(describe(entry, primary=True) for entry in shown), repr([pdf_size(url) for url in pdfs]),
-    ]).encode()).hexdigest()
-    manifest = Manifest(context.config.cache, context.config.out, kind="feeds")
-    context.artifacts.setdefault("after_commit", []).append(manifest.save)
-    kept = list(manifest.previous)
-    # The key covers everything the feeds show, which feeds there are included.
-    if kept and all(manifest.unchanged(path, key, staged.previous) for path in kept):
-        for path in kept:
-            staged.take_over(path)
-            manifest.current[path] = key
-        return
-    for feed in site_feeds(site, context.bodies, pdf_size):
-        path = feed.path.lstrip("/")
-        staged.write(path, render_feed(site, feed))
-        manifest.current[path] = key

@@ -18,11 +18,15 @@ import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 from .content import Entry
 from .routes import url_of
 from .settings import SETTINGS_FILE
+
+if TYPE_CHECKING:
+    from .model import Site
+    from .routes import Route
 
 TRACKED = ("content", SETTINGS_FILE)
 _COMMIT = "\x01"   # marks the committer date of a commit in the log output
@@ -185,26 +189,23 @@ def _all_entries(site) -> Iterator[Entry]:
     yield from site.pages
 
 
-def write_dates(context, staged) -> None:
-    """Output step (before "html"): fills the dates for page footers and the sitemap."""
-    dates = SourceDates(context.config.root)
+def page_dates(dates: SourceDates, site: Site) -> Callable[[Route], dt.date | None]:
+    """The sitemap's date of each page, remembered per page and per listing."""
     cache: dict[str, dt.date | None] = {}
-
     by_listing: dict[int, tuple[object, dt.date | None]] = {}
 
-    def lastmod(route) -> dt.date | None:
+    def lastmod(route: Route) -> dt.date | None:
         if route.url not in cache:
             listing = route.data.get("listing")
             if listing is not None and len(route.data) and route.entry is None:
                 # Every page of a paginated listing shows part of one list: one answer for all.
                 known = by_listing.get(id(listing))
                 if known is None or known[0] is not listing:
-                    known = (listing, route_lastmod(dates, context.site, route))
+                    known = (listing, route_lastmod(dates, site, route))
                     by_listing[id(listing)] = known
                 cache[route.url] = known[1]
             else:
-                cache[route.url] = route_lastmod(dates, context.site, route)
+                cache[route.url] = route_lastmod(dates, site, route)
         return cache[route.url]
 
-    context.artifacts["lastmod"] = lastmod
-    context.artifacts.setdefault("template_globals", {})["updated_of"] = dates
+    return lastmod

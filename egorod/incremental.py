@@ -252,19 +252,6 @@ def write_each(staged: Any, bodies: Any, count: int, workers: int, parallel_from
                 staged.staged.add(relative)
 
 
-def _global_facts(env: Any, site: Any) -> str:
-    """Facts shown on pages that do not come from content files: PDF sizes, covers, feeds."""
-    from . import routes as r
-    g = env.globals
-    facts = [describe(g.get("feeds")), repr(g.get("live_reload")), site.settings.base_url]
-    for bulletin in site.bulletins:
-        facts.append(repr(g["pdf_info"](r.bulletin_pdf_url(bulletin.number))))
-    for issue in site.vestnik:
-        facts.append(repr(g["pdf_info"](r.vestnik_pdf_url(issue.number))))
-        facts.append(repr(g["cover_of"](issue)))
-    return "\n".join(facts)
-
-
 def _full_digests(site: Any) -> list[str]:
     """The hash of every published content file (bodies included), in site order."""
     digests = []
@@ -286,14 +273,15 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
     """Write every route's page; returns the routes that were actually rendered."""
     site = context.site
     cities_and_menu = describe((site.cities, site.menu_pages, site.countries_with_cities))
+    # Facts that pages show but no content file holds (PDF sizes, covers, feeds, dates): the
+    # context's PageFacts describes them all, the same that the templates receive.
     global_key = hashlib.sha256("\n".join([
-        context.templates_key, cities_and_menu, _global_facts(env, site),
+        context.templates_key, cities_and_menu, *context.facts.site_wide(site), site.settings.base_url,
         repr(context.config.drafts),
     ]).encode()).hexdigest()
     all_key = content_key(site)
-    updated_of = env.globals.get("updated_of", lambda path: None)
     manifest = Manifest(context.config.cache, context.config.out)
-    facts_of = [repr(updated_of(route.entry.source.path)) if route.entry is not None else "" for route in routes]
+    facts_of = [context.facts.of_page(route) for route in routes]
     # Everything a page key is made of: when none of it changed since the last build, every
     # key is the one the manifest holds and is not worked out again (a no-change rebuild).
     manifest.fingerprint = hashlib.sha256("\n".join([
@@ -302,7 +290,7 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
     ]).encode()).hexdigest()
     same_inputs = manifest.fingerprint == manifest.previous_fingerprint
     todo: list[Route] = []
-    for route, facts in zip(routes, facts_of):
+    for route, facts in zip(routes, facts_of, strict=True):
         saved = manifest.previous.get(route.output_path) if same_inputs else None
         key = saved[0] if isinstance(saved, list) and saved else route_key(route, global_key, all_key, facts)
         manifest.current[route.output_path] = key
@@ -326,9 +314,42 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
 
     write_each(staged, context.bodies, len(todo), context.config.processes, PARALLEL_THRESHOLD, write_page)
     # The search index needs rebuilding only when a page it indexes changed, came or went.
-    context.artifacts["indexed_pages_changed"] = (
+    context.indexed_pages_changed = (
         manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))
-    context.artifacts.setdefault("after_commit", []).append(manifest.save)
+    context.after_commit.append(manifest.save)
     _LIST_MEMO.clear()
     _ENTRY_MEMO.clear()
     return todo
+
+
+class KeptFiles:
+    """One step's files, each kept from the previous build while its key is unchanged.
+
+    The sequence every caching step follows: read the step's manifest, take over the files
+    whose key and bytes are those of the last build, record the others as made, and save the
+    manifest only once the new output is in place.
+    """
+
+    def __init__(self, context: Any, staged: Any, kind: str):
+        self.manifest = Manifest(context.config.cache, context.config.out, kind=kind)
+        self.staged = staged
+        context.after_commit.append(self.manifest.save)
+
+    @property
+    def previous_paths(self) -> list[str]:
+        return list(self.manifest.previous)
+
+    def keep(self, paths: Iterable[str], key: str) -> bool:
+        """Take over ``paths`` from the previous output if all of them are unchanged under ``key``."""
+        paths = list(paths)
+        if not paths or not all(self.manifest.unchanged(path, key, self.staged.previous) for path in paths):
+            return False
+        self.made(paths, key)
+        for path in paths:
+            self.staged.take_over(path)
+        return True
+
+    def made(self, paths: Iterable[str], key: str) -> None:
+        """Record files written now under ``key``."""
+        for path in paths:
+            self.manifest.current[path] = key

@@ -1,7 +1,6 @@
 """Print PDFs: each «Вестник МАГ» issue and each bulletin, made with WeasyPrint.
 
-The output step ``write_pdfs`` runs before the HTML step, because issue pages show the
-size and page count of their PDF and the Vestnik archive shows a cover image per issue.
+The step that makes them is ``steps/pdf.py``.
 
 Cost. The print HTML of every document is assembled in this process (cheap); WeasyPrint
 runs only for documents that changed. A document's cache entry (``.cache/pdf/``) is
@@ -24,26 +23,18 @@ import json
 import logging
 import multiprocessing
 import os
-import posixpath
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from . import routes as r
-from .errors import BuildFailed, Problems
 from .parallel import process_count
-from .print_html import PrintDocument, bulletin_document, filler_html, print_environment, vestnik_document
-from .render_html import make_environment
-
-if TYPE_CHECKING:
-    from .output import StagedOutput
-    from .pipeline import BuildContext
+from .print_html import PrintDocument, filler_html
 
 CACHE_SUBDIR = "pdf"
 CACHE_FORMAT = "egorod-pdf-3"          # bump when the cache layout or rendering options change
@@ -51,13 +42,6 @@ COVER_WIDTH = 420                      # px; shown at 210 px in the archive (2×
 COVER_QUALITY = 84
 MAGAZINE_SIGNATURE = 4                 # a stapled magazine has a multiple of 4 pages
 KEEP_VARIANTS = 2                      # cache entries kept per document (e.g. with and without drafts)
-
-
-@dataclass(frozen=True)
-class PdfInfo:
-    """What issue pages show next to a PDF link."""
-    size: int       # bytes
-    pages: int
 
 
 @dataclass(frozen=True)
@@ -109,7 +93,7 @@ class Entry:
 
 # --- hashing --------------------------------------------------------------------------
 
-def _code_version() -> str:
+def code_version() -> str:
     """This module, the HTML assembly and the rendering libraries, as one hash."""
     import pydyf
     import pypdfium2
@@ -383,56 +367,7 @@ def render_all(jobs: list[Job], quiet: bool = False, workers: int | None = None)
     return results
 
 
-# --- the pipeline step ------------------------------------------------------------------
-
-def collect_documents(context: "BuildContext") -> list[PrintDocument]:
-    site = context.site
-    env = print_environment(make_environment(context.config.root, site, context.bodies))
-    documents = []
-    for issue in site.vestnik:
-        name = f"vestnik-{issue.number}.pdf"
-        documents.append(vestnik_document(env, context.bodies, site.settings, issue, name,
-                                          r.vestnik_pdf_url(issue.number)))
-    for bulletin in site.bulletins:
-        name = f"bulletin-{bulletin.number}.pdf"
-        cities = [site.city_by_slug[c] for c in bulletin.cities if c in site.city_by_slug]
-        documents.append(bulletin_document(env, context.bodies, site.settings, bulletin, name,
-                                           r.bulletin_pdf_url(bulletin.number), cities))
-    return documents
-
-
-def check_images(root: Path, documents: list[PrintDocument]) -> None:
-    """Every image a printed document shows must be a file of the repository."""
-    problems = Problems()
-    for document in documents:
-        for image, source in document.images:
-            remote = "://" in image or image.startswith("//")
-            local = root / image
-            if (not remote and not image.startswith("../") and local.is_file() and not local.is_symlink()
-                    and local.resolve().is_relative_to(root.resolve())):
-                continue
-            line, shown = _line_of(root / source, posixpath.basename(image))
-            if remote:
-                message = (f"image {shown!r} is on another site; the printed edition needs the file "
-                           "itself: save it beside the Markdown file and link it by name")
-            else:
-                message = (f"image {shown!r} not found (looked for {image}); put the file beside "
-                           "the Markdown file or correct the name")
-            problems.add(source, line, "body", message)
-    if problems:
-        raise BuildFailed(problems.sorted())
-
-
-def _line_of(path: Path, needle: str) -> tuple[int, str]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 0, needle
-    for number, line in enumerate(lines, 1):
-        if needle in line:
-            return number, needle
-    return 0, needle
-
+# --- the cache ---------------------------------------------------------------------------
 
 def prune(folder: Path, names: set[str], keep: set[Path]) -> None:
     """Drop old cache entries of the documents built now, keeping a few recent variants."""
@@ -448,78 +383,3 @@ def prune(folder: Path, names: set[str], keep: set[Path]) -> None:
         for meta in metas[KEEP_VARIANTS:]:
             for suffix in (".json", ".pdf", ".jpg"):
                 meta.with_suffix(suffix).unlink(missing_ok=True)
-
-
-def write_pdfs(context: "BuildContext", staged: "StagedOutput") -> None:
-    config = context.config
-    root = config.root
-    folder = Path(config.cache) / CACHE_SUBDIR
-    folder.mkdir(parents=True, exist_ok=True)
-    documents = collect_documents(context)
-    check_images(root, documents)
-
-    version = _code_version()
-    digests = FileDigests(root)
-    issues = {r.vestnik_pdf_url(issue.number): issue for issue in context.site.vestnik}
-    entries: dict[str, Entry] = {}
-    jobs: list[Job] = []
-    reused: list[str] = []
-    for document in documents:
-        # The cover image is made from the PDF unless the editor gave one of their own.
-        cover = document.url in issues and not issues[document.url].cover
-        entry = Entry(folder, document.name, document_key(document, version, cover))
-        entries[document.url] = entry
-        if cached(entry, digests) is not None:
-            reused.append(document.name)
-            continue
-        jobs.append(Job(document.name, entry.key, document.html, str(root), str(folder), cover=cover,
-                        signature=MAGAZINE_SIGNATURE if document.kind == "vestnik" else 1,
-                        source=document.source))
-
-    try:
-        results = render_all(jobs, quiet=config.quiet, workers=config.workers)
-    except RenderFailed as failed:
-        problems = Problems()
-        for job, error in failed.failures:
-            problems.add(job.source, 1, "-", f"the print edition {job.name} could not be made "
-                         f"({type(error).__name__}: {error}); the web pages are not affected — "
-                         "build with --no-pdf to go on, and report this to the developers")
-        raise BuildFailed(problems.sorted()) from None
-    for result in sorted(results, key=lambda item: item.name):
-        for warning in result.warnings:
-            context.log(f"{result.name}: WeasyPrint: {warning}")
-
-    info: dict[str, PdfInfo] = {}
-    covers: dict[int, str] = {}
-    for document in documents:
-        entry = entries[document.url]
-        meta = json.loads(entry.meta.read_text(encoding="utf-8"))
-        staged.write(document.url.lstrip("/"), entry.pdf.read_bytes())
-        info[document.url] = PdfInfo(meta["size"], meta["pages"])
-        issue = issues.get(document.url)
-        if issue is not None and not issue.cover and meta.get("cover"):
-            cover_url = document.url[: -len(".pdf")] + "-cover.jpg"
-            staged.write(cover_url.lstrip("/"), entry.cover.read_bytes())
-            covers[issue.number] = cover_url
-    prune(folder, {d.name for d in documents}, {e.pdf for e in entries.values()})
-
-    def pdf_info(url: str) -> PdfInfo | None:
-        return info.get(url)
-
-    def cover_of(issue: Any) -> str | None:
-        if issue.cover:     # an editor's own cover image wins
-            return f"{r.vestnik_url(issue.number)}{issue.cover}"
-        return covers.get(issue.number)
-
-    context.artifacts.setdefault("template_globals", {}).update(pdf_info=pdf_info, cover_of=cover_of)
-    context.artifacts["pdf"] = info
-    context.artifacts["pdf_rendered"] = sorted(result.name for result in results)
-    context.artifacts["pdf_cached"] = sorted(reused)
-    context.artifacts["pdf_seconds"] = {result.name: result.seconds for result in results}
-    if results:
-        pages = sum(result.pages for result in results)
-        seconds = sum(result.seconds for result in results)
-        context.log(f"PDF: rendered {len(results)} ({pages} pages, {seconds / pages:.2f} s per page "
-                    f"of worker time), {len(reused)} unchanged")
-    elif reused:
-        context.log(f"PDF: all {len(reused)} unchanged")

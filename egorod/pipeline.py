@@ -1,75 +1,32 @@
-"""The build, stage by stage: settings → content → model → routes → outputs → swap.
+"""The build, stage by stage: settings → content → model → routes → steps → swap.
 
-Each output format is a function ``write(context, staged)``; the HTML renderer reads
-what earlier formats left in ``context.artifacts`` (PDF sizes, cover images).
+The steps (``egorod/steps/``) share a typed ``BuildContext``: first each one prepares the
+facts that pages need from it, then each one writes its files into the staged output, which
+replaces the old output only when every step succeeded.
 """
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
 
 import jinja2
 
-from .content import RecordCache, content_assets, load_content
-from .email_edition import write_email_editions
-from .errors import BuildFailed, Problems
-from .feeds import declare_feeds, write_feeds
-from .gitdates import write_dates
-from .incremental import code_and_settings_key, code_and_templates_key, render_routes
+from .content import RecordCache, load_content
+from .context import CACHE_DIR, BuildConfig, BuildContext, PageFacts
+from .errors import BuildFailed, Problem, Problems
+from .incremental import code_and_settings_key, code_and_templates_key
 from .links_check import broken_links
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .parallel import process_count
-from .render_html import BodyCache, make_environment, render_route, robots_txt, sitemap_xml, template_problem
-from .routes import HOME, Route, all_routes
-from .settings import Settings, load_settings
+from .render_html import BodyCache, template_problem
+from .routes import all_routes
+from .settings import load_settings
+from .steps import steps_for
 
-CACHE_DIR = ".cache"
-
-
-@dataclass
-class BuildConfig:
-    root: Path
-    out: Path
-    drafts: bool = False
-    base_url: str | None = None
-    pdf: bool = True
-    search: bool = True
-    live_reload: bool = False
-    today: dt.date | None = None
-    quiet: bool = False
-    cache_dir: Path | None = None
-    workers: int | None = None        # processes for loading and rendering; None: one per core
-
-    @property
-    def cache(self) -> Path:
-        return self.cache_dir or (self.root / CACHE_DIR)
-
-    @property
-    def processes(self) -> int:
-        return process_count(self.workers)
-
-
-@dataclass
-class BuildContext:
-    config: BuildConfig
-    settings: Settings
-    site: Site
-    routes: list[Route]
-    bodies: BodyCache
-    code_key: str = ""        # hash of the code and site.yaml: what parsed content depends on
-    templates_key: str = ""   # the same and the templates: what every rendered file depends on
-    artifacts: dict[str, Any] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-
-    def log(self, message: str) -> None:
-        if not self.config.quiet:
-            print(message, file=sys.stderr)
+__all__ = ["CACHE_DIR", "BuildConfig", "BuildContext", "build", "check", "load_site"]
 
 
 def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
@@ -96,7 +53,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
     return site
 
 
-def check(root: Path) -> list:
+def check(root: Path) -> list[Problem]:
     """Validate settings and all content; returns the problems.
 
     Two views are checked, as the editor's preview (drafts included) and as published
@@ -118,45 +75,6 @@ def check(root: Path) -> list:
     return sorted(found)
 
 
-def write_html(context: BuildContext, staged: StagedOutput) -> None:
-    env = make_environment(context.config.root, context.site, context.bodies,
-                           extra_globals=context.artifacts.get("template_globals", {}))
-    rendered = render_routes(context, staged, env, context.routes)
-    context.artifacts["html_rendered"] = [route.url for route in rendered]
-    not_found = Route("/404.html", "404.html", "Страница не найдена", "Страница не найдена.", (HOME,),
-                      kind="listing", indexed=False)
-    staged.write("404.html", render_route(env, not_found))
-    lastmod = context.artifacts.get("lastmod", lambda route: None)
-    staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, lastmod))
-    staged.write("robots.txt", robots_txt(context.site))
-    staged.copy_tree(context.config.root / "static", "static")
-    for relative, source in content_assets(context.config.root):
-        staged.copy_file(source, relative)
-
-
-# Output formats in the order they run; later issues add feeds, PDFs and the search index.
-OutputFormat = Callable[[BuildContext, StagedOutput], None]
-
-
-def output_formats(config: BuildConfig) -> list[tuple[str, OutputFormat]]:
-    # "feed-links" gives base.html its <link rel="alternate"> list, so it runs before "html".
-    # "dates" gives page footers and the sitemap the date of each source file (from git).
-    formats: list[tuple[str, OutputFormat]] = [("feed-links", declare_feeds), ("dates", write_dates),
-                                               ("html", write_html)]
-    if config.live_reload:   # `serve` only: pages include the reload script
-        from .serve import enable_live_reload
-        formats.insert(0, ("live-reload", enable_live_reload))
-    if config.pdf:   # issue pages show PDF sizes and covers, so the PDFs come before "html"
-        from .pdf import write_pdfs
-        formats.insert(formats.index(("html", write_html)), ("pdf", write_pdfs))
-    if config.search:   # reads the staged HTML, so it runs after "html"
-        from .search import write_search_index
-        formats.append(("search", write_search_index))
-    # Feeds attach the print PDFs, so they run after "pdf" and "html"; e-mail editions too.
-    formats += [("feeds", write_feeds), ("email", write_email_editions)]
-    return formats
-
-
 def build(config: BuildConfig) -> BuildContext:
     started = time.perf_counter()
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
@@ -171,14 +89,17 @@ def build(config: BuildConfig) -> BuildContext:
     context = BuildContext(config, settings, site, routes,
                            BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html),
                                      store=config.cache / "bodies.sqlite", salt=code_key),
-                           code_key, code_and_templates_key(config.root, code_key))
+                           code_key, code_and_templates_key(config.root, code_key),
+                           facts=PageFacts(live_reload=config.live_reload))
     context.timings["load"] = time.perf_counter() - started
     staged = StagedOutput(config.out, root=config.root)
+    steps = steps_for(config)
     try:
-        for name, write in output_formats(config):
-            step = time.perf_counter()
-            write(context, staged)
-            context.timings[name] = time.perf_counter() - step
+        for phase in ("prepare", "run"):
+            for step in steps:
+                begun = time.perf_counter()
+                getattr(step, phase)(context, staged)
+                context.timings[step.name] = context.timings.get(step.name, 0.0) + time.perf_counter() - begun
         staged.commit()
     except jinja2.TemplateError as error:
         staged.abort()
@@ -187,7 +108,7 @@ def build(config: BuildConfig) -> BuildContext:
         staged.abort()
         raise
     context.bodies.close()
-    for hook in context.artifacts.get("after_commit", []):
-        hook()   # caches that describe the new output, saved only once it is in place
+    for save in context.after_commit:
+        save()   # caches that describe the new output, saved only once it is in place
     context.timings["total"] = time.perf_counter() - started
     return context

@@ -277,3 +277,9 @@ def all_routes(site: Site) -> list[Route]:
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
               *vestnik_routes(site), *page_routes(site), search]
     return routes
+
+
+def not_found_route() -> Route:
+    """/404.html: what the web server shows for an address the site does not have."""
+    return Route("/404.html", "404.html", "Страница не найдена", "Страница не найдена.", (HOME,),
+                 kind="listing", indexed=False)

@@ -1,4 +1,4 @@
-"""Output format "search": the Pagefind bundle under /pagefind/, built from the staged HTML.
+"""The search index: the Pagefind bundle under /pagefind/, built from the staged HTML.
 
 Pagefind (the pinned ``pagefind[bin]`` package, driven through its Python API; no Node.js)
 reads the pages the HTML step has just written into the staging folder. Only pages whose
@@ -25,7 +25,6 @@ import os
 import re
 import shutil
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
@@ -35,7 +34,6 @@ from .errors import BuildFailed, Problem
 
 if TYPE_CHECKING:
     from .output import StagedOutput
-    from .pipeline import BuildContext
 
 PAGEFIND_DIR = "pagefind"           # /pagefind/ on the site: index, UI script and styles
 INDEX_SETTINGS = {
@@ -53,55 +51,6 @@ INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the 
 
 # An element opening tag carrying data-pagefind-body (base.html puts it on <main>).
 _BODY = re.compile(rb"<[a-zA-Z][^>]*\sdata-pagefind-body(?=[\s>=/])")
-
-
-def _last_key_file(context: "BuildContext") -> Path:
-    name = hashlib.sha256(str(context.config.out.resolve()).encode()).hexdigest()[:16]
-    return context.config.cache / "search-state" / f"last-{name}.json"
-
-
-def _unchanged_key(context: "BuildContext", staged: "StagedOutput") -> str | None:
-    """The previous bundle's key when no indexed page changed: then nothing needs reading."""
-    if context.artifacts.get("indexed_pages_changed", True):
-        return None
-    if staged.previous_file(f"{PAGEFIND_DIR}/{ENTRY_FILE}") is None:
-        return None
-    try:
-        saved = json.loads(_last_key_file(context).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if saved.get("pagefind") != pagefind_version() or saved.get("settings") != INDEX_SETTINGS:
-        return None
-    return saved.get("key")
-
-
-def write_search_index(context: "BuildContext", staged: "StagedOutput") -> None:
-    started = time.perf_counter()
-    key = _unchanged_key(context, staged)
-    if key is None:
-        key = cache_key(indexed_pages(staged))
-    cache_root = context.config.cache / "search"
-    bundle = cache_root / key
-    cached = (bundle / ENTRY_FILE).is_file()
-    if cached:
-        os.utime(bundle)                 # most recently used: kept by prune()
-    else:
-        with staged.full_tree() as site:
-            build_bundle(site, bundle)
-        prune(cache_root, keep=bundle)
-    staged.copy_tree(bundle, PAGEFIND_DIR)
-    state = {"key": key, "pagefind": pagefind_version(), "settings": INDEX_SETTINGS}
-
-    def remember() -> None:
-        _last_key_file(context).parent.mkdir(parents=True, exist_ok=True)
-        _last_key_file(context).write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-    context.artifacts.setdefault("after_commit", []).append(remember)
-    figures = bundle_figures(bundle)
-    figures.update(cached=cached, key=key, seconds=round(time.perf_counter() - started, 3))
-    context.artifacts["search"] = figures
-    context.log(f"search: {figures['pages']} pages indexed, {figures['bytes'] / 1024:.0f} KB "
-                f"(index {figures['index_bytes'] / 1024:.0f} KB), {figures['seconds']:.2f} s"
-                + (" (unchanged, reused from cache)" if cached else ""))
 
 
 def indexed_pages(staged: "StagedOutput") -> list[tuple[str, bytes]]:

@@ -93,13 +93,6 @@ code, pre {{ font: 14px/1.45 ui-monospace, monospace; white-space: pre-wrap; wor
 """
 
 
-# --- the template global ------------------------------------------------------------------
-
-def enable_live_reload(context, staged) -> None:
-    """Output step (serve mode only): templates include the reload script."""
-    context.artifacts.setdefault("template_globals", {})["live_reload"] = True
-
-
 # --- state shared by the builder, the watcher and the request handlers --------------------
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ import feedparser
 from bs4 import BeautifulSoup
 
 from egorod import pipeline
-from egorod.feeds import write_feeds
 from egorod.markup import MarkdownOptions
 from egorod.model import BuildOptions
 from egorod.output import StagedOutput
 from egorod.render_html import BodyCache
 from egorod.routes import all_routes
+from egorod.steps.feeds import FeedsStep
 
 BASE = "https://e-gorod.ru/"
 FEEDS = ("bulletins/feed.xml", "bulletins/atom.xml", "vestnik/feed.xml", "practices/feed.xml")
@@ -181,14 +181,14 @@ def test_pdf_enclosure_once_the_print_issue_is_in_the_output(repo):
     context = _context(repo)
     staged = StagedOutput(repo.root / "output")
     try:
-        write_feeds(context, staged)
+        FeedsStep().run(context, staged)
         without = feedparser.parse(staged.path("bulletins/feed.xml").read_bytes())
         assert without.entries[0].get("enclosures") == []
 
         pdf = b"%PDF-1.7\n" + b"0" * 12345 + b"\n%%EOF\n"
         staged.write("bulletins/1/bulletin-1.pdf", pdf)
         staged.write("vestnik/1/vestnik-1.pdf", pdf + b"more")
-        write_feeds(context, staged)
+        FeedsStep().run(context, staged)
         for name in ("bulletins/feed.xml", "bulletins/atom.xml"):
             feed = feedparser.parse(staged.path(name).read_bytes())
             assert feed.bozo == 0

@@ -255,8 +255,8 @@ def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tm
     from conftest import PRACTICE
 
     from egorod.content import PARALLEL_LOAD_THRESHOLD
-    from egorod.email_edition import PARALLEL_EDITIONS
     from egorod.pipeline import BuildConfig, build
+    from egorod.steps.email import PARALLEL_EDITIONS
     for number in range(PARALLEL_LOAD_THRESHOLD):
         repo.write(f"content/practices/p{number}.md", PRACTICE.format(
             title=f"Практика {number}", city="moskva", year=2000 + number % 25, rubrics="parkovki"))

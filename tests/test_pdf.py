@@ -79,7 +79,7 @@ def test_issue_and_bulletin_pdfs_are_published(built):
     # left-hand page: 6 pages, completed to 8 (a stapled magazine has a multiple of 4).
     assert len(issue.pages) == 8
     assert len(bulletin.pages) == 1
-    assert context.artifacts["pdf_rendered"] == ["bulletin-1.pdf", "vestnik-1.pdf"]
+    assert context.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf"]
     back = issue.pages[-1].extract_text()
     assert "e-gorod.ru" in back and "№\u00a01" in back
     assert not issue.pages[5].extract_text().strip() and not issue.pages[6].extract_text().strip()
@@ -214,7 +214,7 @@ def test_two_builds_give_identical_files(repo, tmp_path):
     build(repo, "--out", str(tmp_path / "one"))
     shutil.rmtree(repo.root / ".cache")
     second = build(repo, "--out", str(tmp_path / "two"))
-    assert second.artifacts["pdf_rendered"] == ["bulletin-1.pdf", "vestnik-1.pdf"]
+    assert second.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf"]
     for relative in (ISSUE_PDF, BULLETIN_PDF, "vestnik/1/vestnik-1-cover.jpg"):
         assert (tmp_path / "one" / relative).read_bytes() == (tmp_path / "two" / relative).read_bytes()
 
@@ -237,10 +237,10 @@ def test_unchanged_issues_are_not_rendered_again(repo):
         Текст об открытых данных.
         """)
     first = build(repo)
-    assert first.artifacts["pdf_rendered"] == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
+    assert first.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
     second = build(repo)
-    assert second.artifacts["pdf_rendered"] == []
-    assert second.artifacts["pdf_cached"] == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
+    assert second.report.pdf_rendered == []
+    assert second.report.pdf_cached == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
     assert (repo.out / "vestnik/2/vestnik-2.pdf").read_bytes() == \
         (repo.root / ".cache/pdf").joinpath(
             next(p.name for p in (repo.root / ".cache/pdf").glob("vestnik-2.*.pdf"))).read_bytes()
@@ -250,21 +250,21 @@ def test_unchanged_issues_are_not_rendered_again(repo):
     article.write_text(article.read_text(encoding="utf-8").replace("открытых данных", "наборах данных"),
                        encoding="utf-8")
     third = build(repo)
-    assert third.artifacts["pdf_rendered"] == ["vestnik-2.pdf"]
+    assert third.report.pdf_rendered == ["vestnik-2.pdf"]
     assert "наборах данных" in "".join(page_texts(reader(repo, "vestnik/2/vestnik-2.pdf")))
 
     # A file the PDFs were made from (the print stylesheet) changed: all are made again.
     css = repo.root / "templates/print/print.css"
     css.write_text(css.read_text(encoding="utf-8") + "\n/* changed */\n", encoding="utf-8")
     fourth = build(repo)
-    assert fourth.artifacts["pdf_rendered"] == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
+    assert fourth.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
     # Old variants are pruned: one cache entry per document and build state is enough.
     assert len(list((repo.root / ".cache/pdf").glob("vestnik-2.*.pdf"))) <= 2
 
 
 def test_no_pdf_skips_print(repo):
     context = build(repo, "--no-pdf")
-    assert "pdf_rendered" not in context.artifacts
+    assert context.report.pdf_rendered == [] and "pdf" not in context.timings
     assert not (repo.out / ISSUE_PDF).exists()
     assert "Скачать номер в PDF" not in repo.read("vestnik/1/index.html")
     assert "cover-placeholder" in repo.read("vestnik/index.html")

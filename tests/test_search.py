@@ -174,7 +174,7 @@ def test_no_search_builds_no_bundle(repo):
 def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it(repo):
     add_search_content(repo)
     first = build(repo)
-    figures = first.artifacts["search"]
+    figures = first.report.search
     assert figures["cached"] is False
     assert figures["pages"] == len(fragments(repo.out / "pagefind")) > 10
     assert figures["bytes"] > figures["index_bytes"] > 0 and figures["seconds"] >= 0
@@ -183,8 +183,8 @@ def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it
     bundle = snapshot(repo.out / "pagefind")
 
     again = build(repo)
-    assert again.artifacts["search"]["cached"] is True
-    assert again.artifacts["search"]["key"] == figures["key"]
+    assert again.report.search["cached"] is True
+    assert again.report.search["key"] == figures["key"]
     assert snapshot(repo.out / "pagefind") == bundle        # byte for byte
 
     # A page that is not indexed (the home page) changes: the index is still reused.
@@ -193,7 +193,7 @@ def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it
         "{% block content %}", "{% block content %}<p>Новое на главной</p>", 1), encoding="utf-8")
     home_only = build(repo)
     assert "Новое на главной" in repo.read("index.html")
-    assert home_only.artifacts["search"]["cached"] is True
+    assert home_only.report.search["cached"] is True
     assert snapshot(repo.out / "pagefind") == bundle
 
     # A practice changes: indexing is redone and finds the new word.
@@ -201,15 +201,15 @@ def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it
     original = practice.read_text(encoding="utf-8")
     practice.write_text(original + "\nЗарядные станции поставили у депо фуникулёра.\n", encoding="utf-8")
     changed = build(repo)
-    assert changed.artifacts["search"]["cached"] is False
-    assert changed.artifacts["search"]["key"] != figures["key"]
+    assert changed.report.search["cached"] is False
+    assert changed.report.search["key"] != figures["key"]
     assert "фуникулёра" in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
 
     # Back to the earlier text: the earlier bundle is still in the cache and is used again.
     practice.write_text(original, encoding="utf-8")
     reverted = build(repo)
-    assert reverted.artifacts["search"]["cached"] is True
-    assert reverted.artifacts["search"]["key"] == figures["key"]
+    assert reverted.report.search["cached"] is True
+    assert reverted.report.search["key"] == figures["key"]
     assert "фуникулёра" not in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
 
 

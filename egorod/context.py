@@ -1,0 +1,137 @@
+"""What the build steps share: the configuration of one build, and the typed build context.
+
+A step reads the site model and writes files; what one step tells the pages of another
+(feed links, dates from git, PDF sizes, covers) goes into ``PageFacts``: templates receive
+it, and ``incremental`` hashes it into the page keys in one place, so a new fact cannot be
+forgotten by the cache.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
+
+from . import routes as r
+from .parallel import process_count
+
+if TYPE_CHECKING:
+    from .model import Site
+    from .render_html import BodyCache
+    from .routes import Route
+    from .settings import Settings
+
+CACHE_DIR = ".cache"
+
+
+@dataclass
+class BuildConfig:
+    root: Path
+    out: Path
+    drafts: bool = False
+    base_url: str | None = None
+    pdf: bool = True
+    search: bool = True
+    live_reload: bool = False       # `serve`: pages load the reload script
+    today: dt.date | None = None
+    quiet: bool = False
+    cache_dir: Path | None = None
+    workers: int | None = None      # processes for loading and rendering; None: one per core
+
+    @property
+    def cache(self) -> Path:
+        return self.cache_dir or (self.root / CACHE_DIR)
+
+    @property
+    def processes(self) -> int:
+        return process_count(self.workers)
+
+
+@dataclass(frozen=True)
+class FeedLink:
+    """A feed announced in every page head (<link rel="alternate">)."""
+    type: str
+    title: str
+    url: str
+
+
+@dataclass(frozen=True)
+class PdfInfo:
+    """What issue pages show next to a PDF link."""
+    size: int       # bytes
+    pages: int
+
+
+def _no_date(_: Any) -> dt.date | None:
+    return None
+
+
+@dataclass
+class PageFacts:
+    """Facts that pages show but no content file holds, filled by the steps' prepare phase."""
+    live_reload: bool = False
+    feeds: list[FeedLink] = field(default_factory=list)
+    # the date a source file last changed (git), and a page's date for the sitemap
+    updated_of: Callable[[str], dt.date | None] = _no_date
+    lastmod: Callable[[Route], dt.date | None] = _no_date
+    pdfs: dict[str, PdfInfo] = field(default_factory=dict)   # by URL
+    covers: dict[int, str] = field(default_factory=dict)     # Vestnik issue → cover made from its PDF
+
+    def pdf_info(self, url: str) -> PdfInfo | None:
+        return self.pdfs.get(url)
+
+    def cover_of(self, issue: Any) -> str | None:
+        if issue.cover:     # an editor's own cover image wins
+            return f"{r.vestnik_url(issue.number)}{issue.cover}"
+        return self.covers.get(issue.number)
+
+    def template_globals(self) -> dict[str, Any]:
+        return {"live_reload": self.live_reload, "feeds": self.feeds, "updated_of": self.updated_of,
+                "pdf_info": self.pdf_info, "cover_of": self.cover_of}
+
+    def site_wide(self, site: Site) -> list[str]:
+        """A description of the facts every page may show, for the page keys."""
+        facts = [repr(self.feeds), repr(self.live_reload)]
+        for bulletin in site.bulletins:
+            facts.append(repr(self.pdf_info(r.bulletin_pdf_url(bulletin.number))))
+        for issue in site.vestnik:
+            facts.append(repr(self.pdf_info(r.vestnik_pdf_url(issue.number))))
+            facts.append(repr(self.cover_of(issue)))
+        return facts
+
+    def of_page(self, route: Route) -> str:
+        """A description of the facts that only this page shows, for its key."""
+        return repr(self.updated_of(route.entry.source.path)) if route.entry is not None else ""
+
+
+@dataclass
+class StepReport:
+    """What the steps did, for the command's summary, the benchmark and the tests."""
+    pages_rendered: list[str] = field(default_factory=list)
+    pdf_rendered: list[str] = field(default_factory=list)
+    pdf_cached: list[str] = field(default_factory=list)
+    pdf_seconds: dict[str, float] = field(default_factory=dict)
+    search: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class BuildContext:
+    config: BuildConfig
+    settings: Settings
+    site: Site
+    routes: list[Route]
+    bodies: BodyCache
+    code_key: str = ""        # hash of the code and site.yaml: what parsed content depends on
+    templates_key: str = ""   # the same and the templates: what every rendered file depends on
+    facts: PageFacts = field(default_factory=PageFacts)
+    # The search index is rebuilt only when a page it indexes changed, came or went.
+    indexed_pages_changed: bool = True
+    # Caches that describe the new output, saved only once it is in place.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+    report: StepReport = field(default_factory=StepReport)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def log(self, message: str) -> None:
+        if not self.config.quiet:
+            print(message, file=sys.stderr)

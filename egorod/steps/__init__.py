@@ -1,0 +1,31 @@
+"""The build steps: one module per output, run by ``pipeline.build`` in two phases.
+
+First every step's ``prepare`` puts into ``context.facts`` what pages need from it (feed
+links, dates, PDF sizes and covers); then every step's ``run`` writes its files into the
+staged output, in the order of ``steps_for``: the PDFs before the pages that show their
+sizes, the search index after the pages it reads, the feeds and e-mail editions last.
+"""
+from __future__ import annotations
+
+from ..context import BuildConfig
+from .base import Step
+from .dates import DatesStep
+from .email import EmailStep
+from .feeds import FeedsStep
+from .html import HtmlStep
+
+
+def steps_for(config: BuildConfig) -> list[Step]:
+    steps: list[Step] = [DatesStep()]
+    if config.pdf:
+        from .pdf import PdfStep  # WeasyPrint is loaded only for builds that make PDFs
+        steps.append(PdfStep())
+    steps.append(HtmlStep())
+    if config.search:
+        from .search import SearchStep
+        steps.append(SearchStep())
+    steps += [FeedsStep(), EmailStep()]
+    return steps
+
+
+__all__ = ["Step", "steps_for"]

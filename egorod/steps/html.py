@@ -1,0 +1,27 @@
+"""Step "html": every route's page (only those whose inputs changed), the 404 page, the
+sitemap, robots.txt, the static files and the images kept beside the content."""
+from __future__ import annotations
+
+from ..content import content_assets
+from ..context import BuildContext
+from ..incremental import render_routes
+from ..output import StagedOutput
+from ..render_html import make_environment, render_route, robots_txt, sitemap_xml
+from ..routes import not_found_route
+from .base import Step
+
+
+class HtmlStep(Step):
+    name = "html"
+
+    def run(self, context: BuildContext, staged: StagedOutput) -> None:
+        env = make_environment(context.config.root, context.site, context.bodies,
+                               extra_globals=context.facts.template_globals())
+        rendered = render_routes(context, staged, env, context.routes)
+        context.report.pages_rendered = [route.url for route in rendered]
+        staged.write("404.html", render_route(env, not_found_route()))
+        staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, context.facts.lastmod))
+        staged.write("robots.txt", robots_txt(context.site))
+        staged.copy_tree(context.config.root / "static", "static")
+        for relative, source in content_assets(context.config.root):
+            staged.copy_file(source, relative)
