@@ -16,7 +16,6 @@ import textwrap
 from dataclasses import dataclass, field
 from html import unescape
 from html.parser import HTMLParser
-from typing import Callable
 from urllib.parse import quote
 
 import jinja2
@@ -27,7 +26,7 @@ from .content import Bulletin
 from .links import absolute_link, absolute_url, absolutize_html
 from .markup import typograph_plain
 from .model import Site
-from .render_html import TEMPLATES_DIR, date_ru, make_environment
+from .render_html import TEMPLATES_DIR, BodyCache, date_ru, make_environment
 from .settings import MailSettings
 
 HTML_TEMPLATE = "email/bulletin.html"
@@ -342,7 +341,7 @@ def _text_environment(site: Site) -> jinja2.Environment:
 class EmailRenderer:
     """Renders e-mail editions; one Jinja environment and one CSS inliner for many issues."""
 
-    def __init__(self, site: Site, bodies: Callable[..., Markup]):
+    def __init__(self, site: Site, bodies: BodyCache):
         self.site = site
         self.bodies = bodies
         self.html_env = make_environment(site.settings.root, site, bodies)

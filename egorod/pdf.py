@@ -211,7 +211,7 @@ def cover_jpeg(pdf: bytes, width: int = COVER_WIDTH) -> bytes:
         page.close()
     finally:
         document.close()
-    image = image.resize((width, round(width * trim_height / trim_width)), Image.LANCZOS)
+    image = image.resize((width, round(width * trim_height / trim_width)), Image.Resampling.LANCZOS)
     buffer = io.BytesIO()
     image.save(buffer, "JPEG", quality=COVER_QUALITY, optimize=True, progressive=True)
     return buffer.getvalue()
@@ -249,7 +249,7 @@ def _footnote_workarounds() -> None:
             bottom = last.position_y + last.margin_height() - last.margin_bottom
             return bottom > laid.position_y + laid.margin_height() - laid.margin_bottom + 0.01
 
-        tolerant_update.egorod_patched = True
+        setattr(tolerant_update, "egorod_patched", True)  # noqa: B010 (a mark on a function)
         LayoutContext._update_footnote_area = tolerant_update
 
     report = getattr(column, "_report_footnotes", None)
@@ -264,7 +264,7 @@ def _footnote_workarounds() -> None:
                 extra = context.reported_footnotes[-1:-reported - 1:-1]
                 context.reported_footnotes[-reported:] = extra
 
-        safe_report.egorod_patched = True
+        setattr(safe_report, "egorod_patched", True)  # noqa: B010
         column._report_footnotes = safe_report
 
 

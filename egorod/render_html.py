@@ -287,7 +287,8 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         same card is on about ten pages (rubrics, year, city, country, related practices)."""
         made = cards.get((id(practice), show_city))
         if made is None or made[0] is not practice:
-            html = env.get_template("macros.html").module.practice_card(practice, show_city)
+            macro = getattr(env.get_template("macros.html").module, "practice_card")  # noqa: B009
+            html = macro(practice, show_city)
             made = cards[(id(practice), show_city)] = (practice, Markup(html))
         return made[1]
 
