@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test test-tools check serve clean system-deps
+.PHONY: site test test-quick lint test-tools check serve clean system-deps
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,15 @@ serve: $(STAMP)
 
 test: $(STAMP) test-tools
 	$(PY) -m pytest -q
+
+# the tests that need no browser, PDF renderer, server or large build: seconds
+test-quick: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+# the code checks CI runs (settings in pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 # The browser, PDF-image and validator tests need Chromium, Poppler and Java: installed here
 # when missing and we may (root), otherwise named so that they can be installed.
