@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: site test test-quick lint test-tools check serve clean system-deps
+.PHONY: site test test-quick lint messages test-tools check serve clean system-deps
 
 $(STAMP): requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,12 @@ test: $(STAMP) test-tools
 # the tests that need no browser, PDF renderer, server or large build: seconds
 test-quick: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
+
+# new or changed messages of the code into the catalogs (egorod/locale/); translate the
+# empty ones in egorod/locale/ru/LC_MESSAGES/egorod.po (tests/test_i18n.py finds any left)
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --project=e-gorod -o egorod/locale/egorod.pot .
+	$(VENV)/bin/pybabel update -i egorod/locale/egorod.pot -d egorod/locale -D egorod --no-location --width 100
 
 # the code checks CI runs (settings in pyproject.toml)
 lint: $(STAMP)

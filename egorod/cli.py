@@ -9,6 +9,7 @@ from typing import NoReturn
 
 from . import pipeline
 from .errors import BuildFailed, Exit
+from .i18n import _, configured_language, ngettext, set_language
 from .output import UnsafeDestination
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
@@ -85,8 +86,9 @@ def print_problems(problems: list) -> None:
     for problem in problems:
         print(problem, file=sys.stderr)
     count = len(problems)
-    print(f"{count} error{'s' if count != 1 else ''}: nothing was written; fix the lines above and run again.",
-          file=sys.stderr)
+    print(ngettext("{count} error: nothing was written; fix the line above and run again.",
+                   "{count} errors: nothing was written; fix the lines above and run again.",
+                   count).format(count=count), file=sys.stderr)
 
 
 def run_build(args: argparse.Namespace) -> int:
@@ -100,17 +102,18 @@ def run_build(args: argparse.Namespace) -> int:
         print_problems(failed.problems)
         return EXIT_CONTENT
     except UnsafeDestination as unsafe:
-        print(f"build.py: error: {unsafe}", file=sys.stderr)
+        print(_("build.py: error: {reason}").format(reason=unsafe), file=sys.stderr)
         return EXIT_USAGE
     except BrokenProcessPool:
-        print("build.py: error: a worker process of the build died (out of memory?); nothing was "
-              "written: run the build again", file=sys.stderr)
+        print(_("build.py: error: a worker process of the build died (out of memory?); nothing was "
+                "written: run the build again"), file=sys.stderr)
         return EXIT_CONTENT
     if not args.quiet:
         pages = len(context.routes)
         rendered = len(context.report.pages_rendered)
-        print(f"built {pages} pages into {config.out} in {context.timings['total']:.2f} s "
-              f"(rendered {rendered} pages, {pages - rendered} unchanged)", file=sys.stderr)
+        print(_("built {pages} pages into {out} in {seconds:.2f} s (rendered {rendered} pages, "
+                "{unchanged} unchanged)").format(pages=pages, out=config.out, seconds=context.timings["total"],
+                                                 rendered=rendered, unchanged=pages - rendered), file=sys.stderr)
     return EXIT_OK
 
 
@@ -121,15 +124,18 @@ def run_check(args: argparse.Namespace) -> int:
         try:
             problems = check_files(root, args.files)
         except NotAFile as exc:
-            print(f"build.py check: error: {exc}", file=sys.stderr)
+            print(_("build.py check: error: {reason}").format(reason=exc), file=sys.stderr)
             return EXIT_USAGE
     else:
         problems = pipeline.check(root)
     if problems:
         print_problems(problems)
         return EXIT_CONTENT
-    what = f"{len(args.files)} file(s)" if args.files else "settings and content"
-    print(f"ok: {what} are valid", file=sys.stderr)
+    if args.files:
+        print(ngettext("ok: {count} file is valid", "ok: {count} files are valid",
+                       len(args.files)).format(count=len(args.files)), file=sys.stderr)
+    else:
+        print(_("ok: settings and content are valid"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -150,8 +156,8 @@ def run_new(args: argparse.Namespace) -> int:
         return refused.status
     for path in paths:
         print(path.relative_to(root).as_posix())
-    print("created as a draft: fill in the fields, preview with `python build.py serve`, "
-          "remove `draft: true` to publish", file=sys.stderr)
+    print(_("created as a draft: fill in the fields, preview with `python build.py serve`, "
+            "remove `draft: true` to publish"), file=sys.stderr)
     return EXIT_OK
 
 
@@ -168,6 +174,7 @@ def main(argv: list[str]) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return int(exit_.code or 0)
+    set_language(configured_language(args.root.resolve()))
     if args.command in (None, "build"):
         if args.command is None:
             args = parser.parse_args([*argv, "build"])

@@ -20,6 +20,10 @@ from egorod import cli
 
 PROJECT = Path(__file__).resolve().parent.parent
 
+# The tests read the tool's messages in English, the text of the code; the Russian catalog
+# (the editors' default) has tests of its own (test_i18n.py), which set the language they need.
+os.environ["EGOROD_LANG"] = "en"
+
 
 @dataclass
 class Result:

@@ -39,7 +39,7 @@ def test_reports_only_the_given_files(repo):
 
     clean = repo.run("check", str(repo.root / "content/cities/kazan.md"), str(repo.root / "content/bulletins/1.md"))
     assert clean.status == 0, clean.output
-    assert "ok: 2 file(s) are valid" in clean.output
+    assert "ok: 2 files are valid" in clean.output
 
 
 def test_references_of_the_given_files_are_checked(repo):

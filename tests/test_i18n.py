@@ -1,0 +1,87 @@
+"""Editors read the tool in Russian; English is one setting away; no message is left untranslated."""
+from __future__ import annotations
+
+import string
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+from conftest import PROJECT
+
+from egorod import i18n
+
+CATALOG = PROJECT / "egorod" / "locale" / "ru" / "LC_MESSAGES" / "egorod.po"
+
+
+def _messages_in_code() -> set[str]:
+    found = set()
+    for _file, _line, message, _comments, _context in extract_from_dir(
+            str(PROJECT / "egorod"), method_map=[("**.py", "python")]):
+        found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _catalog():
+    with CATALOG.open("rb") as source:
+        return read_po(source, locale="ru", domain="egorod")
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_every_message_of_the_code_has_a_russian_translation():
+    catalog = _catalog()
+    untranslated = []
+    for message in sorted(_messages_in_code()):
+        entry = catalog.get(message)
+        strings = [] if entry is None else ([entry.string] if isinstance(entry.string, str) else list(entry.string))
+        if entry is None or "fuzzy" in entry.flags or not strings or not all(strings):
+            untranslated.append(message)
+    assert not untranslated, "run `make messages` and translate:\n" + "\n".join(untranslated)
+
+
+def test_translations_keep_the_placeholders_of_the_message():
+    for entry in _catalog():
+        if not entry.id:
+            continue
+        ids = [entry.id] if isinstance(entry.id, str) else list(entry.id)
+        strings = [entry.string] if isinstance(entry.string, str) else list(entry.string)
+        wanted = set().union(*(_fields(text) for text in ids))
+        for text in strings:
+            # a Russian plural form may leave the count out («одна ошибка»), never add a field
+            assert _fields(text) <= wanted and (_fields(text) == wanted or len(ids) > 1), (entry.id, text)
+
+
+@pytest.fixture
+def russian(monkeypatch):
+    monkeypatch.delenv(i18n.ENVIRONMENT_VARIABLE, raising=False)
+    yield
+    i18n.set_language("en")
+
+
+def _break_a_practice(repo):
+    path = repo.root / "content" / "practices" / "razdelnyy-sbor.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("year: 2020", "year: двадцатый"), encoding="utf-8")
+
+
+def test_check_speaks_russian_by_default(repo, russian):
+    _break_a_practice(repo)
+    result = repo.run("check")
+    assert result.status == 1
+    assert "ошибка: ничего не записано" in result.output, result.output
+    assert "nothing was written" not in result.output
+
+
+def test_english_is_one_environment_variable_away(repo, monkeypatch):
+    monkeypatch.setenv(i18n.ENVIRONMENT_VARIABLE, "en")
+    _break_a_practice(repo)
+    result = repo.run("check")
+    assert result.status == 1
+    assert "1 error: nothing was written" in result.output, result.output
+
+
+def test_a_clean_check_says_so_in_russian(repo, russian):
+    result = repo.run("check")
+    assert result.status == 0
+    assert "всё в порядке" in result.output
