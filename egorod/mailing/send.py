@@ -52,14 +52,14 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .content import Bulletin
-from .email_edition import EmailEdition, EmailRenderer, unsubscribe_mailto, unsubscribe_url
-from .errors import BuildFailed, Exit, Problems
-from .markup import MarkdownOptions
-from .model import BuildOptions
-from .pipeline import CACHE_DIR, load_site
-from .render_html import BodyCache
-from .settings import MailSettings
+from ..content import Bulletin
+from ..email_edition import EmailEdition, EmailRenderer, unsubscribe_mailto, unsubscribe_url
+from ..errors import BuildFailed, Exit, Problems
+from ..markup import MarkdownOptions
+from ..model import BuildOptions
+from ..pipeline import CACHE_DIR, load_site
+from ..render_html import BodyCache
+from ..settings import MailSettings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
 SMTP_TIMEOUT = 60.0          # seconds to wait for any server reply
