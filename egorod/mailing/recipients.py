@@ -1,0 +1,150 @@
+"""The subscribers file: a CSV of ``email[,name]`` lines, checked before anything is sent."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from email.headerregistry import Address
+from pathlib import Path
+
+from ..errors import Problems
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str               # as it is sent: Latin local part, domain in ASCII (punycode)
+    name: str
+    line: int                # line in the recipients file, for messages to the editor
+
+    @property
+    def key(self) -> str:
+        """Addresses are compared case-insensitively: one subscriber, one message."""
+        return self.email.lower()
+
+
+class InvalidAddress(ValueError):
+    pass
+
+
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_HEADER_EMAIL = re.compile(r"^(e-?mail|email address|mail|адрес|почта|электронная почта|e-mail адрес)$", re.I)
+_HEADER_NAME = re.compile(r"^(name|full name|имя|фио|ф\.и\.о\.|получатель|organisation|организация)$", re.I)
+
+
+def normalise_address(raw: str) -> str:
+    """A checked address ready for SMTP, or InvalidAddress saying what is wrong."""
+    value = raw.strip()
+    if value.startswith("<") and value.endswith(">"):
+        value = value[1:-1].strip()
+    if value.lower().startswith("mailto:"):
+        value = value[len("mailto:"):]
+    if not value:
+        raise InvalidAddress("the address is empty; write it like name@example.org")
+    if any(ch.isspace() for ch in value):
+        raise InvalidAddress(f"{value!r} contains a space; an address has none")
+    if "@" not in value:
+        raise InvalidAddress(f"{value!r} has no @; write it like name@example.org")
+    if value.count("@") > 1:
+        raise InvalidAddress(f"{value!r} has more than one @; write one address per line")
+    local, domain = value.split("@")
+    if not local:
+        raise InvalidAddress(f"{value!r} has nothing before the @")
+    if not _LOCAL_PART.match(local):
+        raise InvalidAddress(f"{value!r}: the part before @ may have only Latin letters, digits and "
+                             ". _ - + (no dot at its start or end, no two dots in a row)")
+    if len(local) > 64:
+        raise InvalidAddress(f"{value!r}: the part before @ is longer than 64 characters")
+    try:
+        ascii_domain = domain.encode("idna").decode("ascii").lower()
+    except UnicodeError:
+        raise InvalidAddress(f"{value!r}: {domain!r} after the @ is not a valid domain") from None
+    labels = ascii_domain.split(".")
+    if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels) or labels[-1].isdigit():
+        raise InvalidAddress(f"{value!r}: the part after @ must be a domain such as example.org")
+    address = f"{local}@{ascii_domain}"
+    if len(address) > 254:
+        raise InvalidAddress(f"{value!r} is longer than 254 characters")
+    try:
+        Address(addr_spec=address)          # what the To: header will be made of
+    except (ValueError, IndexError):
+        raise InvalidAddress(f"{value!r} is not an address a mail header can carry") from None
+    return address
+
+
+@dataclass
+class RecipientList:
+    recipients: list[Recipient] = field(default_factory=list)
+    problems: Problems = field(default_factory=Problems)
+    duplicates: list[str] = field(default_factory=list)     # notes, not errors
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or the semicolon / tab a spreadsheet in a Russian locale writes."""
+    for line in text.splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            counts = {d: line.count(d) for d in (",", ";", "\t")}
+            best = max(counts, key=lambda d: counts[d])
+            return best if counts[best] else ","
+    return ","
+
+
+def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
+    """Read the CSV of subscribers: ``email[,name]`` per line, an optional header row.
+
+    Blank lines and lines starting with ``#`` are skipped. Every bad address is a problem
+    ``path:line: email: message``; a repeated address (in any letter case) is sent once.
+    """
+    shown = shown or str(path)
+    result = RecipientList()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        result.problems.add(shown, 0, "-", f"cannot read the recipients file: {exc.strerror}")
+        return result
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        result.problems.add(shown, line, "-", "the file is not UTF-8 text; save it as CSV UTF-8")
+        return result
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    email_column = 0
+    name_column: int | None = 1
+    first_row = True
+    seen: dict[str, int] = {}
+    try:
+        for row in reader:
+            line = reader.line_num
+            cells = [cell.strip() for cell in row]
+            if not any(cells) or cells[0].startswith("#"):
+                continue
+            if first_row:
+                first_row = False
+                if any(_HEADER_EMAIL.match(cell) for cell in cells) and not any("@" in c for c in cells):
+                    email_column = next(i for i, c in enumerate(cells) if _HEADER_EMAIL.match(c))
+                    name_column = next((i for i, c in enumerate(cells) if _HEADER_NAME.match(c)), None)
+                    if name_column is None:
+                        name_column = next((i for i in range(len(cells)) if i != email_column), -1)
+                    continue
+            raw_email = cells[email_column] if email_column < len(cells) else ""
+            name = " ".join(cells[name_column].split()) if name_column is not None and 0 <= name_column < len(cells) else ""
+            try:
+                address = normalise_address(raw_email)
+            except InvalidAddress as exc:
+                result.problems.add(shown, line, "email", str(exc))
+                continue
+            key = address.lower()
+            if key in seen:
+                result.duplicates.append(f"{shown}:{line}: email: {raw_email} is already on line "
+                                         f"{seen[key]}; it gets one message")
+                continue
+            seen[key] = line
+            result.recipients.append(Recipient(address, name, line))
+    except csv.Error as exc:
+        result.problems.add(shown, reader.line_num, "-", f"the CSV cannot be read: {exc}")
+    if not result.recipients and not result.problems:
+        result.problems.add(shown, 0, "-", "no recipients: write one address per line, e.g. name@example.org,Имя")
+    return result
+
