@@ -8,6 +8,9 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from email.message import EmailMessage
+from enum import Enum
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable
@@ -22,8 +25,8 @@ from ..model import BuildOptions
 from ..pipeline import CACHE_DIR, load_site
 from ..render_html import BodyCache
 from ..settings import MailSettings
-from .journal import UNCONFIRMED, Journal, JournalLocked, journal_path
-from .message import build_message, eml_name
+from .journal import Journal, JournalLocked, JournalWriteFailed, Status, journal_path
+from .message import build_message, eml_name, message_id
 from .recipients import Recipient, read_recipients
 from .smtp import Connection, MailingStopped, Permanent, Server, Transient, Unconfirmed
 
@@ -116,13 +119,20 @@ class MailJob:
     quiet: bool = False
 
 
+class Outcome(Enum):
+    SENT = "sent"
+    FAILED = "failed"              # refused, or temporary errors outlasted the retries
+    UNCONFIRMED = "unconfirmed"
+    STOPPED = "stopped"            # a stop was requested while waiting to retry
+
+
 def send_mailing(job: MailJob, stop: StopRequest) -> Report:
+    journal = job.journal
     report = Report(total=len(job.recipients))
-    done = job.journal.done
-    pending = [r for r in job.recipients if r.key not in done]
-    report.earlier_unconfirmed = [Unsure(r, job.journal.unconfirmed[r.key], "unconfirmed in an earlier run")
-                                  for r in job.recipients if r.key in job.journal.unconfirmed]
-    report.already = report.total - len(pending) - len(report.earlier_unconfirmed)
+    report.earlier_unconfirmed = [Unsure(r, journal.unconfirmed[r.key], "unconfirmed in an earlier run")
+                                  for r in job.recipients if r.key in journal.unconfirmed]
+    report.already = sum(1 for r in job.recipients if r.key in journal.sent)
+    pending = [r for r in job.recipients if r.key not in journal.done]
     connection = Connection(job.server)
     interval = 1.0 / job.rate if job.rate > 0 else 0.0
     next_at = time.monotonic()
@@ -131,75 +141,113 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
     progress = tqdm(total=report.total, initial=report.total - len(pending), unit="msg", file=sys.stderr,
                     desc=f"bulletin {job.number}", disable=True if job.quiet else None, dynamic_ncols=True)
     try:
+        report.unconfirmed = settle_in_doubt(job)
         for recipient in pending:
-            if stop.requested:
-                report.stopped = "stopped by Ctrl-C"
-                break
             stop.sleep(next_at - time.monotonic())
             if stop.requested:
-                report.stopped = "stopped by Ctrl-C"
                 break
-            message = build_message(job.edition, recipient, job.mail, job.base_url, job.journal.mailing_id)
+            message = build_message(job.edition, recipient, job.mail, job.base_url, journal.mailing_id)
             in_flight = (recipient, str(message["Message-ID"]))
-            attempt = 0
-            while True:
-                try:
-                    connection.send(message, job.mail.sender, recipient.email)
-                except Permanent as exc:
-                    report.failures.append(Failure(recipient, exc.reply, permanent=True))
-                    break
-                except Unconfirmed as exc:
-                    # The server has the message and may have queued it: sending it again could
-                    # deliver it twice. Journal it as unconfirmed; it is never sent again.
-                    job.journal.record(recipient, in_flight[1], status=UNCONFIRMED)
-                    report.unconfirmed.append(Unsure(recipient, in_flight[1], exc.reply))
-                    progress.write(f"{recipient.email}: {exc.reply}; not sent again (unconfirmed)", file=sys.stderr)
-                    progress.update(1)
-                    unconfirmed_in_a_row += 1
-                    if unconfirmed_in_a_row >= UNCONFIRMED_IN_A_ROW:
-                        raise MailingStopped(f"{unconfirmed_in_a_row} messages in a row got no reply from "
-                                             f"{job.server.host}:{job.server.port} after they were sent; "
-                                             "check the server before going on") from None
-                    break
-                except Transient as exc:
-                    attempt += 1
-                    if attempt > job.mail.retries:
-                        if exc.connection_lost:
-                            raise MailingStopped(f"{job.server.host}:{job.server.port} keeps failing: "
-                                                 f"{exc.reply}") from None
-                        report.failures.append(Failure(recipient, exc.reply, permanent=False))
-                        break
-                    delay = job.mail.retry_delay * 2 ** (attempt - 1)
-                    progress.write(f"{recipient.email}: {exc.reply}; retry {attempt} of {job.mail.retries} "
-                                   f"in {delay:g} s", file=sys.stderr)
-                    stop.sleep(delay)
-                    if stop.requested:
-                        break
-                    continue
-                # The server said 250: journal it before anything else can happen.
-                job.journal.record(recipient, in_flight[1])
-                report.sent += 1
-                unconfirmed_in_a_row = 0
-                progress.update(1)
-                break
+            outcome = _deliver(job, connection, message, recipient, stop, progress, report)
             in_flight = None
+            if outcome is Outcome.STOPPED:
+                break
+            unconfirmed_in_a_row = unconfirmed_in_a_row + 1 if outcome is Outcome.UNCONFIRMED else 0
+            if unconfirmed_in_a_row >= UNCONFIRMED_IN_A_ROW:
+                raise MailingStopped(f"{unconfirmed_in_a_row} messages in a row got no reply from "
+                                     f"{job.server.host}:{job.server.port} after they were sent; "
+                                     "check the server before going on")
             next_at = max(next_at + interval, time.monotonic()) if interval else next_at
-        if stop.requested and not report.stopped:
+        if stop.requested:
             report.stopped = "stopped by Ctrl-C"
-    except MailingStopped as exc:
+    except (MailingStopped, JournalWriteFailed) as exc:
         report.stopped = str(exc)
     except KeyboardInterrupt:
         # Stopped at once (a second Ctrl-C). If the message in flight had reached DATA,
-        # the server may have accepted it: count it as sent rather than risk a second copy.
+        # the server may have accepted it: never send it again rather than risk a second copy.
         report.stopped = "interrupted at once by a second Ctrl-C"
-        if in_flight is not None and connection.data_started and in_flight[0].key not in job.journal.done:
-            job.journal.record(in_flight[0], in_flight[1], status=UNCONFIRMED)
-            report.unconfirmed.append(Unsure(in_flight[0], in_flight[1], "the mailing was interrupted while "
-                                             "the message was being sent"))
+        if in_flight is not None and in_flight[0].key in journal.in_doubt:
+            recipient, message_id = in_flight
+            if connection.data_started:
+                journal.record(recipient, message_id, Status.UNCONFIRMED)
+                report.unconfirmed.append(Unsure(recipient, message_id, "the mailing was interrupted while "
+                                                 "the message was being sent"))
+            else:
+                journal.record(recipient, message_id, Status.NOT_SENT)
     finally:
         progress.close()
         connection.quit()
     return report
+
+
+def settle_in_doubt(job: MailJob) -> list[Unsure]:
+    """Addresses a killed run left ``sending``: the server may have queued their message.
+
+    They are journalled as unconfirmed, reported in this run and never sent again.
+    """
+    unsure = []
+    for recipient in job.recipients:
+        if recipient.key in job.journal.in_doubt:
+            found = job.journal.in_doubt[recipient.key]
+            # (the Message-ID is the same in every run: a torn line can do without it)
+            mid = found or message_id(job.number, job.journal.mailing_id, recipient, job.mail.sender)
+            job.journal.record(recipient, mid, Status.UNCONFIRMED)
+            unsure.append(Unsure(recipient, mid, "a run was killed while this message was being sent"))
+    return unsure
+
+
+def _deliver(job: MailJob, connection: Connection, message: EmailMessage, recipient: Recipient,
+             stop: StopRequest, progress: tqdm, report: Report) -> Outcome:
+    """Send one message, retrying what may be retried; every verdict is journalled first."""
+    journal = job.journal
+    mid = str(message["Message-ID"])
+    # Journalled before DATA: from then on a kill leaves the address in doubt, not unsent.
+    announce = partial(journal.record, recipient, mid, Status.SENDING)
+    attempt = 0
+    while True:
+        try:
+            connection.send(message, job.mail.sender, recipient.email, announce)
+        except MailingStopped:
+            _settle_not_sent(journal, recipient, mid)
+            raise
+        except Permanent as exc:
+            _settle_not_sent(journal, recipient, mid)
+            report.failures.append(Failure(recipient, exc.reply, permanent=True))
+            return Outcome.FAILED
+        except Unconfirmed as exc:
+            # The server has the message and may have queued it: sending it again could
+            # deliver it twice. Journal it as unconfirmed; it is never sent again.
+            journal.record(recipient, mid, Status.UNCONFIRMED)
+            report.unconfirmed.append(Unsure(recipient, mid, exc.reply))
+            progress.write(f"{recipient.email}: {exc.reply}; not sent again (unconfirmed)", file=sys.stderr)
+            progress.update(1)
+            return Outcome.UNCONFIRMED
+        except Transient as exc:
+            _settle_not_sent(journal, recipient, mid)
+            attempt += 1
+            if attempt > job.mail.retries:
+                if exc.connection_lost:
+                    raise MailingStopped(f"{job.server.host}:{job.server.port} keeps failing: {exc.reply}") from None
+                report.failures.append(Failure(recipient, exc.reply, permanent=False))
+                return Outcome.FAILED
+            delay = job.mail.retry_delay * 2 ** (attempt - 1)
+            progress.write(f"{recipient.email}: {exc.reply}; retry {attempt} of {job.mail.retries} "
+                           f"in {delay:g} s", file=sys.stderr)
+            stop.sleep(delay)
+            if stop.requested:
+                return Outcome.STOPPED
+            continue
+        journal.record(recipient, mid, Status.SENT)
+        report.sent += 1
+        progress.update(1)
+        return Outcome.SENT
+
+
+def _settle_not_sent(journal: Journal, recipient: Recipient, mid: str) -> None:
+    """A failure the server answered (or one before the message went out) ends the doubt
+    a ``sending`` line opened: the address may be tried again."""
+    if recipient.key in journal.in_doubt:
+        journal.record(recipient, mid, Status.NOT_SENT)
 
 
 def write_dry_run(job: MailJob, folder: Path) -> tuple[int, int]:
@@ -376,7 +424,7 @@ def _summary(job: MailJob, report: Report) -> int:
         for unsure in report.unconfirmed:
             report_line(unsure.recipient, f"{unsure.reason}; Message-ID {unsure.message_id}")
     if report.earlier_unconfirmed:
-        print(f"Unconfirmed in an earlier run, so not sent again (see {UNCONFIRMED} in {job.journal.path}; "
+        print(f"Unconfirmed in an earlier run, so not sent again (see {Status.UNCONFIRMED} in {job.journal.path}; "
               "check the mail server's log before re-sending by hand):", file=sys.stderr)
         for unsure in report.earlier_unconfirmed:
             report_line(unsure.recipient, f"Message-ID {unsure.message_id}")

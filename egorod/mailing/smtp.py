@@ -5,7 +5,7 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -63,11 +63,14 @@ class _SMTP(smtplib.SMTP):
     data_started = False
     awaiting_verdict = False
     _in_data = False
+    before_data: Callable[[], None] | None = None     # called, and must succeed, before DATA
 
     def reset_data_state(self) -> None:
         self.data_started = self.awaiting_verdict = self._in_data = False
 
     def data(self, msg: ReadableBuffer | str) -> tuple[int, bytes]:
+        if self.before_data is not None:
+            self.before_data()
         self.data_started = self._in_data = True
         try:
             return super().data(msg)
@@ -139,12 +142,17 @@ class Connection:
         except OSError as exc:                              # refused, unreachable, timed out, closed
             raise Transient(f"cannot connect to {where}: {exc or type(exc).__name__}", connection_lost=True) from None
 
-    def send(self, message: EmailMessage, sender: str, recipient: str) -> None:
-        """Returns once the server accepted the message (250 after DATA); raises otherwise."""
+    def send(self, message: EmailMessage, sender: str, recipient: str, before_data: Callable[[], None]) -> None:
+        """Returns once the server accepted the message (250 after DATA); raises otherwise.
+
+        ``before_data`` runs once the recipient is accepted, just before the DATA command:
+        from then on the server may end up with the message whatever happens to us.
+        """
         if self.smtp is None:
             self.smtp = self._connect()
         try:
             self.smtp.reset_data_state()
+            self.smtp.before_data = before_data
             self.smtp.send_message(message, from_addr=sender, to_addrs=[recipient])
             return
         except smtplib.SMTPRecipientsRefused as exc:
