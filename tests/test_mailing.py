@@ -460,6 +460,54 @@ def test_unknown_or_unpublished_issues_are_not_sent(site, smtp_server):
     assert smtp_server.mailbox.messages == []
 
 
+# --- titles and lists as editors write them --------------------------------------------------
+
+def title_with_control_characters(repo) -> None:
+    """A title `check` accepts: YAML escapes put a line break, a bell and a tab into it."""
+    path = repo.root / "content/bulletins/1.md"
+    text = path.read_text(encoding="utf-8").replace("title: Первый выпуск",
+                                                    'title: "Первый\\r\\nвыпуск\\x07 года\\tи\\u2028всё"')
+    path.write_text(text, encoding="utf-8")
+    assert repo.run("check").status == 0
+
+
+CLEAN_SUBJECT = "Бюллетень МАГ № 1: Первый выпуск года и всё"
+
+
+def test_a_title_with_line_breaks_makes_a_one_line_subject_in_a_dry_run(site, tmp_path):
+    title_with_control_characters(site)
+    out = tmp_path / "eml"
+    result = site.run("mail", "1", "--recipients", str(recipients(site, 2)), "--dry-run", "--out", str(out))
+    assert result.status == 0, result.output
+    subjects = [email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["Subject"]
+                for eml in sorted(out.glob("*.eml"))]
+    assert subjects == [CLEAN_SUBJECT] * 2
+
+
+def test_a_title_with_line_breaks_is_sent_with_a_one_line_subject(site, smtp_server):
+    title_with_control_characters(site)
+    result = mail(site, smtp_server, recipients(site, 2))
+    assert result.status == 0, result.output
+    assert [msg["Subject"] for msg in smtp_server.mailbox.parsed().values()] == [CLEAN_SUBJECT] * 2
+
+
+def test_a_semicolon_list_with_a_comma_in_a_name_is_read_by_its_semicolons(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("a@example.org;Иванов, Иван\nb@example.org;Петрова, Анна\nc@example.org\n", encoding="utf-8")
+    result = read_recipients(path)
+    assert not result.problems, result.problems.sorted()
+    assert [(r.email, r.name) for r in result.recipients] == [
+        ("a@example.org", "Иванов, Иван"), ("b@example.org", "Петрова, Анна"), ("c@example.org", "")]
+
+
+def test_a_header_row_does_not_decide_the_delimiter_alone(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("ФИО, должность;email\nИванов, мэр;a@example.org\n", encoding="utf-8")
+    result = read_recipients(path)
+    assert not result.problems, result.problems.sorted()
+    assert [(r.email, r.name) for r in result.recipients] == [("a@example.org", "Иванов, мэр")]
+
+
 # --- crashes: a real process, really killed ----------------------------------------------------
 
 def start_mailing(repo, server, csv: Path) -> subprocess.Popen:

@@ -13,6 +13,19 @@ from ..email_edition import EmailEdition, unsubscribe_mailto, unsubscribe_url
 from ..settings import MailSettings
 from .recipients import Recipient
 
+# Line breaks would end the header (or start another one) and other control characters
+# have no place in one; Unicode's line and paragraph separators are line breaks too.
+_NOT_IN_A_HEADER = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(text: str) -> str:
+    """Text for one header: every run of spaces, line breaks or control characters one space.
+
+    Whatever a title holds that `check` accepts, the header is one logical line; folding
+    it into lines of at most 78 characters is left to the SMTP policy.
+    """
+    return _NOT_IN_A_HEADER.sub(" ", text).strip()
+
 
 def message_id(number: int, mailing_id: str, recipient: Recipient, sender: str) -> str:
     """The same in every run of one mailing, different for another mailing or address."""
@@ -24,12 +37,12 @@ def message_id(number: int, mailing_id: str, recipient: Recipient, sender: str) 
 def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSettings, settings_base_url: str,
                   mailing_id: str, now: dt.datetime | None = None) -> EmailMessage:
     msg = EmailMessage(policy=SMTP_POLICY)
-    msg["From"] = Address(display_name=mail.sender_name, addr_spec=mail.sender)
-    msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
-    msg["Subject"] = edition.subject
+    msg["From"] = Address(display_name=header_text(mail.sender_name), addr_spec=mail.sender)
+    msg["To"] = Address(display_name=header_text(recipient.name), addr_spec=recipient.email)
+    msg["Subject"] = header_text(edition.subject)
     msg["Date"] = format_datetime((now or dt.datetime.now(dt.timezone.utc)).astimezone())
     msg["Message-ID"] = message_id(edition.number, mailing_id, recipient, mail.sender)
-    msg["List-Id"] = f"{mail.sender_name} <{mail.list_id}>"
+    msg["List-Id"] = f"{header_text(mail.sender_name)} <{mail.list_id}>"
     unsubscribe = [f"<{unsubscribe_mailto(mail)}>"]
     one_click = unsubscribe_url(mail, recipient.email)
     if one_click:

@@ -80,14 +80,34 @@ class RecipientList:
     duplicates: list[str] = field(default_factory=list)     # notes, not errors
 
 
-def _delimiter(text: str) -> str:
-    """Comma, or the semicolon / tab a spreadsheet in a Russian locale writes."""
-    for line in text.splitlines():
-        if line.strip() and not line.lstrip().startswith("#"):
-            counts = {d: line.count(d) for d in (",", ";", "\t")}
-            best = max(counts, key=lambda d: counts[d])
-            return best if counts[best] else ","
-    return ","
+DELIMITERS = (",", ";", "\t")     # the comma, and what spreadsheets in a Russian locale write
+SAMPLE_LINES = 200                # enough lines to tell the delimiter, few enough to be quick
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter that makes an address of a field in most lines.
+
+    Counting the characters of the first line misleads: ``a@b.org;Иванов, Иван`` has a
+    comma and a semicolon. Splitting each line both ways, only the semicolon leaves a
+    whole address. Ties (a single column, a file of bad addresses) go to the delimiter the
+    first line has most of, then to the comma.
+    """
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    sample = lines[:SAMPLE_LINES]
+    first = sample[0] if sample else ""
+
+    def has_address(line: str, delimiter: str) -> bool:
+        return any(_is_address(cell) for cell in next(csv.reader([line], delimiter=delimiter), []))
+
+    return max(DELIMITERS, key=lambda d: (sum(has_address(line, d) for line in sample), first.count(d)))
+
+
+def _is_address(cell: str) -> bool:
+    try:
+        normalise_address(cell)
+    except InvalidAddress:
+        return False
+    return True
 
 
 def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
@@ -109,7 +129,7 @@ def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
         line = raw[: exc.start].count(b"\n") + 1
         result.problems.add(shown, line, "-", "the file is not UTF-8 text; save it as CSV UTF-8")
         return result
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+    reader = csv.reader(io.StringIO(text), delimiter=detect_delimiter(text))
     email_column = 0
     name_column: int | None = 1
     first_row = True
