@@ -21,7 +21,7 @@ from ..content import Bulletin
 from ..email_edition import EmailEdition, EmailRenderer
 from ..errors import BuildFailed, Exit
 from ..markup import MarkdownOptions
-from ..model import BuildOptions
+from ..model import BuildOptions, Site
 from ..pipeline import CACHE_DIR, load_site
 from ..render_html import BodyCache
 from ..settings import MailSettings
@@ -167,13 +167,13 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
         # the server may have accepted it: never send it again rather than risk a second copy.
         report.stopped = "interrupted at once by a second Ctrl-C"
         if in_flight is not None and in_flight[0].key in journal.in_doubt:
-            recipient, message_id = in_flight
+            recipient, mid = in_flight
             if connection.data_started:
-                journal.record(recipient, message_id, Status.UNCONFIRMED)
-                report.unconfirmed.append(Unsure(recipient, message_id, "the mailing was interrupted while "
+                journal.record(recipient, mid, Status.UNCONFIRMED)
+                report.unconfirmed.append(Unsure(recipient, mid, "the mailing was interrupted while "
                                                  "the message was being sent"))
             else:
-                journal.record(recipient, message_id, Status.NOT_SENT)
+                journal.record(recipient, mid, Status.NOT_SENT)
     finally:
         progress.close()
         connection.quit()
@@ -282,10 +282,6 @@ def parse_smtp(value: str) -> tuple[str, int | None]:
     return host, int(port) if port else None
 
 
-def _error(message: str) -> None:
-    print(f"mail: {message}", file=sys.stderr)
-
-
 @dataclass(frozen=True)
 class Request:
     """What the command line asks of ``mail``."""
@@ -298,92 +294,134 @@ class Request:
     quiet: bool = False
 
 
+class Refused(Exception):
+    """The mailing does not start; ``status`` is the exit code, ``message`` (if any) says why."""
+
+    def __init__(self, status: Exit, message: str = ""):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
 def run_mail(root: Path, request: Request) -> int:
-    number = request.number
-    if request.out is not None and not request.dry_run:
-        _error("--out is the folder for --dry-run; add --dry-run or leave --out out")
-        return Exit.USAGE
-    if request.rate is not None and request.rate <= 0:
-        _error("--rate must be a positive number of messages per second")
-        return Exit.USAGE
     try:
-        smtp_host, smtp_port = parse_smtp(request.smtp) if request.smtp else (None, None)
-    except ValueError as exc:
-        _error(str(exc))
-        return Exit.USAGE
+        return _run(root, request)
+    except Refused as refused:
+        if refused.message:
+            print(f"mail: {refused.message}", file=sys.stderr)
+        return refused.status
 
-    try:
-        site = load_site(root, BuildOptions(drafts=False))
-    except BuildFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
-        _error("the site has errors; fix them (see `python build.py check`) before sending")
-        return Exit.CONTENT
-    bulletin: Bulletin | None = next((b for b in site.bulletins if b.number == number), None)
-    if bulletin is None:
-        if (root / "content" / "bulletins" / f"{number}.md").is_file():
-            _error(f"bulletin {number} is not published (draft: true or a date in the future); "
-                   "the site does not show it, so it is not sent")
-            return Exit.CONTENT
-        known = ", ".join(str(b.number) for b in site.bulletins[:5])
-        _error(f"there is no bulletin {number} in content/bulletins/" + (f"; the newest are {known}" if known else ""))
-        return Exit.USAGE
 
+def _run(root: Path, request: Request) -> int:
+    smtp = _check_request(request)
+    site = _load_site(root)
+    bulletin = _published_bulletin(site, root, request.number)
     shown = str(request.recipients)
-    recipients = read_recipients(request.recipients, shown)
-    for note in recipients.duplicates:
-        print(note, file=sys.stderr)
-    if recipients.problems:
-        for problem in recipients.problems.sorted():
-            print(problem, file=sys.stderr)
-        count = len(recipients.problems)
-        print(f"{count} error{'s' if count != 1 else ''} in the recipients file: nothing was sent; "
-              "fix the lines above and run again.", file=sys.stderr)
-        return Exit.CONTENT
-
+    recipients = _recipient_list(request.recipients, shown)
     settings = site.settings
-    mail = settings.mail
-    if smtp_host:
-        mail = replace(mail, host=smtp_host, port=smtp_port or mail.port)
-    bodies = BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html))
-    edition = EmailRenderer(site, bodies).render(bulletin)
-    journal = Journal(journal_path(root, mail, number), number)
+    mail = replace(settings.mail, host=smtp[0], port=smtp[1] or settings.mail.port) if smtp else settings.mail
+    edition = EmailRenderer(site, BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html))).render(bulletin)
+    journal = Journal(journal_path(root, mail, bulletin.number), bulletin.number)
+    rate = request.rate or mail.rate
 
     if request.dry_run:
-        folder = request.out or root / CACHE_DIR / DRY_RUN_DIR / f"bulletin-{number}-dry-run"
-        job = MailJob(number, edition, recipients.recipients, mail, settings.base_url, journal,
-                      Server(mail.host, mail.port, mail.tls, mail.user, ""), request.rate or mail.rate, shown)
+        folder = request.out or root / CACHE_DIR / DRY_RUN_DIR / f"bulletin-{bulletin.number}-dry-run"
+        job = MailJob(bulletin.number, edition, recipients, mail, settings.base_url, journal,
+                      Server(mail.host, mail.port, mail.tls, mail.user, ""), rate, shown)
         written, skipped = write_dry_run(job, folder)
-        note = f"; {skipped} already sent (in {journal.path}) skipped" if skipped else ""
-        print(f"dry run: {written} message{'s' if written != 1 else ''} of bulletin {number} written to "
-              f"{folder}{note}; nothing was sent", file=sys.stderr)
+        if written == 1:
+            print(f"dry run: 1 message of bulletin {bulletin.number} written to {folder}; nothing was sent",
+                  file=sys.stderr)
+        else:
+            print(f"dry run: {written} messages of bulletin {bulletin.number} written to {folder}; "
+                  "nothing was sent", file=sys.stderr)
+        if skipped:
+            print(f"dry run: {skipped} already sent (in {journal.path}) skipped", file=sys.stderr)
         return Exit.OK
 
-    password = ""
-    if mail.user:
-        password = os.environ.get(mail.password_env, "")
-        if not password:
-            _error(f"mail.user is {mail.user!r} but the environment variable {mail.password_env} is empty; "
-                   f"set it to the SMTP password (export {mail.password_env}=…) and run again")
-            return Exit.USAGE
+    password = _password(mail)
     if not mail.unsubscribe_url and not request.quiet:
         print("note: mail.unsubscribe_url is empty, so messages offer unsubscribing by e-mail only "
               "(no one-click List-Unsubscribe-Post)", file=sys.stderr)
-
     try:
         journal.open()
     except JournalLocked:
-        _error(f"another mailing of bulletin {number} is running (its journal {journal.path} is locked)")
-        return Exit.CONTENT
-    job = MailJob(number, edition, recipients.recipients, mail, settings.base_url, journal,
-                  Server(mail.host, mail.port, mail.tls, mail.user, password), request.rate or mail.rate,
-                  shown, request.quiet)
+        raise Refused(Exit.CONTENT, f"another mailing of bulletin {bulletin.number} is running (its journal "
+                      f"{journal.path} is locked)") from None
+    job = MailJob(bulletin.number, edition, recipients, mail, settings.base_url, journal,
+                  Server(mail.host, mail.port, mail.tls, mail.user, password), rate, shown, request.quiet)
     try:
         with StopRequest() as stop:
             report = send_mailing(job, stop)
     finally:
         journal.close()
     return _summary(job, report)
+
+
+def _check_request(request: Request) -> tuple[str, int | None] | None:
+    """Usage mistakes, before anything is loaded; returns the --smtp host and port, if given."""
+    if request.out is not None and not request.dry_run:
+        raise Refused(Exit.USAGE, "--out is the folder for --dry-run; add --dry-run or leave --out out")
+    if request.rate is not None and request.rate <= 0:
+        raise Refused(Exit.USAGE, "--rate must be a positive number of messages per second")
+    try:
+        return parse_smtp(request.smtp) if request.smtp else None
+    except ValueError as exc:
+        raise Refused(Exit.USAGE, str(exc)) from None
+
+
+def _load_site(root: Path) -> Site:
+    try:
+        return load_site(root, BuildOptions(drafts=False))
+    except BuildFailed as failed:
+        for problem in failed.problems:
+            print(problem, file=sys.stderr)
+        raise Refused(Exit.CONTENT, "the site has errors; fix them (see `python build.py check`) "
+                      "before sending") from None
+
+
+def _published_bulletin(site: Site, root: Path, number: int) -> Bulletin:
+    bulletin = next((b for b in site.bulletins if b.number == number), None)
+    if bulletin is not None:
+        return bulletin
+    if (root / "content" / "bulletins" / f"{number}.md").is_file():
+        raise Refused(Exit.CONTENT, f"bulletin {number} is not published (draft: true or a date in the "
+                      "future); the site does not show it, so it is not sent")
+    known = ", ".join(str(b.number) for b in site.bulletins[:5])
+    if known:
+        raise Refused(Exit.USAGE, f"there is no bulletin {number} in content/bulletins/; the newest are {known}")
+    raise Refused(Exit.USAGE, f"there is no bulletin {number} in content/bulletins/")
+
+
+def _recipient_list(path: Path, shown: str) -> list[Recipient]:
+    """The checked subscribers; every mistake in the file is printed and nothing is sent."""
+    recipients = read_recipients(path, shown)
+    for note in recipients.duplicates:
+        print(note, file=sys.stderr)
+    if recipients.problems:
+        for problem in recipients.problems.sorted():
+            print(problem, file=sys.stderr)
+        count = len(recipients.problems)
+        if count == 1:
+            print("1 error in the recipients file: nothing was sent; fix the line above and run again.",
+                  file=sys.stderr)
+        else:
+            print(f"{count} errors in the recipients file: nothing was sent; fix the lines above and run again.",
+                  file=sys.stderr)
+        raise Refused(Exit.CONTENT)
+    return recipients.recipients
+
+
+def _password(mail: MailSettings) -> str:
+    """The SMTP password, from the environment only (never from a file)."""
+    if not mail.user:
+        return ""
+    password = os.environ.get(mail.password_env, "")
+    if not password:
+        raise Refused(Exit.USAGE, f"mail.user is {mail.user!r} but the environment variable "
+                      f"{mail.password_env} is empty; set it to the SMTP password "
+                      f"(export {mail.password_env}=…) and run again")
+    return password
 
 
 def _summary(job: MailJob, report: Report) -> int:
@@ -402,9 +440,9 @@ def _summary(job: MailJob, report: Report) -> int:
         parts.append(f"{len(report.earlier_unconfirmed)} unconfirmed earlier")
     if report.left:
         parts.append(f"{report.left} not tried yet")
-    print(f"bulletin {job.number}: " + ", ".join(parts) + f" of {report.total}.", file=sys.stderr)
+    print(f"bulletin {job.number}: {', '.join(parts)} of {report.total}.", file=sys.stderr)
 
-    def report_line(recipient, detail: str) -> None:    # path:line: field: message
+    def report_line(recipient: Recipient, detail: str) -> None:    # path:line: field: message
         print(f"{job.shown_recipients}:{recipient.line}: email: {recipient.email}: {detail}", file=sys.stderr)
     if permanent:
         print("Refused by the server (correct or remove these addresses):", file=sys.stderr)
