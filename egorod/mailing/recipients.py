@@ -110,6 +110,19 @@ def _is_address(cell: str) -> bool:
     return True
 
 
+def header_columns(cells: list[str]) -> tuple[int, int] | None:
+    """(email column, name column or -1) if the row is a header row such as ``email;name``."""
+    if any("@" in cell for cell in cells):
+        return None
+    email_column = next((i for i, cell in enumerate(cells) if _HEADER_EMAIL.match(cell)), None)
+    if email_column is None:
+        return None
+    named = next((i for i, cell in enumerate(cells) if _HEADER_NAME.match(cell)), None)
+    # Without a recognised name heading, the first other column holds the names.
+    other = next((i for i in range(len(cells)) if i != email_column), -1)
+    return email_column, named if named is not None else other
+
+
 def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
     """Read the CSV of subscribers: ``email[,name]`` per line, an optional header row.
 
@@ -130,8 +143,7 @@ def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
         result.problems.add(shown, line, "-", "the file is not UTF-8 text; save it as CSV UTF-8")
         return result
     reader = csv.reader(io.StringIO(text), delimiter=detect_delimiter(text))
-    email_column = 0
-    name_column: int | None = 1
+    email_column, name_column = 0, 1
     first_row = True
     seen: dict[str, int] = {}
     try:
@@ -142,14 +154,12 @@ def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
                 continue
             if first_row:
                 first_row = False
-                if any(_HEADER_EMAIL.match(cell) for cell in cells) and not any("@" in c for c in cells):
-                    email_column = next(i for i, c in enumerate(cells) if _HEADER_EMAIL.match(c))
-                    name_column = next((i for i, c in enumerate(cells) if _HEADER_NAME.match(c)), None)
-                    if name_column is None:
-                        name_column = next((i for i in range(len(cells)) if i != email_column), -1)
+                columns = header_columns(cells)
+                if columns is not None:
+                    email_column, name_column = columns
                     continue
             raw_email = cells[email_column] if email_column < len(cells) else ""
-            name = " ".join(cells[name_column].split()) if name_column is not None and 0 <= name_column < len(cells) else ""
+            name = " ".join(cells[name_column].split()) if 0 <= name_column < len(cells) else ""
             try:
                 address = normalise_address(raw_email)
             except InvalidAddress as exc:
