@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import errno
+import os
 import re
 import signal
 import socket
@@ -458,6 +460,24 @@ def test_unknown_or_unpublished_issues_are_not_sent(site, smtp_server):
     draft = site.run("mail", "2", "--recipients", str(csv), "--smtp", smtp_server.address)
     assert draft.status == 1 and "not published" in draft.output
     assert smtp_server.mailbox.messages == []
+
+
+def test_a_journal_that_cannot_be_written_stops_the_mailing_before_data(site, smtp_server, monkeypatch):
+    """The disk fills up after the first message: the 'sending' line of the second one cannot
+    be written, so its DATA is never sent and the mailing stops."""
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if data.startswith(b"reader2@example.org\t"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    result = mail(site, smtp_server, recipients(site, 3))
+    assert result.status == 1
+    assert "cannot write the journal" in result.output and "No space left" in result.output, result.output
+    assert "1 sent now" in result.output and "2 not tried yet" in result.output, result.output
+    assert smtp_server.mailbox.data_seen == Counter(["reader1@example.org"])
 
 
 # --- titles and lists as editors write them --------------------------------------------------
