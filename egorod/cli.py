@@ -162,8 +162,10 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_mail(args: argparse.Namespace) -> int:
-    from .mailing import run_mail as send
-    return send(args)
+    from .mailing import Request, run_mail
+    request = Request(args.number, args.recipients, dry_run=args.dry_run, out=args.out, smtp=args.smtp,
+                      rate=args.rate, quiet=args.quiet)
+    return run_mail(args.root.resolve(), request)
 
 
 def main(argv: list[str]) -> int:

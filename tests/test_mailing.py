@@ -4,6 +4,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import errno
+import os
 import re
 import signal
 import socket
@@ -20,6 +22,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from egorod.mailing import Journal, JournalLocked, Recipient, normalise_address, read_recipients
+from egorod.mailing.journal import Status
 
 PROJECT = Path(__file__).resolve().parent.parent
 PASSWORD_ENV = "EGOROD_TEST_SMTP_PASSWORD"
@@ -188,9 +191,18 @@ def mail(repo, server, csv: Path, *extra: str):
 JOURNAL = "mail-journal/bulletin-1.journal"
 
 
-def journal_lines(repo) -> list[str]:
-    path = repo.root / JOURNAL
-    return [line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+def journalled(repo) -> dict[str, str]:
+    """The last status journalled for each address (sending, sent, not-sent, unconfirmed)."""
+    status = {}
+    for line in (repo.root / JOURNAL).read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            address, *_, last = line.split("\t")
+            status[address] = last
+    return status
+
+
+def all_sent(addresses: list[str]) -> dict[str, str]:
+    return {address: "sent" for address in addresses}
 
 
 # --- delivery ------------------------------------------------------------------------------------
@@ -223,7 +235,7 @@ def test_every_recipient_gets_exactly_one_multipart_message(site, smtp_server):
         assert "Сессия МАГ" in text and "Практики Казани" in text
         assert "Сессия МАГ" in html and "<style" not in html
     assert len(message_ids) == 4
-    assert sorted(line.split("\t")[0] for line in journal_lines(site)) == addresses(4)
+    assert journalled(site) == all_sent(addresses(4))
     # the same command again: the journal says everybody has it
     again = mail(site, smtp_server, csv)
     assert again.status == 0, again.output
@@ -267,7 +279,7 @@ def test_an_interrupted_mailing_is_resumed_and_nobody_gets_two(site, smtp_server
     assert "3 sent now" in first.output and "4 not tried yet" in first.output
     assert "Run the same command again" in first.output
     assert box.delivered() == Counter({a: 1 for a in addresses(3)})
-    assert len(journal_lines(site)) == 3
+    assert Journal(site.root / JOURNAL, 1).done == set(addresses(3))      # reader4: not-sent, if journalled
 
     box.drop_after = None                 # … and comes back
     second = mail(site, smtp_server, csv)
@@ -292,8 +304,7 @@ def test_a_connection_lost_after_data_is_unconfirmed_and_never_sent_again(site, 
     assert re.search(rf"^{re.escape(str(csv))}:4: email: reader3@example.org: .*connection", first.output,
                      re.MULTILINE), first.output
     assert "mail server's log" in first.output and "retry" not in first.output
-    status = {line.split("\t")[0]: line.split("\t")[3:] for line in journal_lines(site)}
-    assert status == {**{a: [] for a in others}, "reader3@example.org": ["unconfirmed"]}
+    assert journalled(site) == {**all_sent(list(others)), "reader3@example.org": "unconfirmed"}
     journal = Journal(site.root / JOURNAL, 1)
     assert journal.unconfirmed.keys() == {"reader3@example.org"} and "reader3@example.org" not in journal.sent
 
@@ -331,7 +342,7 @@ def test_make_clean_keeps_the_journal(site, smtp_server):
     subprocess.run(["make", "--no-print-directory", "-f", str(PROJECT / "Makefile"), "-C", str(site.root), "clean"],
                    check=True, capture_output=True)
     assert not (site.root / ".cache").exists() and not (site.root / "output").exists()
-    assert len(journal_lines(site)) == 3
+    assert journalled(site) == all_sent(addresses(3))
     again = mail(site, smtp_server, csv)
     assert again.status == 0 and "0 sent now, 3 already sent before" in again.output, again.output
     assert smtp_server.mailbox.delivered() == Counter({a: 1 for a in addresses(3)})
@@ -360,7 +371,7 @@ def test_a_permanent_refusal_is_reported_and_the_others_still_get_theirs(site, s
     assert "4 sent now, 1 refused of 5" in result.output
     expected = Counter({a: 1 for a in addresses(5) if a != "reader3@example.org"})
     assert box.delivered() == expected
-    assert "reader3@example.org" not in "\n".join(journal_lines(site))
+    assert "reader3@example.org" not in journalled(site)
     # a second run tries only the refused address again
     again = mail(site, smtp_server, csv)
     assert again.status == 1 and "0 sent now, 4 already sent before, 1 refused" in again.output
@@ -451,6 +462,72 @@ def test_unknown_or_unpublished_issues_are_not_sent(site, smtp_server):
     assert smtp_server.mailbox.messages == []
 
 
+def test_a_journal_that_cannot_be_written_stops_the_mailing_before_data(site, smtp_server, monkeypatch):
+    """The disk fills up after the first message: the 'sending' line of the second one cannot
+    be written, so its DATA is never sent and the mailing stops."""
+    real_write = os.write
+
+    def write(fd: int, data: bytes) -> int:
+        if data.startswith(b"reader2@example.org\t"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", write)
+    result = mail(site, smtp_server, recipients(site, 3))
+    assert result.status == 1
+    assert "cannot write the journal" in result.output and "No space left" in result.output, result.output
+    assert "1 sent now" in result.output and "2 not tried yet" in result.output, result.output
+    assert smtp_server.mailbox.data_seen == Counter(["reader1@example.org"])
+
+
+# --- titles and lists as editors write them --------------------------------------------------
+
+def title_with_control_characters(repo) -> None:
+    """A title `check` accepts: YAML escapes put a line break, a bell and a tab into it."""
+    path = repo.root / "content/bulletins/1.md"
+    text = path.read_text(encoding="utf-8").replace("title: Первый выпуск",
+                                                    'title: "Первый\\r\\nвыпуск\\x07 года\\tи\\u2028всё"')
+    path.write_text(text, encoding="utf-8")
+    assert repo.run("check").status == 0
+
+
+CLEAN_SUBJECT = "Бюллетень МАГ № 1: Первый выпуск года и всё"
+
+
+def test_a_title_with_line_breaks_makes_a_one_line_subject_in_a_dry_run(site, tmp_path):
+    title_with_control_characters(site)
+    out = tmp_path / "eml"
+    result = site.run("mail", "1", "--recipients", str(recipients(site, 2)), "--dry-run", "--out", str(out))
+    assert result.status == 0, result.output
+    subjects = [email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)["Subject"]
+                for eml in sorted(out.glob("*.eml"))]
+    assert subjects == [CLEAN_SUBJECT] * 2
+
+
+def test_a_title_with_line_breaks_is_sent_with_a_one_line_subject(site, smtp_server):
+    title_with_control_characters(site)
+    result = mail(site, smtp_server, recipients(site, 2))
+    assert result.status == 0, result.output
+    assert [msg["Subject"] for msg in smtp_server.mailbox.parsed().values()] == [CLEAN_SUBJECT] * 2
+
+
+def test_a_semicolon_list_with_a_comma_in_a_name_is_read_by_its_semicolons(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("a@example.org;Иванов, Иван\nb@example.org;Петрова, Анна\nc@example.org\n", encoding="utf-8")
+    result = read_recipients(path)
+    assert not result.problems, result.problems.sorted()
+    assert [(r.email, r.name) for r in result.recipients] == [
+        ("a@example.org", "Иванов, Иван"), ("b@example.org", "Петрова, Анна"), ("c@example.org", "")]
+
+
+def test_a_header_row_does_not_decide_the_delimiter_alone(tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text("ФИО, должность;email\nИванов, мэр;a@example.org\n", encoding="utf-8")
+    result = read_recipients(path)
+    assert not result.problems, result.problems.sorted()
+    assert [(r.email, r.name) for r in result.recipients] == [("a@example.org", "Иванов, мэр")]
+
+
 # --- crashes: a real process, really killed ----------------------------------------------------
 
 def start_mailing(repo, server, csv: Path) -> subprocess.Popen:
@@ -475,7 +552,7 @@ def test_a_killed_mailing_resumes_without_sending_anyone_twice(site, smtp_server
         if process.poll() is None:
             process.kill()
         box.release.set()
-    assert [line.split("\t")[0] for line in journal_lines(site)] == addresses(3)
+    assert journalled(site) == all_sent(addresses(3))
     result = mail(site, smtp_server, csv)
     assert result.status == 0, result.output
     assert "3 sent now, 3 already sent before" in result.output
@@ -501,7 +578,7 @@ def test_ctrl_c_stops_after_the_message_in_flight_is_journalled(site, smtp_serve
     assert process.returncode == 1, output
     assert "stopped by Ctrl-C" in output and "3 sent now" in output, output
     assert box.delivered() == Counter({a: 1 for a in addresses(3)})
-    assert [line.split("\t")[0] for line in journal_lines(site)] == addresses(3)
+    assert journalled(site) == all_sent(addresses(3))
     result = mail(site, smtp_server, csv)
     assert result.status == 0, result.output
     assert box.delivered() == Counter({a: 1 for a in addresses(5)})
@@ -529,23 +606,54 @@ def test_recipient_file_without_header_and_with_a_semicolon(tmp_path):
     assert len(result.duplicates) == 1
 
 
-def test_journal_survives_a_torn_last_line_and_is_locked_while_in_use(tmp_path):
+def test_the_journal_is_locked_while_in_use(tmp_path):
     path = tmp_path / "bulletin-5.journal"
     journal = Journal(path, 5)
     journal.open()
     try:
-        journal.record(Recipient("a@example.org", "", 1), "<id-a>")
         with pytest.raises(JournalLocked):
             Journal(path, 5).open()
     finally:
         journal.close()
-    with path.open("a", encoding="utf-8") as torn:          # a crash in the middle of a write
+    Journal(path, 5).open()
+
+
+def test_a_torn_last_line_leaves_its_address_in_doubt_and_the_journal_usable(tmp_path):
+    """A crash in the middle of a write: whatever the line was going to say, its message
+    may have gone out, so the address is not sent again; later lines still count."""
+    path = tmp_path / "bulletin-5.journal"
+    journal = Journal(path, 5)
+    journal.open()
+    journal.record(Recipient("a@example.org", "", 1), "<id-a>", Status.SENT)
+    journal.close()
+    with path.open("a", encoding="utf-8") as torn:
         torn.write("b@example.org\t2024-01-")
     again = Journal(path, 5)
-    assert again.sent == {"a@example.org", "b@example.org"}
+    assert again.sent == {"a@example.org"} and again.in_doubt == {"b@example.org": ""}
     assert again.mailing_id == journal.mailing_id
     again.open()
-    again.record(Recipient("C@example.org", "", 3), "<id-c>")
+    again.record(Recipient("C@example.org", "", 3), "<id-c>", Status.SENT)
     again.close()
-    assert Journal(path, 5).sent == {"a@example.org", "b@example.org", "c@example.org"}
+    last = Journal(path, 5)
+    assert last.sent == {"a@example.org", "c@example.org"} and last.done == {"a@example.org", "b@example.org",
+                                                                              "c@example.org"}
     assert path.read_text(encoding="utf-8").splitlines()[-1].startswith("c@example.org\t")
+
+
+def test_a_sending_line_without_a_verdict_is_in_doubt(tmp_path):
+    path = tmp_path / "bulletin-5.journal"
+    path.write_text("a@example.org\tT\t<a>\tsending\nb@example.org\tT\t<b>\tsending\n"
+                    "b@example.org\tT\t<b>\tsent\n", encoding="utf-8")
+    journal = Journal(path, 5)
+    assert journal.in_doubt == {"a@example.org": "<a>"} and journal.sent == {"b@example.org"}
+    assert journal.done == {"a@example.org", "b@example.org"}
+
+
+def test_a_not_sent_verdict_lets_the_address_be_tried_again(tmp_path):
+    path = tmp_path / "bulletin-5.journal"
+    path.write_text("a@example.org\tT\t<a>\tsending\na@example.org\tT\t<a>\tnot-sent\n"
+                    "b@example.org\tT\t<b>\tsending\nc@example.org\tT\t<c>\n", encoding="utf-8")
+    journal = Journal(path, 5)
+    assert journal.in_doubt == {"b@example.org": "<b>"}
+    assert journal.sent == {"c@example.org"}          # the older format: no status means accepted
+    assert journal.done == {"b@example.org", "c@example.org"}
