@@ -12,14 +12,12 @@ from .errors import BuildFailed, Exit
 from .i18n import _, configured_language, ngettext, set_language
 from .output import UnsafeDestination
 
-EXIT_OK, EXIT_CONTENT, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
-
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:   # usage errors exit 2 with a hint, as argparse does
         self.print_usage(sys.stderr)
         print(f"{self.prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(EXIT_USAGE)
+        raise SystemExit(Exit.USAGE)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -100,21 +98,21 @@ def run_build(args: argparse.Namespace) -> int:
         context = pipeline.build(config)
     except BuildFailed as failed:
         print_problems(failed.problems)
-        return EXIT_CONTENT
+        return Exit.CONTENT
     except UnsafeDestination as unsafe:
         print(_("build.py: error: {reason}").format(reason=unsafe), file=sys.stderr)
-        return EXIT_USAGE
+        return Exit.USAGE
     except BrokenProcessPool:
         print(_("build.py: error: a worker process of the build died (out of memory?); nothing was "
                 "written: run the build again"), file=sys.stderr)
-        return EXIT_CONTENT
+        return Exit.CONTENT
     if not args.quiet:
         pages = len(context.routes)
         rendered = len(context.report.pages_rendered)
         print(_("built {pages} pages into {out} in {seconds:.2f} s (rendered {rendered} pages, "
                 "{unchanged} unchanged)").format(pages=pages, out=config.out, seconds=context.timings["total"],
                                                  rendered=rendered, unchanged=pages - rendered), file=sys.stderr)
-    return EXIT_OK
+    return Exit.OK
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -125,18 +123,18 @@ def run_check(args: argparse.Namespace) -> int:
             problems = check_files(root, args.files)
         except NotAFile as exc:
             print(_("build.py check: error: {reason}").format(reason=exc), file=sys.stderr)
-            return EXIT_USAGE
+            return Exit.USAGE
     else:
         problems = pipeline.check(root)
     if problems:
         print_problems(problems)
-        return EXIT_CONTENT
+        return Exit.CONTENT
     if args.files:
         print(ngettext("ok: {count} file is valid", "ok: {count} files are valid",
                        len(args.files)).format(count=len(args.files)), file=sys.stderr)
     else:
         print(_("ok: settings and content are valid"), file=sys.stderr)
-    return EXIT_OK
+    return Exit.OK
 
 
 def run_serve(args: argparse.Namespace) -> int:
@@ -158,7 +156,7 @@ def run_new(args: argparse.Namespace) -> int:
         print(path.relative_to(root).as_posix())
     print(_("created as a draft: fill in the fields, preview with `python build.py serve`, "
             "remove `draft: true` to publish"), file=sys.stderr)
-    return EXIT_OK
+    return Exit.OK
 
 
 def run_mail(args: argparse.Namespace) -> int:
@@ -190,4 +188,4 @@ def main(argv: list[str]) -> int:
     if args.command == "mail":
         return run_mail(args)
     parser.print_help()
-    return EXIT_USAGE
+    return Exit.USAGE
