@@ -189,3 +189,8 @@ def main(argv: list[str]) -> int:
         return run_mail(args)
     parser.print_help()
     return Exit.USAGE
+
+
+def console_main() -> None:
+    """The ``egorod`` command of an installed package (``pip install -e .``)."""
+    sys.exit(main(sys.argv[1:]))
