@@ -9,6 +9,7 @@ from collections import Counter
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+import pytest
 import yaml
 
 from egorod import cli
@@ -42,6 +43,7 @@ def _front_matter(path: Path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8").split("---", 2)[1])
 
 
+@pytest.mark.slow
 def test_same_scale_gives_the_same_bytes(tmp_path):
     first, second = tmp_path / "a", tmp_path / "b"
     for out in (first, second):   # the command line, as bench/run.py and a developer use it
@@ -59,6 +61,7 @@ def test_same_scale_gives_the_same_bytes(tmp_path):
     assert _files(other) != files
 
 
+@pytest.mark.slow
 def test_corpus_checks_and_builds_with_the_project(tmp_path):
     corpus = tmp_path / "corpus"
     stats = _load_generator().make_corpus(0.02, corpus)

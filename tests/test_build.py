@@ -2,6 +2,7 @@
 import hashlib
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 from conftest import PROJECT
 from linkcheck import broken_links
@@ -14,6 +15,7 @@ def tree_digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow
 def test_every_page_is_russian_with_title_description_canonical_and_og(repo):
     repo.build()
     pages = list(repo.out.rglob("*.html"))
@@ -27,6 +29,7 @@ def test_every_page_is_russian_with_title_description_canonical_and_og(repo):
         assert soup.find("meta", property="og:title"), page
 
 
+@pytest.mark.slow
 def test_no_request_to_any_third_party_host(repo):
     repo.build()
     for page in repo.out.rglob("*.html"):
@@ -39,6 +42,7 @@ def test_no_request_to_any_third_party_host(repo):
                 assert not element[attribute].startswith(("http:", "https:", "//")), (page, element)
 
 
+@pytest.mark.slow
 def test_internal_links_resolve(repo):
     repo.build()
     assert broken_links(repo.out) == []
@@ -59,6 +63,7 @@ def test_rubric_pages_count_practices_and_show_empty_problems(repo):
     assert "Практик по этой теме пока нет" in empty
 
 
+@pytest.mark.slow
 def test_home_shows_numbers_computed_from_content(repo):
     repo.build()
     soup = BeautifulSoup(repo.read("index.html"), "lxml")
@@ -94,6 +99,7 @@ def test_failed_build_leaves_previous_output_untouched(repo):
     assert [p.name for p in repo.root.iterdir() if p.name.startswith(".output")] == []
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(repo, tmp_path):
     repo.build("--out", str(tmp_path / "one"))
     repo.build("--out", str(tmp_path / "two"))
@@ -113,6 +119,7 @@ def test_sitemap_lists_pages_with_absolute_urls(repo):
     assert (repo.out / "404.html").exists()
 
 
+@pytest.mark.slow
 def test_images_beside_the_markdown_are_published_and_linked(repo):
     (repo.root / "content/vestnik/1/skhema.png").write_bytes((PROJECT_STATIC / "img/og.png").read_bytes())
     repo.write("content/vestnik/1/02-opyt.md", """
@@ -145,6 +152,7 @@ def test_output_folder_cannot_be_the_repository(repo):
     assert (repo.root / "content/cities/kazan.md").exists()
 
 
+@pytest.mark.slow
 def test_files_the_build_no_longer_makes_are_removed_with_their_folders(repo):
     repo.build()
     assert (repo.out / "practices/novye-avtobusy/index.html").exists()
@@ -165,6 +173,7 @@ def test_typography_leaves_addresses_in_text_alone():
     assert "\u00a0— " in html
 
 
+@pytest.mark.slow
 def test_a_template_mistake_is_reported_with_its_line_and_the_output_kept(repo):
     from egorod.incremental import PARALLEL_THRESHOLD
     repo.build()

@@ -181,6 +181,7 @@ def test_split_issue_keeps_intro_sections_and_footnotes():
     assert parts.notes.startswith('<div class="footnote">')
 
 
+@pytest.mark.slow
 def test_sample_issue_in_a_browser_fits_600_px_and_a_phone(repo, tmp_path):
     """Rendered by headless Chromium: the letter is at most 600 px wide and fits a phone."""
     if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():

@@ -6,6 +6,7 @@ import re
 import time
 
 import feedparser
+import pytest
 from bs4 import BeautifulSoup
 
 from egorod import pipeline
@@ -90,6 +91,7 @@ def test_self_links_and_dates_come_from_the_content(repo):
     assert parse(repo, "practices/feed.xml").entries[0].published_parsed[:3] == (2020, 1, 1)
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(repo, tmp_path):
     add_bulletins(repo)
     repo.build()
@@ -99,6 +101,7 @@ def test_two_builds_are_byte_identical(repo, tmp_path):
     assert {name: (repo.out / name).read_bytes() for name in FEEDS} == first
 
 
+@pytest.mark.slow
 def test_ids_survive_an_edit_of_the_text(repo):
     add_bulletins(repo)
     repo.build()
@@ -114,6 +117,7 @@ def test_ids_survive_an_edit_of_the_text(repo):
     assert rss_ids == list(before)
 
 
+@pytest.mark.slow
 def test_feed_length_follows_the_setting(repo):
     add_bulletins(repo, numbers=(2, 3, 4, 5))
     set_section(repo, "feeds", "  entries: 2")
@@ -127,6 +131,7 @@ def test_feed_length_follows_the_setting(repo):
     assert len(parse(repo, "bulletins/atom.xml").entries) == 1
 
 
+@pytest.mark.slow
 def test_default_limit_is_fifty(repo):
     add_bulletins(repo, numbers=range(2, 10))
     for number in range(10, 60):
@@ -202,6 +207,7 @@ def test_pdf_enclosure_once_the_print_issue_is_in_the_output(repo):
         staged.abort()
 
 
+@pytest.mark.slow
 def test_built_feeds_attach_exactly_the_pdfs_that_were_published(repo):
     """Whatever the PDF step produced in a full build, the feeds describe it truthfully."""
     result = repo.run("build", "--no-search", "--quiet")
@@ -216,6 +222,7 @@ def test_built_feeds_attach_exactly_the_pdfs_that_were_published(repo):
             assert entry.get("enclosures") == []
 
 
+@pytest.mark.slow
 def test_sample_site_feeds_parse(tmp_path):
     from pathlib import Path
 

@@ -80,6 +80,7 @@ def history(repo):
     return repo
 
 
+@pytest.mark.slow
 def test_lastmod_is_the_date_of_the_last_commit_of_each_file(history):
     repo = history
     repo.build()
@@ -106,6 +107,7 @@ def test_lastmod_is_the_date_of_the_last_commit_of_each_file(history):
     assert "Обновлено 10\u00a0января 2023\u00a0г." in repo.read("o-nas/index.html")
 
 
+@pytest.mark.slow
 def test_dates_do_not_depend_on_file_times_of_a_checkout(history, tmp_path):
     repo = history
     repo.build()
@@ -118,6 +120,7 @@ def test_dates_do_not_depend_on_file_times_of_a_checkout(history, tmp_path):
     assert (tmp_path / "second/practices/razdelnyy-sbor/index.html").read_text(encoding="utf-8") == page
 
 
+@pytest.mark.slow
 def test_uncommitted_and_untracked_files_take_their_modification_time(history):
     repo = history
     bulletin = repo.root / "content/bulletins/1.md"
@@ -138,6 +141,7 @@ def test_uncommitted_and_untracked_files_take_their_modification_time(history):
     assert dates["/practices/razdelnyy-sbor/"] == "2023-05-20"
 
 
+@pytest.mark.slow
 def test_one_git_log_for_the_whole_repository(history, monkeypatch):
     repo = history
     for number in range(2, 30):
@@ -223,6 +227,7 @@ def test_outside_git_dates_are_file_modification_times(repo, monkeypatch):
     assert "Обновлено 9\u00a0августа 2021\u00a0г." in repo.read("cities/minsk/index.html")
 
 
+@pytest.mark.slow
 def test_without_git_installed_dates_are_file_modification_times(history, monkeypatch, tmp_path):
     repo = history
     set_mtime(repo.root / "content/cities/minsk.md", dt.date(2020, 5, 6))

@@ -1,4 +1,5 @@
 """The library of city practices: rubricator, counts, other ways in, related practices."""
+import pytest
 from bs4 import BeautifulSoup
 from conftest import PRACTICE
 
@@ -36,12 +37,14 @@ def test_library_tree_shows_every_sector_and_problem_with_counts(repo):
     assert len(counts) == 11 + 33
 
 
+@pytest.mark.slow
 def test_library_figures_are_computed(repo):
     repo.build()
     lead = soup(repo, "practices/index.html").select_one(".lead").get_text(" ", strip=True)
     assert lead.startswith("2 практики из 2 городов 2 стран")
 
 
+@pytest.mark.slow
 def test_rubric_page_lists_newest_first_and_paginates(repo):
     for year in range(2001, 2026):
         add_practice(repo, f"p{year}", f"Практика {year}", "moskva", year, "parkovki")
@@ -55,6 +58,7 @@ def test_rubric_page_lists_newest_first_and_paginates(repo):
     assert first.select_one('a[rel="next"]')["href"] == "/practices/rubrics/transport/parkovki/page/2/"
 
 
+@pytest.mark.slow
 def test_year_page_groups_by_contest_edition_and_marks_awards(repo):
     add_practice(repo, "konkurs", "Конкурсная практика", "moskva", 2020, "turizm",
                  contest="contest: {edition: 13, year: 2020, nomination: Экономика, award: Гран-при}")
@@ -85,6 +89,7 @@ def test_practice_page_links_city_country_problems_and_sectors(repo):
             "/practices/rubrics/transport/", "/practices/rubrics/gorodskaya-infrastruktura/"} <= links
 
 
+@pytest.mark.slow
 def test_related_practices_share_a_problem_other_cities_first(repo):
     add_practice(repo, "same-city", "Та же Казань", "kazan", 2024, "razdelnyy-sbor-otkhodov")
     add_practice(repo, "other-city", "Московский опыт", "moskva", 2018, "razdelnyy-sbor-otkhodov")

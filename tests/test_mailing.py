@@ -243,6 +243,7 @@ def test_every_recipient_gets_exactly_one_multipart_message(site, smtp_server):
     assert box.delivered() == Counter({a: 1 for a in addresses(4)})
 
 
+@pytest.mark.slow
 def test_the_mailing_renders_the_edition_from_content_not_output(site, smtp_server):
     site.build()
     (site.out / "bulletins/1/email.html").write_text("stale", encoding="utf-8")
@@ -256,6 +257,7 @@ def test_the_mailing_renders_the_edition_from_content_not_output(site, smtp_serv
     assert msg.get_body(("plain",)).get_content().replace("\r\n", "\n") == site.read("bulletins/1/email.txt")
 
 
+@pytest.mark.slow
 def test_a_connection_dropped_before_data_is_retried_within_the_run(site, smtp_server):
     box = smtp_server.mailbox
     box.drop_after, box.drop_at, box.drop_once = 2, "rcpt", True
@@ -265,6 +267,7 @@ def test_a_connection_dropped_before_data_is_retried_within_the_run(site, smtp_s
     assert smtp_server.mailbox.connections >= 2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["drop", "421"])
 def test_an_interrupted_mailing_is_resumed_and_nobody_gets_two(site, smtp_server, how):
     box = smtp_server.mailbox
@@ -288,6 +291,7 @@ def test_an_interrupted_mailing_is_resumed_and_nobody_gets_two(site, smtp_server
     assert box.delivered() == Counter({a: 1 for a in addresses(7)})
 
 
+@pytest.mark.slow
 def test_a_connection_lost_after_data_is_unconfirmed_and_never_sent_again(site, smtp_server):
     """The server drops the connection after it has received reader3's message, before its
     reply: it may have queued it. Sending it again could deliver it twice, so the address is
@@ -317,6 +321,7 @@ def test_a_connection_lost_after_data_is_unconfirmed_and_never_sent_again(site, 
     assert box.delivered() == others
 
 
+@pytest.mark.slow
 def test_a_server_that_keeps_dropping_after_data_stops_the_mailing(site, smtp_server):
     box = smtp_server.mailbox
     box.drop_after = 1                    # every DATA after the first one is cut off
@@ -334,6 +339,7 @@ def test_a_server_that_keeps_dropping_after_data_stops_the_mailing(site, smtp_se
     assert box.delivered() == Counter({a: 1 for a in ["reader1@example.org", *addresses(7)[4:]]})
 
 
+@pytest.mark.slow
 def test_make_clean_keeps_the_journal(site, smtp_server):
     csv = recipients(site, 3)
     assert mail(site, smtp_server, csv).status == 0
@@ -390,6 +396,7 @@ def test_a_temporary_refusal_is_retried_with_back_off(site, smtp_server):
     assert time.monotonic() - started >= 0.01 + 0.02        # 0.01 s, then twice that
 
 
+@pytest.mark.slow
 def test_temporary_errors_that_do_not_pass_are_listed_for_later(site, smtp_server):
     box = smtp_server.mailbox
     box.refuse["reader1@example.org"] = "452 4.2.2 mailbox full"
@@ -434,6 +441,7 @@ def test_dry_run_writes_eml_files_and_sends_nothing(site, smtp_server, tmp_path)
     assert not (site.root / JOURNAL).exists() and not (site.root / ".cache/mail/bulletin-1.journal").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 def test_the_password_comes_from_the_environment(repo, auth_server, monkeypatch):
     set_mail(repo, user="bulletin@e-gorod.ru")
@@ -537,6 +545,7 @@ def start_mailing(repo, server, csv: Path) -> subprocess.Popen:
         cwd=PROJECT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+@pytest.mark.slow
 def test_a_killed_mailing_resumes_without_sending_anyone_twice(site, smtp_server):
     """SIGKILL while message 4 is on its way: messages 1–3 are journalled (each before the
     next one starts), message 4 was never accepted, so the second run sends 4–6."""
@@ -559,6 +568,7 @@ def test_a_killed_mailing_resumes_without_sending_anyone_twice(site, smtp_server
     assert box.delivered() == Counter({a: 1 for a in addresses(6)})
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_after_the_message_in_flight_is_journalled(site, smtp_server):
     """Ctrl-C while the server holds message 3 after its DATA: the server then accepts it,
     the mailing journals it before it stops, and the resumed run does not send it again."""
