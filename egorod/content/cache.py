@@ -19,12 +19,12 @@ from typing import Any, Callable
 
 import frontmatter
 
-from . import yamlsrc
-from .errors import BuildFailed, Problem, Problems
-from .parallel import forked_batches
-from .schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
-from .settings import Settings
-from .translit import is_safe_slug
+from .. import yamlsrc
+from ..errors import BuildFailed, Problem, Problems
+from ..parallel import forked_batches
+from ..schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
+from ..settings import Settings
+from ..translit import is_safe_slug
 
 CONTENT_DIR = "content"
 KINDS = ("cities", "practices", "bulletins", "vestnik", "pages")
