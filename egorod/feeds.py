@@ -40,8 +40,8 @@ if TYPE_CHECKING:   # the pipeline imports this module; avoid the cycle at run t
     from .pipeline import BuildContext
 
 RSS, ATOM = "application/rss+xml", "application/atom+xml"
-BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
-VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
+BULLETIN_RSS, BULLETIN_ATOM = r.BULLETIN_RSS, r.BULLETIN_ATOM     # paths owned by routes
+VESTNIK_RSS, PRACTICES_RSS = r.VESTNIK_RSS, r.PRACTICES_RSS
 
 # Issues come out in Moscow, where the Secretariat works; 09:00 keeps the calendar date
 # the same for readers from UTC−6 to UTC+14.

@@ -11,26 +11,18 @@ from urllib.parse import unquote, urlsplit
 from .content import Entry, content_assets
 from .errors import Problem
 from .model import Site
-from .routes import Route, bulletin_pdf_url, url_of, vestnik_pdf_url
+from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, file_urls, url_of
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _PLAIN_PATH = re.compile(r"/(?!/)[^?#%]*\Z")
-# Files every build publishes besides the pages (feeds, search bundle, machine files).
-_GENERATED = {"/sitemap.xml", "/robots.txt", "/404.html", "/bulletins/feed.xml", "/bulletins/atom.xml",
-              "/vestnik/feed.xml", "/practices/feed.xml"}
 
 
 def published_targets(site: Site, routes: list[Route], root: Path) -> set[str]:
-    targets = {route.url for route in routes} | _GENERATED
-    for bulletin in site.bulletins:
-        base = f"/bulletins/{bulletin.number}/"
-        targets |= {bulletin_pdf_url(bulletin.number), base + "email.html", base + "email.txt"}
-    for issue in site.vestnik:
-        targets.add(vestnik_pdf_url(issue.number))
+    targets = {route.url for route in routes} | file_urls(site)
     # The files the build copies: static/ as it is, and the images beside the Markdown.
     static = root / "static"
     if static.is_dir():
-        targets |= {"/static/" + p.relative_to(static).as_posix() for p in static.rglob("*")
+        targets |= {STATIC_URL + p.relative_to(static).as_posix() for p in static.rglob("*")
                     if p.is_file() and not p.name.startswith(".")}
     targets |= {"/" + relative for relative, _ in content_assets(root)}
     return targets
@@ -69,7 +61,7 @@ def broken_links(site: Site, routes: list[Route], root: Path) -> list[Problem]:
             # Links are read by the browser relative to the page's own address.
             absolute = path if path.startswith("/") else posixpath.normpath(posixpath.join(page, path)) \
                 + ("/" if path.endswith("/") else "")
-            if absolute.startswith("/pagefind/"):
+            if absolute.startswith(SEARCH_BUNDLE_URL):
                 continue
             if not (absolute in targets or (not absolute.endswith("/") and absolute + "/" in targets)):
                 problems.append(Problem(entry.source.path, line, "body",

@@ -14,11 +14,6 @@ from .content import Article, Bulletin, City, Content, Entry, Page, Practice, Ve
 from .errors import Problems
 from .settings import Country, Problem, Sector, Settings
 
-# First-level URL segments owned by the generator; a free page cannot take them.
-RESERVED_SLUGS = {"cities", "practices", "bulletins", "vestnik", "search", "static", "pagefind",
-                  "sitemap", "robots", "404", "feed", "assets", "_livereload"}
-
-
 @dataclass(frozen=True)
 class BuildOptions:
     drafts: bool = False
@@ -263,6 +258,7 @@ class Site:
 
 
 def _check_references(content: Content, settings: Settings, problems: Problems) -> None:
+    from .routes import RESERVED_SLUGS    # (here: routes imports this module)
     cities = {c.slug: c for c in content.cities}
 
     def check_city(entry: Entry, key: str, slug: str, index: int | None = None) -> None:

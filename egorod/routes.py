@@ -15,6 +15,28 @@ from .settings import Problem
 
 HOME = ("Главная", "/")
 
+# --- files the site publishes besides its pages ------------------------------------------
+
+SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL = "/sitemap.xml", "/robots.txt", "/404.html"
+BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
+VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
+FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS)
+STATIC_URL = "/static/"                 # static/ as it is
+SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
+LIVE_RELOAD_URL = "/_livereload"        # `serve` only
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/search/")
+RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
+
+
+def _first_segment(url: str) -> str:
+    return url.strip("/").split("/")[0].split(".")[0]
+
+
+# First-level URL segments the site uses itself: a free page (/<slug>/) cannot take them.
+RESERVED_SLUGS = frozenset(_first_segment(url) for url in (
+    *SECTION_URLS, SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, STATIC_URL, SEARCH_BUNDLE_URL, LIVE_RELOAD_URL,
+    *RESERVED_FOR_LATER))
+
 
 # --- URLs of things -------------------------------------------------------------------
 
@@ -50,6 +72,14 @@ def bulletin_pdf_url(number: int) -> str:
     return f"/bulletins/{number}/bulletin-{number}.pdf"
 
 
+def bulletin_email_url(number: int) -> str:
+    return f"/bulletins/{number}/email.html"
+
+
+def bulletin_email_text_url(number: int) -> str:
+    return f"/bulletins/{number}/email.txt"
+
+
 def vestnik_url(number: int) -> str:
     return f"/vestnik/{number}/"
 
@@ -80,6 +110,16 @@ def url_of(entry: Entry) -> str:
     if isinstance(entry, Page):
         return page_url(entry.slug)
     raise TypeError(entry)
+
+
+def file_urls(site: Site) -> set[str]:
+    """Every file the build publishes besides the pages, static/ and the content images."""
+    urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS}
+    for bulletin in site.bulletins:
+        urls |= {bulletin_pdf_url(bulletin.number), bulletin_email_url(bulletin.number),
+                 bulletin_email_text_url(bulletin.number)}
+    urls |= {vestnik_pdf_url(issue.number) for issue in site.vestnik}
+    return urls
 
 
 def roman(number: int) -> str:
