@@ -163,7 +163,7 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
     base = site.settings.base_url
     url = absolute_url(base, r.practice_url(practice.slug))
     city = site.city_by_slug[practice.city]
-    problems = [site.problem_by_slug[slug] for slug in practice.rubrics]
+    questions = [site.question_by_slug[slug] for slug in practice.rubrics]
     meta = [f'<a href="{r.city_url(city.slug)}">{escape(city.title)}</a> ({escape(city.country)})',
             f'<a href="{r.year_url(practice.year)}">{practice.year}</a>']
     if practice.contest:
@@ -171,7 +171,7 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
         if practice.contest.award:
             contest += f": {practice.contest.award}"
         meta.append(escape(contest))
-    rubrics = ", ".join(f'<a href="{r.problem_url(p)}">{escape(p.title)}</a>' for p in problems)
+    rubrics = ", ".join(f'<a href="{r.question_url(p)}">{escape(p.title)}</a>' for p in questions)
     parts = [f"<p>{' · '.join(str(m) for m in meta)}</p>",
              f"<p><strong>{escape(typograph_plain(practice.summary))}</strong></p>",
              str(bodies(practice)),
@@ -179,7 +179,7 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
     return Item(id=url, title=f"{plain(practice.title)} ({city.title})", url=url,
                 date=practice_date(practice), content=absolutize_html("\n".join(parts), base, url),
                 summary=plain(practice.summary),
-                categories=[(p.slug, p.title) for p in problems])
+                categories=[(p.slug, p.title) for p in questions])
 
 
 _H2 = re.compile(r"<h2\b[^>]*>(.*?)</h2>", re.DOTALL)

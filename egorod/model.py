@@ -12,7 +12,7 @@ from functools import cached_property
 
 from .content import Article, Bulletin, City, Content, Entry, Page, Practice, VestnikIssue
 from .errors import Problems
-from .settings import Country, Problem, Sector, Settings
+from .settings import Country, Question, Sector, Settings
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -38,7 +38,7 @@ def is_preview_only(entry: Entry, today: dt.date) -> bool:
 @dataclass(frozen=True)
 class RubricCount:
     sector: Sector
-    problems: tuple[tuple[Problem, int], ...]
+    questions: tuple[tuple[Question, int], ...]
     total: int
 
 
@@ -66,8 +66,8 @@ class Site:
         return {s.slug: s for s in self.settings.rubricator}
 
     @cached_property
-    def problem_by_slug(self) -> dict[str, Problem]:
-        return self.settings.problems
+    def question_by_slug(self) -> dict[str, Question]:
+        return self.settings.questions
 
     def country_of(self, city_slug: str) -> Country | None:
         city = self.city_by_slug.get(city_slug)
@@ -95,7 +95,7 @@ class Site:
         return sorted(self.practices, key=lambda p: (-p.year, p.title, p.slug))
 
     @cached_property
-    def practices_by_problem(self) -> dict[str, list[Practice]]:
+    def practices_by_question(self) -> dict[str, list[Practice]]:
         groups: dict[str, list[Practice]] = defaultdict(list)
         for practice in self.practices_newest:
             for rubric in practice.rubrics:
@@ -103,7 +103,7 @@ class Site:
         return groups
 
     def sectors_of(self, practice: Practice) -> list[Sector]:
-        slugs = dict.fromkeys(self.problem_by_slug[r].sector for r in practice.rubrics)
+        slugs = dict.fromkeys(self.question_by_slug[r].sector for r in practice.rubrics)
         return [self.sector_by_slug[s] for s in slugs]
 
     @cached_property
@@ -117,7 +117,7 @@ class Site:
     @cached_property
     def rubric_counts(self) -> list[RubricCount]:
         return [RubricCount(sector,
-                            tuple((p, len(self.practices_by_problem.get(p.slug, []))) for p in sector.problems),
+                            tuple((p, len(self.practices_by_question.get(p.slug, []))) for p in sector.questions),
                             len(self.practices_by_sector.get(sector.slug, [])))
                 for sector in self.settings.rubricator]
 
@@ -154,30 +154,30 @@ class Site:
         return [(edition, year, items) for (edition, year), items in sorted(groups.items(), reverse=True)]
 
     @cached_property
-    def _by_problem_year_slug(self) -> dict[str, list[Practice]]:
+    def _by_question_year_slug(self) -> dict[str, list[Practice]]:
         return {slug: sorted(items, key=lambda p: (-p.year, p.slug))
-                for slug, items in self.practices_by_problem.items()}
+                for slug, items in self.practices_by_question.items()}
 
     @cached_property
-    def _problem_members(self) -> dict[str, set[str]]:
-        return {slug: {p.slug for p in items} for slug, items in self.practices_by_problem.items()}
+    def _question_members(self) -> dict[str, set[str]]:
+        return {slug: {p.slug for p in items} for slug, items in self.practices_by_question.items()}
 
     @cached_property
     def _pairs(self) -> dict[tuple[str, str], set[str]]:
         return {}
 
     def _shared_by(self, first: str, second: str) -> set[str]:
-        """Practices under both problems (the same pairs come up for many practices)."""
+        """Practices under both questions (the same pairs come up for many practices)."""
         shared = self._pairs.get((first, second))
         if shared is None:
-            members = self._problem_members
+            members = self._question_members
             shared = self._pairs[(first, second)] = members.get(first, set()) & members.get(second, set())
         return shared
 
     def related_practices(self, practice: Practice, limit: int = 5) -> list[Practice]:
-        """Practices sharing a problem: other cities first, then more shared problems, newest.
+        """Practices sharing a question of the rubricator: other cities first, then more shared questions, newest.
 
-        The same order as sorting every candidate by (same city, -shared problems, -year,
+        The same order as sorting every candidate by (same city, -shared questions, -year,
         slug), without scoring them all: only the few that can reach the top are looked at.
         """
         rubrics = set(practice.rubrics)
@@ -185,15 +185,15 @@ class Site:
         def order(other: Practice) -> tuple:
             return (other.city == practice.city, -len(rubrics.intersection(other.rubrics)), -other.year, other.slug)
 
-        lists = [self._by_problem_year_slug.get(r, []) for r in practice.rubrics]
-        # Sharing more than one problem is rare: those candidates are all considered.
+        lists = [self._by_question_year_slug.get(r, []) for r in practice.rubrics]
+        # Sharing more than one question is rare: those candidates are all considered.
         multi: set[str] = set()
         for i, first in enumerate(practice.rubrics):
             for second in practice.rubrics[i + 1:]:
                 multi |= self._shared_by(first, second)
         multi.discard(practice.slug)
         candidates = [self.practice_by_slug[slug] for slug in multi]
-        # Sharing one problem: in each list (newest first) the first `limit` from other
+        # Sharing one question: in each list (newest first) the first `limit` from other
         # cities are all that can make the top; those from the same city come after every
         # other city's, so they are looked for only when other cities give too few.
         for same_city in (False, True):

@@ -178,15 +178,15 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     if not cities:
         raise Refused(2, "there are no cities in content/cities/ yet: add the city first "
                          "(python build.py new city \"Название\")")
-    problems = settings.problems
-    unknown = [r for r in request.rubrics if r not in problems]
+    questions = settings.questions
+    unknown = [r for r in request.rubrics if r not in questions]
     if unknown:
         raise Refused(2, f"unknown problem {unknown[0]!r}: use a problem slug from the rubricator "
-                         "in site.yaml, e.g. --rubric " + next(iter(problems), "razdelnyy-sbor-otkhodov"))
-    if not problems:
+                         "in site.yaml, e.g. --rubric " + next(iter(questions), "razdelnyy-sbor-otkhodov"))
+    if not questions:
         raise Refused(2, "the rubricator in site.yaml has no problems yet")
     city = request.city or cities[0]
-    rubrics = list(dict.fromkeys(request.rubrics)) or [next(iter(problems))]
+    rubrics = list(dict.fromkeys(request.rubrics)) or [next(iter(questions))]
     year = (request.date or dt.date.today()).year
     city_note = ("slug города — имя файла в content/cities/ без .md" if request.city else
                  "ЗАМЕНИТЕ: slug города — имя файла в content/cities/ без .md")

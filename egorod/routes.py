@@ -11,7 +11,7 @@ from typing import Any, Iterable
 
 from .content import Article, Bulletin, City, Entry, Page, Practice, VestnikIssue
 from .model import Site, is_preview_only
-from .settings import Problem
+from .settings import Question
 
 HOME = ("Главная", "/")
 
@@ -52,8 +52,8 @@ def sector_url(slug: str) -> str:
     return f"/practices/rubrics/{slug}/"
 
 
-def problem_url(problem: Problem) -> str:
-    return f"/practices/rubrics/{problem.sector}/{problem.slug}/"
+def question_url(question: Question) -> str:
+    return f"/practices/rubrics/{question.sector}/{question.slug}/"
 
 
 def year_url(year: int) -> str:
@@ -230,7 +230,7 @@ def practice_routes(site: Site) -> list[Route]:
         routes.append(_entry_route(
             site, practice, "practice.html", practice.title, practice.summary, (HOME, library),
             "practice", city=city, country=site.country_of(practice.city),
-            problems=[site.problem_by_slug[r] for r in practice.rubrics],
+            questions=[site.question_by_slug[r] for r in practice.rubrics],
             sectors=site.sectors_of(practice), related=site.related_practices(practice),
         ))
     rubrics = ("Рубрикатор", "/practices/#rubricator")
@@ -238,13 +238,13 @@ def practice_routes(site: Site) -> list[Route]:
         items = site.practices_by_sector.get(sector.slug, [])
         routes += _listing(site, items, sector_url(sector.slug), "rubric.html", sector.title,
                            f"Практики городов по сфере «{sector.title}»: {len(items)}.",
-                           (HOME, library, rubrics), sector=sector, problem=None)
-        for problem in sector.problems:
-            items = site.practices_by_problem.get(problem.slug, [])
-            routes += _listing(site, items, problem_url(problem), "rubric.html", problem.title,
-                               f"Практики городов по проблемному вопросу «{problem.title}»: {len(items)}.",
+                           (HOME, library, rubrics), sector=sector, question=None)
+        for question in sector.questions:
+            items = site.practices_by_question.get(question.slug, [])
+            routes += _listing(site, items, question_url(question), "rubric.html", question.title,
+                               f"Практики городов по проблемному вопросу «{question.title}»: {len(items)}.",
                                (HOME, library, rubrics, (sector.title, sector_url(sector.slug))),
-                               sector=sector, problem=problem)
+                               sector=sector, question=question)
     years = list(site.practices_by_year)
     for year, items in site.practices_by_year.items():
         routes.append(Route(year_url(year), "year.html", f"Практики {year} года",

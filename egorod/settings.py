@@ -25,8 +25,8 @@ class Country:
 
 
 @dataclass(frozen=True)
-class Problem:
-    """A problem question of urban development: the leaf of the rubricator."""
+class Question:
+    """A problem question of urban development (проблемный вопрос): the leaf of the rubricator."""
     slug: str
     title: str
     sector: str    # slug of its sector
@@ -37,7 +37,7 @@ class Sector:
     """A sector of city life with its problem questions."""
     slug: str
     title: str
-    problems: tuple[Problem, ...]
+    questions: tuple[Question, ...]
 
 
 @dataclass(frozen=True)
@@ -92,8 +92,8 @@ class Settings:
     print: PrintSettings = field(default_factory=PrintSettings)
 
     @property
-    def problems(self) -> dict[str, Problem]:
-        return {p.slug: p for s in self.rubricator for p in s.problems}
+    def questions(self) -> dict[str, Question]:
+        return {q.slug: q for s in self.rubricator for q in s.questions}
 
     def country(self, name: str) -> Country | None:
         return next((c for c in self.countries if c.name == name), None)
@@ -254,7 +254,7 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
             continue
         key = f"rubricator[{i}].problems"
         items = _list_items(raw_sector.get("problems", []), key, PROBLEM_FIELDS, located, problems)
-        sector_problems = tuple(Problem(p["slug"], p["title"], raw_sector["slug"]) for p in items if p.get("slug") and p.get("title"))
+        sector_problems = tuple(Question(p["slug"], p["title"], raw_sector["slug"]) for p in items if p.get("slug") and p.get("title"))
         problem_slugs += [(f"{key}[{j}].slug", p.slug) for j, p in enumerate(sector_problems)]
         sectors.append(Sector(raw_sector["slug"], raw_sector.get("title", ""), sector_problems))
     _duplicates([(f"rubricator[{i}].slug", s.slug) for i, s in enumerate(sectors)], located, problems, "sector slug")

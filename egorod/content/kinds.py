@@ -142,7 +142,7 @@ def load_practice(root: Path, path: Path, settings: Settings, problems: Problems
         if set(CONTEST_FIELDS) <= set(c) and all(c[k] is not None for k in ("edition", "year", "nomination")):
             contest = Contest(**c)
     incomplete = len(problems) > before or name is None
-    known = settings.problems
+    known = settings.questions
     for index, rubric in enumerate(values.get("rubrics") or []):
         if rubric not in known:
             line = parsed.source.lines.get(f"rubrics[{index}]", parsed.source.line("rubrics"))
