@@ -7,12 +7,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .content import Article, Bulletin, City, Content, Entry, Page, Practice, VestnikIssue
+from .content import (
+    Article,
+    Bulletin,
+    City,
+    Content,
+    Entry,
+    Page,
+    Practice,
+    Source,
+    VestnikIssue,
+    city_references,
+    fields_of,
+)
 from .errors import Problems
+from .schema import suggestion
 from .settings import Country, Question, Sector, Settings
+
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -214,7 +228,7 @@ class Site:
     @cached_property
     def library_figures(self) -> dict[str, int]:
         cities = {p.city for p in self.practices}
-        countries = {self.country_of(c).slug for c in cities if self.country_of(c)}
+        countries = {country.slug for country in map(self.country_of, cities) if country}
         return {"practices": len(self.practices), "cities": len(cities), "countries": len(countries)}
 
     @cached_property
@@ -257,25 +271,29 @@ class Site:
         return sorted((p for p in self.pages if p.menu is not None), key=lambda p: (p.menu, p.slug))
 
 
-def _check_references(content: Content, settings: Settings, problems: Problems) -> None:
-    from .routes import RESERVED_SLUGS    # (here: routes imports this module)
-    cities = {c.slug: c for c in content.cities}
-
-    def check_city(entry: Entry, key: str, slug: str, index: int | None = None) -> None:
-        if slug not in cities:
-            line = entry.source.lines.get(f"{key}[{index}]" if index is not None else key, entry.source.line(key))
-            problems.add(entry.source.path, line, key,
-                         f"unknown city {slug!r}: use the file name of a city in content/cities/ without .md")
-
-    for practice in content.practices:
-        check_city(practice, "city", practice.city)
-    for bulletin in content.bulletins:
-        for i, slug in enumerate(bulletin.cities):
-            check_city(bulletin, "cities", slug, i)
+def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
+    """(kind, fields, source) of every entry whose references are checked: the valid
+    records and, so that one run shows every mistake, the files rejected for others."""
+    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.pages]
     for issue in content.vestnik:
-        for article in issue.articles:
-            for i, slug in enumerate(article.cities):
-                check_city(article, "cities", slug, i)
+        records += [issue, *issue.articles]
+    checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
+    for rejected in content.rejected:
+        checked.append((rejected.kind, rejected.values, rejected.source))
+        checked += [(type(part), fields_of(part), part.source) for part in rejected.parts if isinstance(part, Entry)]
+    return checked
+
+
+def _check_references(content: Content, problems: Problems) -> None:
+    from .routes import RESERVED_SLUGS  # (here: routes imports this module)
+    # A city file with mistakes of its own is still a city: naming it is not one more mistake.
+    cities = {c.slug for c in content.cities} | {r.values["slug"] for r in content.rejected
+                                                 if r.kind is City and "slug" in r.values}
+    for kind, values, source in _checked_entries(content):
+        for key, line, slug in city_references(kind, values, source):
+            if slug not in cities:
+                problems.add(source.path, line, key, f"unknown city {slug!r}" + (
+                    suggestion(slug, cities) or ": use the file name of a city in content/cities/ without .md"))
     for page in content.pages:
         if page.slug in RESERVED_SLUGS:
             problems.add(page.source.path, 1, "-", f"the page name {page.slug!r} is used by the site itself; rename the file")
@@ -283,14 +301,15 @@ def _check_references(content: Content, settings: Settings, problems: Problems) 
 
 def _drop_unpublished_references(entries: list, published_cities: set[str], attribute: str) -> list:
     """A published bulletin may mention a draft city: the link is left out, not broken."""
-    from dataclasses import replace
     return [replace(e, **{attribute: tuple(c for c in getattr(e, attribute) if c in published_cities)})
             for e in entries]
 
 
 def build_site(content: Content, settings: Settings, options: BuildOptions, problems: Problems) -> Site:
-    _check_references(content, settings, problems)
-    published = lambda entries: [e for e in entries if is_published(e, options)]
+    _check_references(content, problems)
+
+    def published(entries: list) -> list:
+        return [e for e in entries if is_published(e, options)]
     cities = published(content.cities)
     city_slugs = {c.slug for c in cities}
     practices = published(content.practices)
@@ -300,7 +319,6 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
                          f"city {practice.city!r} is a draft; publish the city or make this practice a draft too")
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
     issues = []
-    from dataclasses import replace
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
         issues.append(replace(issue, articles=tuple(articles)))

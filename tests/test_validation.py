@@ -68,6 +68,7 @@ def test_impossible_date(repo):
         number: 2
         date: 2024-02-30
         ---
+        ## Новость
         """)
     assert problems(repo) == ["content/bulletins/2.md:3: date: '2024-02-30' is not a real calendar date"]
 
@@ -78,6 +79,7 @@ def test_bulletin_number_must_match_file_name(repo):
         number: 4
         date: 2024-03-15
         ---
+        ## Новость
         """)
     [line] = problems(repo)
     assert line.startswith("content/bulletins/3.md:2: number: number 4 does not match the file name '3.md'")

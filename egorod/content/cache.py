@@ -10,12 +10,12 @@ import pickle
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 from ..errors import Problems
 from ..parallel import forked_batches
 from .read import body_of
-from .records import Entry, LazyBody, VestnikIssue
+from .records import Entry, LazyBody, Rejected, VestnikIssue
 
 
 def _without_bodies(record: Any) -> Any:
@@ -39,9 +39,9 @@ def _body_offsets(record: Any, contents: dict[str, bytes]) -> dict[str, int]:
 def _with_lazy_bodies(record: Any, files: tuple[Path, ...], offsets: dict[str, int]) -> Any:
     by_name = {file.name: file for file in files}
 
-    def body(entry: Entry) -> LazyBody:
+    def body(entry: Entry) -> str:
         name = entry.source.path.rsplit("/", 1)[-1]
-        return LazyBody(by_name[name], offsets[name], entry.source.digest)
+        return cast(str, LazyBody(by_name[name], offsets[name], entry.source.digest))   # str-like
     if isinstance(record, VestnikIssue):
         record = replace(record, articles=tuple(replace(a, body=body(a)) for a in record.articles))
     return replace(record, body=body(record))
@@ -93,7 +93,7 @@ def _load_one(job: LoadJob, read: tuple[str, dict[str, bytes]] | None) -> tuple:
     stamp, contents = read if read is not None else (None, {})
     problems = Problems()
     record = job.load(problems)
-    if record is None or problems or not contents:
+    if record is None or isinstance(record, Rejected) or problems or not contents:
         return stamp, record, None, problems.items
     offsets = _body_offsets(record, contents)
     if len(offsets) == len(job.files):
@@ -190,7 +190,7 @@ class RecordCache:
             hit = self.previous.get(name)
             # Stat before reading: a change made while reading shows in the next run's stat.
             stats = stats_of[index] = _file_stats(job.files)
-            if self._trusted(hit, stats) and len(hit[2]) == len(job.files):
+            if hit is not None and self._trusted(hit, stats) and len(hit[2]) == len(job.files):
                 self.current[name] = hit
                 results[index] = hit[1]         # its bodies are read from the files when needed
                 continue

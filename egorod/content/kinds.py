@@ -1,101 +1,62 @@
-"""Each kind of content file: its fields and the checks across them, one loader per kind."""
+"""Each kind of content file: the checks across its fields, one loader per kind.
+
+The fields themselves are declared once, on the records (records.py). A loader checks
+every field and every check across fields that the valid ones allow, so that one run
+reports every mistake of a file; a file with any mistake gives a ``Rejected``, whose
+cities and links are still checked (model.py, links_check.py).
+"""
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..errors import Problems
-from ..schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
+from ..schema import Place, read_values, suggestion
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
-from .records import Article, Bulletin, City, Contest, Page, Practice, VestnikIssue
+from .records import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
 
-# --- schemas -------------------------------------------------------------------------
-
-def _file_name(value: Any) -> str:
-    """A file beside the Markdown: a plain name, never a path that could leave the folder."""
-    raw = text(value)
-    if "/" in raw or "\\" in raw or raw.startswith(".") or not re.match(r"^[\w.-]+$", raw):
-        raise Invalid(f"{raw!r} must be the name of an image file beside _index.md, e.g. cover.jpg")
-    return raw
-
-
-def _year(value: Any) -> int:
-    return integer(1990, 2100)(value)
-
-
-COMMON = {
-    "title": Field(text, required=True),
-    "draft": Field(boolean, default=False),
-    "sample": Field(boolean, default=False),
-}
-CITY_FIELDS = {
-    **COMMON,
-    "country": Field(text, required=True),
-    "coordinates": Field(coordinates, required=True),
-    "region": Field(text, default=""),
-    "website": Field(url, default=""),
-    "joined": Field(_year, default=None),
-    "population": Field(integer(1), default=None),
-    "summary": Field(text, default=""),
-}
-CONTEST_FIELDS = {
-    "edition": Field(integer(1, 99), required=True),
-    "year": Field(_year, required=True),
-    "nomination": Field(text, required=True),
-    "award": Field(text, default=""),
-}
-PRACTICE_FIELDS = {
-    **COMMON,
-    "city": Field(slug, required=True),
-    "year": Field(_year, required=True),
-    "rubrics": Field(list_of(slug, min_items=1), required=True),
-    "contest": Field(lambda v: v, default=None),
-    "summary": Field(text, required=True),
-    "contacts": Field(text, default=""),
-}
-BULLETIN_FIELDS = {
-    **COMMON,
-    "title": Field(text, default=""),
-    "number": Field(integer(1), required=True),
-    "date": Field(date, required=True),
-    "summary": Field(text, default=""),
-    "cities": Field(list_of(slug), default=list),
-}
-VESTNIK_FIELDS = {
-    **COMMON,
-    "number": Field(integer(1), required=True),
-    "date": Field(date, required=True),
-    "cover": Field(lambda v: _file_name(v), default=""),
-    "editorial_board": Field(list_of(text), default=list),
-    "summary": Field(text, default=""),
-}
-ARTICLE_FIELDS = {
-    **COMMON,
-    "authors": Field(list_of(text, min_items=1), required=True),
-    "section": Field(text, default=""),
-    "summary": Field(text, default=""),
-    "cities": Field(list_of(slug), default=list),
-}
-PAGE_FIELDS = {
-    **COMMON,
-    "menu": Field(integer(0, 1000), default=None),
-    "summary": Field(text, default=""),
-}
 ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 
+# What `python build.py new` writes for the editor to replace (new.py writes these very
+# texts): refused once the entry is no longer a draft, so that it is never published.
+REPLACE_MARK = "ЗАМЕНИТЕ"      # a comment on a line whose value must be replaced
+ISSUE_THEME, ARTICLE_TITLE = "Тема номера", "Название статьи"
+PRACTICE_SUMMARY = "Одно-два предложения: в чём практика и каков её результат."
+PLACEHOLDER_VALUES = {"title": (ISSUE_THEME, ARTICLE_TITLE), "summary": (PRACTICE_SUMMARY,)}
+PLACEHOLDER_BODIES = {
+    "bulletin": ("## Заголовок первой новости\n\n"
+                 "Текст новости. Каждая новость выпуска — отдельный раздел с заголовком `##`.\n\n"
+                 "## Заголовок второй новости\n\nТекст новости.\n"),
+    "vestnik": "Слово редакции: о чём этот номер.\n",
+    "article": ("Вступление статьи.\n\n## Первый раздел\n\n"
+                "Текст раздела. Сноска пишется так[^1].\n\n[^1]: Текст сноски.\n"),
+    "practice": ("## Проблема\n\nКакую задачу города решала практика.\n\n"
+                 "## Решение\n\nЧто и как было сделано.\n\n"
+                 "## Результаты\n\nЧто изменилось, в цифрах, если они есть.\n"),
+    "city": "Описание города: один-три абзаца.\n",
+}
+# The sentences of those bodies (not their headings, which may well stay).
+_PLACEHOLDER_SENTENCES = frozenset(line for body in PLACEHOLDER_BODIES.values() for line in body.split("\n")
+                                   if line and not line.startswith("#"))
 
-def _fields(parsed: Parsed, schema: dict[str, Field], problems: Problems) -> dict[str, Any] | None:
-    before = len(problems)
-    values = check_mapping(parsed.data, schema, parsed.located, parsed.source.path, problems)
-    return values if len(problems) == before else None
+Record = TypeVar("Record", bound=Entry)
 
 
-def _common(parsed: Parsed, values: dict[str, Any]) -> dict[str, Any]:
-    return dict(source=parsed.source, title=values.get("title", ""), body=parsed.body,
-                draft=values["draft"], sample=values["sample"])
+# --- checks shared by every kind ------------------------------------------------------------
+
+def _values(kind: type, parsed: Parsed, problems: Problems) -> dict[str, Any]:
+    return read_values(kind, parsed.data, Place(parsed.source.path, parsed.located), problems)
+
+
+def _outcome(kind: type[Record], parsed: Parsed, values: dict[str, Any], given: dict[str, Any],
+             problems: Problems, before: int) -> Record | Rejected:
+    """The record when nothing in the file was wrong, else what is known of it."""
+    if len(problems) > before or any(value is None for value in given.values()):
+        return Rejected(kind, parsed.source, {**values, **{k: v for k, v in given.items() if v is not None}})
+    return kind(**values, **given, source=parsed.source, body=parsed.body)
 
 
 def _slug_from_name(path: Path, parsed: Parsed, problems: Problems) -> str | None:
@@ -107,94 +68,115 @@ def _slug_from_name(path: Path, parsed: Parsed, problems: Problems) -> str | Non
     return name
 
 
+def _check_placeholders(parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """What `new` wrote for the editor to replace must not be published."""
+    if values.get("draft") is not False:        # a draft, or unknown: its own mistake is reported
+        return
+    path = parsed.source.path
+    for key in parsed.data:
+        line = parsed.source.line(str(key))
+        comment = parsed.front_matter_line(line).partition("#")[2]
+        if REPLACE_MARK in comment:
+            problems.add(path, line, str(key), f"still the placeholder from 'new' (marked {REPLACE_MARK}): "
+                         "write the real value and delete the comment")
+        elif parsed.data[key] in PLACEHOLDER_VALUES.get(str(key), ()):
+            problems.add(path, line, str(key), f"still the placeholder text from 'new': write the real {key}")
+    body_lines = parsed.body.split("\n")
+    for number, line_text in enumerate(body_lines):
+        if line_text in _PLACEHOLDER_SENTENCES:
+            problems.add(path, parsed.source.body_line + number, "body",
+                         f"still the placeholder text from 'new' ({line_text!r}): write the real text")
+            return      # one line says it: the rest of the body is the same sample
+
+
+def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, what: str, advice: str,
+                 problems: Problems) -> None:
+    """Every slug in ``slugs`` (one or a list) is one of ``known``; else a suggestion or advice."""
+    for index, value in enumerate([slugs] if isinstance(slugs, str) else slugs or ()):
+        if value in known:
+            continue
+        line = parsed.source.lines.get(f"{key}[{index}]", parsed.source.line(key))
+        problems.add(parsed.source.path, line, key, f"unknown {what} {value!r}" + (suggestion(value, known) or advice))
+
+
 # --- one function per kind --------------------------------------------------------------
 
-def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | None:
-    parsed = read_source(root, path, problems)
-    if parsed is None:
-        return None
-    values = _fields(parsed, CITY_FIELDS, problems)
-    name = _slug_from_name(path, parsed, problems)
-    if values is None or name is None:
-        return None
-    if settings.country(values["country"]) is None:
-        problems.add(parsed.source.path, parsed.source.line("country"), "country",
-                     f"unknown country {values['country']!r}; use one of: "
-                     + ", ".join(c.name for c in settings.countries) + " (or add it to site.yaml)")
-        return None
-    return City(**_common(parsed, values), slug=name, country=values["country"],
-                coordinates=values["coordinates"], region=values["region"], website=values["website"],
-                joined=values["joined"], population=values["population"], summary=values["summary"])
-
-
-def load_practice(root: Path, path: Path, settings: Settings, problems: Problems) -> Practice | None:
+def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
     before = len(problems)
-    # Every part is checked even when another is wrong: the editor sees all mistakes at once.
-    values = check_mapping(parsed.data, PRACTICE_FIELDS, parsed.located, parsed.source.path, problems)
-    name = _slug_from_name(path, parsed, problems)
-    contest = None
-    if values.get("contest") is not None:
-        c = check_mapping(values["contest"], CONTEST_FIELDS, parsed.located, parsed.source.path,
-                          problems, prefix="contest.")
-        if set(CONTEST_FIELDS) <= set(c) and all(c[k] is not None for k in ("edition", "year", "nomination")):
-            contest = Contest(**c)
-    incomplete = len(problems) > before or name is None
-    known = settings.questions
-    for index, rubric in enumerate(values.get("rubrics") or []):
-        if rubric not in known:
-            line = parsed.source.lines.get(f"rubrics[{index}]", parsed.source.line("rubrics"))
-            problems.add(parsed.source.path, line, "rubrics",
-                         f"unknown problem {rubric!r}: use a problem slug from the rubricator in site.yaml")
-    if incomplete:
-        return None
-    # With only unknown problems the record is still returned, so that its city is checked
-    # too; the problems reported keep it from being published or cached.
-    return Practice(**_common(parsed, values), slug=name, city=values["city"], year=values["year"],
-                    rubrics=tuple(dict.fromkeys(values["rubrics"])), contest=contest,
-                    summary=values["summary"], contacts=values["contacts"])
+    values = _values(City, parsed, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    if "country" in values:
+        names = [country.name for country in settings.countries]
+        _check_known(parsed, "country", values["country"], names, "country",
+                     "; use one of: " + ", ".join(names) + " (or add it to site.yaml)", problems)
+    _check_placeholders(parsed, values, problems)
+    return _outcome(City, parsed, values, given, problems, before)
 
 
-def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems) -> Bulletin | None:
+def load_practice(root: Path, path: Path, settings: Settings, problems: Problems) -> Practice | Rejected | None:
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
-    values = _fields(parsed, BULLETIN_FIELDS, problems)
-    if values is None:
+    before = len(problems)
+    values = _values(Practice, parsed, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    _check_known(parsed, "rubrics", values.get("rubrics"), settings.questions, "problem",
+                 ": use a problem slug from the rubricator in site.yaml", problems)
+    _check_placeholders(parsed, values, problems)
+    return _outcome(Practice, parsed, values, given, problems, before)
+
+
+def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems) -> Bulletin | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
         return None
-    if path.stem != str(values["number"]):
+    before = len(problems)
+    values = _values(Bulletin, parsed, problems)
+    if "number" in values and path.stem != str(values["number"]):
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
                      f"number {values['number']} does not match the file name {path.name!r}; "
                      f"name the file {values['number']}.md or correct the number")
-        return None
     if not re.search(r"^## \S", parsed.body, re.MULTILINE):
         problems.add(parsed.source.path, parsed.source.body_line, "body",
                      "a bulletin needs its news items: start each one with a line `## Heading`")
-        return None
-    return Bulletin(**_common(parsed, values), number=values["number"], date=values["date"],
-                    summary=values["summary"], cities=tuple(values["cities"]))
+    _check_placeholders(parsed, values, problems)
+    return _outcome(Bulletin, parsed, values, {}, problems, before)
 
 
-def load_article(root: Path, path: Path, issue: int, problems: Problems) -> Article | None:
+def load_article(root: Path, path: Path, issue: int | None, problems: Problems) -> Article | Rejected | None:
     match = ARTICLE_NAME.match(path.name)
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
+    before = len(problems)
     if not match:
         problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} must be NN-slug.md, "
                      "two digits for the order in the issue, e.g. 03-gorod-dlya-lyudey.md")
-        return None
-    values = _fields(parsed, ARTICLE_FIELDS, problems)
-    if values is None:
-        return None
-    return Article(**_common(parsed, values), issue=issue, order=int(match.group(1)), slug=match.group(2),
-                   authors=tuple(values["authors"]), section=values["section"],
-                   summary=values["summary"], cities=tuple(values["cities"]))
+    values = _values(Article, parsed, problems)
+    _check_placeholders(parsed, values, problems)
+    given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
+    return _outcome(Article, parsed, values, given, problems, before)
 
 
-def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikIssue | None:
+def _check_articles_apart(articles: list[Article | Rejected], problems: Problems) -> None:
+    """Every article of an issue has its own order and slug (its file name gives both)."""
+    seen: dict[tuple[str, Any], str] = {}
+    for article in articles:
+        fields = article.values if isinstance(article, Rejected) else {"order": article.order, "slug": article.slug}
+        for key in (("order", fields.get("order")), ("slug", fields.get("slug"))):
+            if key[1] is None:
+                continue
+            if key in seen:
+                problems.add(article.source.path, 1, "-", f"{key[0]} {key[1]!r} is also used by "
+                             f"{seen[key]}; every article needs its own number and slug")
+            seen[key] = article.source.path
+
+
+def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikIssue | Rejected | None:
+    """An issue is one record with its articles: it is valid, or rejected with them, as a whole."""
     index = folder / "_index.md"
     if not index.exists():
         problems.add(folder.relative_to(root).as_posix(), 0, "-",
@@ -203,42 +185,33 @@ def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikI
     parsed = read_source(root, index, problems)
     if parsed is None:
         return None
-    values = _fields(parsed, VESTNIK_FIELDS, problems)
-    if values is None:
-        return None
-    if folder.name != str(values["number"]):
+    before = len(problems)
+    values = _values(VestnikIssue, parsed, problems)
+    if "number" in values and folder.name != str(values["number"]):
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
                      f"number {values['number']} does not match the folder name {folder.name!r}")
-        return None
-    articles = []
-    for path in sorted(folder.glob("*.md")):
-        if path.name == "_index.md":
-            continue
-        article = load_article(root, path, values["number"], problems)
-        if article is not None:
-            articles.append(article)
-    seen: dict[Any, Article] = {}
-    for article in articles:
-        for key in (("order", article.order), ("slug", article.slug)):
-            if key in seen:
-                problems.add(article.source.path, 1, "-", f"{key[0]} {key[1]!r} is also used by "
-                             f"{seen[key].source.path}; every article needs its own number and slug")
-            seen[key] = article
-    cover = values["cover"]
+    number = int(folder.name) if folder.name.isdigit() else None
+    loaded = [load_article(root, path, number, problems) for path in sorted(folder.glob("*.md"))
+              if path.name != "_index.md"]
+    articles = [article for article in loaded if article is not None]
+    _check_articles_apart(articles, problems)
+    cover = values.get("cover")
     if cover and not (folder / cover).is_file():
         problems.add(parsed.source.path, parsed.source.line("cover"), "cover",
                      f"cover image {cover!r} not found beside _index.md")
-    return VestnikIssue(**_common(parsed, values), number=values["number"], date=values["date"],
-                        cover=cover, editorial_board=tuple(values["editorial_board"]),
-                        summary=values["summary"], articles=tuple(sorted(articles, key=lambda a: a.order)))
+    _check_placeholders(parsed, values, problems)
+    if len(problems) > before or any(isinstance(article, Rejected) for article in articles):
+        return Rejected(VestnikIssue, parsed.source, {**values, "number": number}, tuple(articles))
+    ordered = tuple(sorted((a for a in articles if isinstance(a, Article)), key=lambda a: a.order))
+    return VestnikIssue(**values, source=parsed.source, body=parsed.body, articles=ordered)
 
 
-def load_page(root: Path, path: Path, settings: Settings, problems: Problems) -> Page | None:
+def load_page(root: Path, path: Path, settings: Settings, problems: Problems) -> Page | Rejected | None:
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
-    values = _fields(parsed, PAGE_FIELDS, problems)
-    name = _slug_from_name(path, parsed, problems)
-    if values is None or name is None:
-        return None
-    return Page(**_common(parsed, values), slug=name, menu=values["menu"], summary=values["summary"])
+    before = len(problems)
+    values = _values(Page, parsed, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    _check_placeholders(parsed, values, problems)
+    return _outcome(Page, parsed, values, given, problems, before)

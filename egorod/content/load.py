@@ -10,13 +10,14 @@ from ..settings import Settings
 from .cache import LoadJob, RecordCache
 from .kinds import load_bulletin, load_city, load_page, load_practice, load_vestnik_issue
 from .read import markdown_files
-from .records import CONTENT_DIR, Content
+from .records import CONTENT_DIR, Content, Rejected
 
 
 def load_content(root: Path, settings: Settings, problems: Problems,
                  cache: RecordCache | None = None,
                  only: Callable[[Path], bool] = lambda path: True, workers: int = 1) -> Content:
-    """Read every content file under ``content/``; invalid files are left out and reported.
+    """Read every content file under ``content/``; invalid files are reported and kept apart
+    (``Content.rejected``) for the checks across files.
 
     ``only`` narrows the practices, bulletins, pages and Vestnik issue folders read (the
     commit hook's check); the cities are always read, every reference needs them.
@@ -44,6 +45,8 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     content = Content()
     records = cache.load_all([job for _, job in jobs], problems, workers)
     for (collection, _), record in zip(jobs, records, strict=True):
-        if record is not None:
+        if isinstance(record, Rejected):
+            content.add_rejected(record)
+        elif record is not None:
             getattr(content, collection).append(record)
     return content

@@ -26,6 +26,11 @@ class Parsed:
     data: dict[str, Any]
     located: yamlsrc.Located
     body: str
+    front_matter: str         # the YAML text; its line N is line N of the file
+
+    def front_matter_line(self, number: int) -> str:
+        lines = self.front_matter.split("\n")
+        return lines[number - 1] if 0 < number <= len(lines) else ""
 
 
 # Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
@@ -103,7 +108,7 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     body = body[1:] if body.startswith("\n") else body
     source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
                     hashlib.sha1(fm_text.encode("utf-8")).hexdigest(), body_links(body, body_line))
-    return Parsed(source, located.data, located, body)
+    return Parsed(source, located.data, located, body, fm_text)
 
 
 def markdown_files(folder: Path) -> list[Path]:
