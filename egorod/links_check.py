@@ -6,12 +6,13 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
+from typing import AbstractSet, Sequence
 from urllib.parse import unquote, urlsplit
 
-from .content import Entry, content_assets
+from .content import Content, Entry, Rejected, Source, content_assets
 from .errors import Problem
 from .model import Site
-from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, file_urls, url_of
+from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, all_routes, file_urls, url_of, url_of_rejected
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _PLAIN_PATH = re.compile(r"/(?!/)[^?#%]*\Z")
@@ -35,13 +36,36 @@ def _entries(site: Site) -> list[Entry]:
     return entries
 
 
-def broken_links(site: Site, routes: list[Route], root: Path) -> list[Problem]:
-    targets = published_targets(site, routes, root)
+def _rejected_pages(rejected: list[Rejected]) -> list[tuple[Source, str | None]]:
+    """(source, address) of the files rejected for other mistakes, and of the valid
+    articles of a rejected issue."""
+    pages: list[tuple[Source, str | None]] = []
+    for item in rejected:
+        pages.append((item.source, url_of_rejected(item)))
+        pages += [(part.source, url_of(part)) for part in item.parts if isinstance(part, Entry)]
+    return pages
+
+
+def link_problems(site: Site, content: Content, root: Path) -> list[Problem]:
+    """Broken links of every file, whatever else is wrong in it or elsewhere.
+
+    Those of the entries ``site`` publishes and, in a view with drafts (``check``,
+    ``serve``: whether a rejected file is a draft may not be known), those of the files
+    rejected for other mistakes. The addresses of those files count as pages: a link to
+    one is right once the file is mended.
+    """
+    rejected = _rejected_pages(content.rejected)
+    return broken_links(site, all_routes(site), root, rejected if site.options.drafts else [],
+                        {url for _, url in rejected if url})
+
+
+def broken_links(site: Site, routes: list[Route], root: Path, more: Sequence[tuple[Source, str | None]] = (),
+                 more_targets: AbstractSet[str] = frozenset()) -> list[Problem]:
+    targets = published_targets(site, routes, root) | more_targets
     problems = []
-    for entry in _entries(site):
-        folder = posixpath.dirname(entry.source.path)
-        page = url_of(entry)
-        for target, line, image in entry.source.links:
+    for source, page in [(entry.source, url_of(entry)) for entry in _entries(site)] + list(more):
+        folder = posixpath.dirname(source.path)
+        for target, line, image in source.links:
             if _PLAIN_PATH.match(target):     # most links: an address of the site as it is
                 if target in targets or target + "/" in targets:
                     continue
@@ -54,17 +78,20 @@ def broken_links(site: Site, routes: list[Route], root: Path) -> list[Problem]:
                 # Images are named relative to the Markdown file (the build publishes them there).
                 local = posixpath.normpath(posixpath.join(folder, path))
                 if not (local.startswith("content/") and ("/" + local[len("content/"):]) in targets):
-                    problems.append(Problem(entry.source.path, line, "body",
+                    problems.append(Problem(source.path, line, "body",
                                             f"image {target!r} not found: put the file beside the "
                                             "Markdown file or correct the name"))
                 continue
-            # Links are read by the browser relative to the page's own address.
-            absolute = path if path.startswith("/") else posixpath.normpath(posixpath.join(page, path)) \
-                + ("/" if path.endswith("/") else "")
+            if path.startswith("/"):
+                absolute = path
+            elif page is None:
+                continue        # relative to an address that its file does not give yet
+            else:               # read by the browser relative to the page's own address
+                absolute = posixpath.normpath(posixpath.join(page, path)) + ("/" if path.endswith("/") else "")
             if absolute.startswith(SEARCH_BUNDLE_URL):
                 continue
             if not (absolute in targets or (not absolute.endswith("/") and absolute + "/" in targets)):
-                problems.append(Problem(entry.source.path, line, "body",
+                problems.append(Problem(source.path, line, "body",
                                         f"the link {target!r} leads nowhere: no page or file of the site "
                                         "has this address; correct or remove it"))
     return problems

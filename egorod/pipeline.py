@@ -20,7 +20,7 @@ from .errors import BuildFailed, Problems
 from .feeds import declare_feeds, write_feeds
 from .gitdates import write_dates
 from .incremental import code_and_settings_key, code_and_templates_key, render_routes
-from .links_check import broken_links
+from .links_check import broken_links, link_problems
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
@@ -92,6 +92,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
     site = build_site(content, settings, options, problems)
     cache.save()
     if problems:
+        problems.items += link_problems(site, content, root)   # reported with the rest, not a round later
         raise BuildFailed(problems.sorted())
     return site
 
@@ -113,8 +114,7 @@ def check(root: Path) -> list:
         view = Problems()
         site = build_site(content, settings, BuildOptions(drafts=drafts), view)
         found.update(view.items)
-        if not problems and not view:   # links are checked on a site that is otherwise valid
-            found.update(broken_links(site, all_routes(site), root))
+        found.update(link_problems(site, content, root))   # every file's links, whatever else is wrong
     return sorted(found)
 
 

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Page, Practice, VestnikIssue
+from .content import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
 from .model import Site, is_preview_only
 from .settings import Question
 
@@ -120,6 +120,19 @@ def file_urls(site: Site) -> set[str]:
                  bulletin_email_text_url(bulletin.number)}
     urls |= {vestnik_pdf_url(issue.number) for issue in site.vestnik}
     return urls
+
+
+def url_of_rejected(rejected: Rejected) -> str | None:
+    """Where a file with mistakes would be published, when its name and valid fields say."""
+    values, kind = rejected.values, rejected.kind
+    if kind is Article:
+        return f"/vestnik/{values['issue']}/{values['slug']}/" if "issue" in values and "slug" in values else None
+    if "slug" in values:
+        urls = {City: city_url, Practice: practice_url, Page: page_url}
+        return urls[kind](values["slug"]) if kind in urls else None
+    if "number" in values:
+        return bulletin_url(values["number"]) if kind is Bulletin else vestnik_url(values["number"])
+    return None
 
 
 def roman(number: int) -> str:
