@@ -3,6 +3,7 @@ or an image beside the Markdown file. Checked on every build and by ``check``.
 """
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 from pathlib import Path
@@ -11,7 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from .content import Content, Entry, Rejected, Source, content_assets
 from .errors import Problem
-from .model import Site
+from .model import BuildOptions, Site, is_published
 from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, all_routes, file_urls, url_of, url_of_rejected
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
@@ -36,27 +37,33 @@ def _entries(site: Site) -> list[Entry]:
     return entries
 
 
-def _rejected_pages(rejected: list[Rejected]) -> list[tuple[Source, str | None]]:
-    """(source, address) of the files rejected for other mistakes, and of the valid
+def _rejected_pages(rejected: list[Rejected]) -> list[tuple[Rejected | Entry, Source, str | None]]:
+    """(file, source, address) of the files rejected for other mistakes, and of the valid
     articles of a rejected issue."""
-    pages: list[tuple[Source, str | None]] = []
+    pages: list[tuple[Rejected | Entry, Source, str | None]] = []
     for item in rejected:
-        pages.append((item.source, url_of_rejected(item)))
-        pages += [(part.source, url_of(part)) for part in item.parts if isinstance(part, Entry)]
+        pages.append((item, item.source, url_of_rejected(item)))
+        pages += [(part, part.source, url_of(part)) for part in item.parts if isinstance(part, Entry)]
     return pages
 
 
-def link_problems(site: Site, content: Content, root: Path) -> list[Problem]:
-    """Broken links of every file, whatever else is wrong in it or elsewhere.
+def _in_view(item: Rejected | Entry, options: BuildOptions) -> bool:
+    """Whether a file of a rejected record belongs to this view, as far as its valid fields tell."""
+    if isinstance(item, Entry):
+        return is_published(item, options)
+    date = item.values.get("date", dt.date.min)     # a kind without a date, or a date not valid
+    return options.drafts or (item.values.get("draft") is False and date <= options.today)
 
-    Those of the entries ``site`` publishes and, in a view with drafts (``check``,
-    ``serve``: whether a rejected file is a draft may not be known), those of the files
-    rejected for other mistakes. The addresses of those files count as pages: a link to
-    one is right once the file is mended.
-    """
+
+def link_problems(site: Site, content: Content, root: Path) -> list[Problem]:
+    """Broken links of every file, whatever else is wrong in it or elsewhere: those of the
+    entries ``site`` publishes and those of the files rejected for other mistakes that
+    belong to the same view. The addresses of rejected files count as pages: a link to
+    one is right once the file is mended."""
     rejected = _rejected_pages(content.rejected)
-    return broken_links(site, all_routes(site), root, rejected if site.options.drafts else [],
-                        {url for _, url in rejected if url})
+    return broken_links(site, all_routes(site), root,
+                        [(source, url) for item, source, url in rejected if _in_view(item, site.options)],
+                        {url for _, _, url in rejected if url})
 
 
 def broken_links(site: Site, routes: list[Route], root: Path, more: Sequence[tuple[Source, str | None]] = (),
