@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from ..errors import Problems
-from ..schema import Place, read_values, suggestion
+from ..schema import Place, declared, read_values, suggestion
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
@@ -47,8 +47,13 @@ Record = TypeVar("Record", bound=Entry)
 
 # --- checks shared by every kind ------------------------------------------------------------
 
-def _values(kind: type, parsed: Parsed, problems: Problems) -> dict[str, Any]:
-    return read_values(kind, parsed.data, Place(parsed.source.path, parsed.located), problems)
+def _values(kind: type, parsed: Parsed, settings: Settings, problems: Problems) -> dict[str, Any]:
+    """The valid fields of the file; every field is checked, and so are those that name
+    something in site.yaml, and what `new` left to replace."""
+    values = read_values(kind, parsed.data, Place(parsed.source.path, parsed.located), problems)
+    _check_settings_references(kind, parsed, values, settings, problems)
+    _check_placeholders(parsed, values, problems)
+    return values
 
 
 def _outcome(kind: type[Record], parsed: Parsed, values: dict[str, Any], given: dict[str, Any],
@@ -73,19 +78,18 @@ def _check_placeholders(parsed: Parsed, values: dict[str, Any], problems: Proble
     if values.get("draft") is not False:        # a draft, or unknown: its own mistake is reported
         return
     path = parsed.source.path
-    for key in parsed.data:
-        line = parsed.source.line(str(key))
-        comment = parsed.front_matter_line(line).partition("#")[2]
-        if REPLACE_MARK in comment:
-            problems.add(path, line, str(key), f"still the placeholder from 'new' (marked {REPLACE_MARK}): "
+    front_matter = parsed.front_matter.split("\n") if REPLACE_MARK in parsed.front_matter else []
+    for key, value in parsed.data.items():
+        key, line = str(key), parsed.source.line(str(key))
+        if line <= len(front_matter) and REPLACE_MARK in front_matter[line - 1].partition("#")[2]:
+            problems.add(path, line, key, f"still the placeholder from 'new' (marked {REPLACE_MARK}): "
                          "write the real value and delete the comment")
-        elif parsed.data[key] in PLACEHOLDER_VALUES.get(str(key), ()):
-            problems.add(path, line, str(key), f"still the placeholder text from 'new': write the real {key}")
-    body_lines = parsed.body.split("\n")
-    for number, line_text in enumerate(body_lines):
-        if line_text in _PLACEHOLDER_SENTENCES:
+        elif value in PLACEHOLDER_VALUES.get(key, ()):
+            problems.add(path, line, key, f"still the placeholder text from 'new': write the real {key}")
+    for number, text in enumerate(parsed.body.split("\n")):
+        if text in _PLACEHOLDER_SENTENCES:
             problems.add(path, parsed.source.body_line + number, "body",
-                         f"still the placeholder text from 'new' ({line_text!r}): write the real text")
+                         f"still the placeholder text from 'new' ({text!r}): write the real text")
             return      # one line says it: the rest of the body is the same sample
 
 
@@ -99,6 +103,27 @@ def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, what: str, ad
         problems.add(parsed.source.path, line, key, f"unknown {what} {value!r}" + (suggestion(value, known) or advice))
 
 
+def _countries(settings: Settings) -> tuple[list[str], str, str]:
+    names = [country.name for country in settings.countries]
+    return names, "country", "; use one of: " + ", ".join(names) + " (or add it to site.yaml)"
+
+
+def _questions(settings: Settings) -> tuple[Any, str, str]:
+    return settings.questions, "problem", ": use a problem slug from the rubricator in site.yaml"
+
+
+# What a field declared ``refers_to=…`` may name in site.yaml: (known names, what, advice).
+SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions}
+
+
+def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any], settings: Settings,
+                               problems: Problems) -> None:
+    for key, (item, spec) in declared(kind).items():
+        if spec.refers_to in SETTINGS_REFERENCES and item.name in values:
+            known, what, advice = SETTINGS_REFERENCES[spec.refers_to](settings)
+            _check_known(parsed, key, values[item.name], known, what, advice, problems)
+
+
 # --- one function per kind --------------------------------------------------------------
 
 def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
@@ -106,13 +131,8 @@ def load_city(root: Path, path: Path, settings: Settings, problems: Problems) ->
     if parsed is None:
         return None
     before = len(problems)
-    values = _values(City, parsed, problems)
+    values = _values(City, parsed, settings, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
-    if "country" in values:
-        names = [country.name for country in settings.countries]
-        _check_known(parsed, "country", values["country"], names, "country",
-                     "; use one of: " + ", ".join(names) + " (or add it to site.yaml)", problems)
-    _check_placeholders(parsed, values, problems)
     return _outcome(City, parsed, values, given, problems, before)
 
 
@@ -121,11 +141,8 @@ def load_practice(root: Path, path: Path, settings: Settings, problems: Problems
     if parsed is None:
         return None
     before = len(problems)
-    values = _values(Practice, parsed, problems)
+    values = _values(Practice, parsed, settings, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
-    _check_known(parsed, "rubrics", values.get("rubrics"), settings.questions, "problem",
-                 ": use a problem slug from the rubricator in site.yaml", problems)
-    _check_placeholders(parsed, values, problems)
     return _outcome(Practice, parsed, values, given, problems, before)
 
 
@@ -134,7 +151,7 @@ def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems
     if parsed is None:
         return None
     before = len(problems)
-    values = _values(Bulletin, parsed, problems)
+    values = _values(Bulletin, parsed, settings, problems)
     if "number" in values and path.stem != str(values["number"]):
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
                      f"number {values['number']} does not match the file name {path.name!r}; "
@@ -142,11 +159,10 @@ def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems
     if not re.search(r"^## \S", parsed.body, re.MULTILINE):
         problems.add(parsed.source.path, parsed.source.body_line, "body",
                      "a bulletin needs its news items: start each one with a line `## Heading`")
-    _check_placeholders(parsed, values, problems)
     return _outcome(Bulletin, parsed, values, {}, problems, before)
 
 
-def load_article(root: Path, path: Path, issue: int | None, problems: Problems) -> Article | Rejected | None:
+def load_article(root: Path, path: Path, issue: int | None, settings: Settings, problems: Problems) -> Article | Rejected | None:
     match = ARTICLE_NAME.match(path.name)
     parsed = read_source(root, path, problems)
     if parsed is None:
@@ -155,8 +171,7 @@ def load_article(root: Path, path: Path, issue: int | None, problems: Problems) 
     if not match:
         problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} must be NN-slug.md, "
                      "two digits for the order in the issue, e.g. 03-gorod-dlya-lyudey.md")
-    values = _values(Article, parsed, problems)
-    _check_placeholders(parsed, values, problems)
+    values = _values(Article, parsed, settings, problems)
     given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
     return _outcome(Article, parsed, values, given, problems, before)
 
@@ -175,7 +190,7 @@ def _check_articles_apart(articles: list[Article | Rejected], problems: Problems
             seen[key] = article.source.path
 
 
-def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikIssue | Rejected | None:
+def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: Problems) -> VestnikIssue | Rejected | None:
     """An issue is one record with its articles: it is valid, or rejected with them, as a whole."""
     index = folder / "_index.md"
     if not index.exists():
@@ -186,12 +201,12 @@ def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikI
     if parsed is None:
         return None
     before = len(problems)
-    values = _values(VestnikIssue, parsed, problems)
+    values = _values(VestnikIssue, parsed, settings, problems)
     if "number" in values and folder.name != str(values["number"]):
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
                      f"number {values['number']} does not match the folder name {folder.name!r}")
     number = int(folder.name) if folder.name.isdigit() else None
-    loaded = [load_article(root, path, number, problems) for path in sorted(folder.glob("*.md"))
+    loaded = [load_article(root, path, number, settings, problems) for path in sorted(folder.glob("*.md"))
               if path.name != "_index.md"]
     articles = [article for article in loaded if article is not None]
     _check_articles_apart(articles, problems)
@@ -199,7 +214,6 @@ def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikI
     if cover and not (folder / cover).is_file():
         problems.add(parsed.source.path, parsed.source.line("cover"), "cover",
                      f"cover image {cover!r} not found beside _index.md")
-    _check_placeholders(parsed, values, problems)
     if len(problems) > before or any(isinstance(article, Rejected) for article in articles):
         return Rejected(VestnikIssue, parsed.source, {**values, "number": number}, tuple(articles))
     ordered = tuple(sorted((a for a in articles if isinstance(a, Article)), key=lambda a: a.order))
@@ -211,7 +225,6 @@ def load_page(root: Path, path: Path, settings: Settings, problems: Problems) ->
     if parsed is None:
         return None
     before = len(problems)
-    values = _values(Page, parsed, problems)
+    values = _values(Page, parsed, settings, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
-    _check_placeholders(parsed, values, problems)
     return _outcome(Page, parsed, values, given, problems, before)

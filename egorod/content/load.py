@@ -40,7 +40,7 @@ def load_content(root: Path, settings: Settings, problems: Problems,
             # An issue is one record with its articles: it is valid or not as a whole.
             files = [folder / "_index.md", *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md")]
             jobs.append(("vestnik", LoadJob(tuple(files) if files[0].exists() else (),
-                                            functools.partial(load_vestnik_issue, root, folder))))
+                                            functools.partial(load_vestnik_issue, root, folder, settings))))
     add("pages", load_page, base / "pages")
     content = Content()
     records = cache.load_all([job for _, job in jobs], problems, workers)

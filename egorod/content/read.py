@@ -28,10 +28,6 @@ class Parsed:
     body: str
     front_matter: str         # the YAML text; its line N is line N of the file
 
-    def front_matter_line(self, number: int) -> str:
-        lines = self.front_matter.split("\n")
-        return lines[number - 1] if 0 < number <= len(lines) else ""
-
 
 # Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
 # (The inline pattern starts at the bracket, which the regex engine can scan for quickly;
