@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
@@ -159,6 +160,7 @@ def entries(record: type, *, required: bool = False, key: str | None = None) -> 
     return dataclasses.field(default=(), metadata={SPEC: spec})
 
 
+@functools.cache     # asked for every file: the classes never change
 def declared(cls: type) -> dict[str, tuple[dataclasses.Field, Spec]]:
     """YAML key → (field, spec) for the fields of ``cls`` read from YAML, in declaration order."""
     found = {}
