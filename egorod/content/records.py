@@ -1,7 +1,8 @@
 """The typed records of content: one frozen dataclass per kind of file.
 
-Records are made only from valid files; their bodies may stay in the files (LazyBody)
-until a page that shows them is rendered.
+Each front-matter field is declared once, on its record. Records are made only from
+valid files (a file with mistakes gives a ``Rejected``); their bodies may stay in the
+files (LazyBody) until a page that shows them is rendered.
 """
 from __future__ import annotations
 
@@ -33,6 +34,7 @@ from ..schema import (
 from ..schema import slug as slug_
 
 CONTENT_DIR = "content"
+
 
 @dataclass(frozen=True)
 class Source:
