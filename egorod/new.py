@@ -20,6 +20,7 @@ import yaml
 from .content import CONTENT_DIR, read_source
 from .content.kinds import ARTICLE_TITLE, ISSUE_THEME, PLACEHOLDER_BODIES, PRACTICE_SUMMARY, REPLACE_MARK
 from .errors import Problems
+from .schema import suggestion
 from .settings import Settings, load_settings
 from .translit import slugify
 
@@ -169,16 +170,16 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     slug = _slug(request.title, "practice")
     cities = _cities(root)
     if request.city is not None and request.city not in cities:
-        raise Refused(2, f"unknown city {request.city!r}: give the file name of a city in "
-                         "content/cities/ without .md, e.g. --city kazan")
+        raise Refused(2, f"unknown city {request.city!r}" + (suggestion(request.city, cities) or (
+            ": give the file name of a city in content/cities/ without .md, e.g. --city kazan")))
     if not cities:
         raise Refused(2, "there are no cities in content/cities/ yet: add the city first "
                          "(python build.py new city \"Название\")")
     questions = settings.questions
     unknown = [r for r in request.rubrics if r not in questions]
     if unknown:
-        raise Refused(2, f"unknown problem {unknown[0]!r}: use a problem slug from the rubricator "
-                         "in site.yaml, e.g. --rubric " + next(iter(questions), "razdelnyy-sbor-otkhodov"))
+        raise Refused(2, f"unknown problem {unknown[0]!r}" + (suggestion(unknown[0], questions) or (
+            ": use a problem slug from the rubricator in site.yaml, e.g. --rubric " + next(iter(questions), "razdelnyy-sbor-otkhodov"))))
     if not questions:
         raise Refused(2, "the rubricator in site.yaml has no problems yet")
     city = request.city or cities[0]
@@ -210,7 +211,8 @@ def new_city(root: Path, request: Request, settings: Settings) -> list[Path]:
     slug = _slug(request.title, "city")
     names = [c.name for c in settings.countries]
     if request.country is not None and request.country not in names:
-        raise Refused(2, f"unknown country {request.country!r}; use one of: " + ", ".join(names))
+        raise Refused(2, f"unknown country {request.country!r}" + (suggestion(request.country, names)
+                                                                  or "; use one of: " + ", ".join(names)))
     if not names:
         raise Refused(2, "site.yaml lists no countries")
     country = request.country or names[0]
