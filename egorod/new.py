@@ -178,8 +178,9 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     questions = settings.questions
     unknown = [r for r in request.rubrics if r not in questions]
     if unknown:
+        example = next(iter(questions), "razdelnyy-sbor-otkhodov")
         raise Refused(2, f"unknown problem {unknown[0]!r}" + (suggestion(unknown[0], questions) or (
-            ": use a problem slug from the rubricator in site.yaml, e.g. --rubric " + next(iter(questions), "razdelnyy-sbor-otkhodov"))))
+            f": use a problem slug from the rubricator in site.yaml, e.g. --rubric {example}")))
     if not questions:
         raise Refused(2, "the rubricator in site.yaml has no problems yet")
     city = request.city or cities[0]
