@@ -45,11 +45,11 @@ class EmailEdition:
 
 
 def email_html_path(number: int) -> str:
-    return f"bulletins/{number}/email.html"
+    return r.bulletin_email_url(number).lstrip("/")
 
 
 def email_text_path(number: int) -> str:
-    return f"bulletins/{number}/email.txt"
+    return r.bulletin_email_text_url(number).lstrip("/")
 
 
 def subject_of(bulletin: Bulletin) -> str:

@@ -35,8 +35,8 @@ from .markup import typograph_plain
 from .model import Site
 
 RSS, ATOM = "application/rss+xml", "application/atom+xml"
-BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
-VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
+BULLETIN_RSS, BULLETIN_ATOM = r.BULLETIN_RSS, r.BULLETIN_ATOM     # paths owned by routes
+VESTNIK_RSS, PRACTICES_RSS = r.VESTNIK_RSS, r.PRACTICES_RSS
 
 # Issues come out in Moscow, where the Secretariat works; 09:00 keeps the calendar date
 # the same for readers from UTC−6 to UTC+14.
@@ -158,7 +158,7 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
     base = site.settings.base_url
     url = absolute_url(base, r.practice_url(practice.slug))
     city = site.city_by_slug[practice.city]
-    problems = [site.problem_by_slug[slug] for slug in practice.rubrics]
+    questions = [site.question_by_slug[slug] for slug in practice.rubrics]
     meta = [f'<a href="{r.city_url(city.slug)}">{escape(city.title)}</a> ({escape(city.country)})',
             f'<a href="{r.year_url(practice.year)}">{practice.year}</a>']
     if practice.contest:
@@ -166,7 +166,7 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
         if practice.contest.award:
             contest += f": {practice.contest.award}"
         meta.append(escape(contest))
-    rubrics = ", ".join(f'<a href="{r.problem_url(p)}">{escape(p.title)}</a>' for p in problems)
+    rubrics = ", ".join(f'<a href="{r.question_url(p)}">{escape(p.title)}</a>' for p in questions)
     parts = [f"<p>{' · '.join(str(m) for m in meta)}</p>",
              f"<p><strong>{escape(typograph_plain(practice.summary))}</strong></p>",
              str(bodies(practice)),
@@ -174,7 +174,7 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
     return Item(id=url, title=f"{plain(practice.title)} ({city.title})", url=url,
                 date=practice_date(practice), content=absolutize_html("\n".join(parts), base, url),
                 summary=plain(practice.summary),
-                categories=[(p.slug, p.title) for p in problems])
+                categories=[(p.slug, p.title) for p in questions])
 
 
 _H2 = re.compile(r"<h2\b[^>]*>(.*?)</h2>", re.DOTALL)

@@ -3,34 +3,28 @@ or an image beside the Markdown file. Checked on every build and by ``check``.
 """
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 import re
 from pathlib import Path
+from typing import AbstractSet, Sequence
 from urllib.parse import unquote, urlsplit
 
-from .content import Entry, content_assets
+from .content import Content, Entry, Rejected, Source, content_assets
 from .errors import Problem
-from .model import Site
-from .routes import Route, bulletin_pdf_url, url_of, vestnik_pdf_url
+from .model import BuildOptions, Site, is_published
+from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, all_routes, file_urls, url_of, url_of_rejected
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _PLAIN_PATH = re.compile(r"/(?!/)[^?#%]*\Z")
-# Files every build publishes besides the pages (feeds, search bundle, machine files).
-_GENERATED = {"/sitemap.xml", "/robots.txt", "/404.html", "/bulletins/feed.xml", "/bulletins/atom.xml",
-              "/vestnik/feed.xml", "/practices/feed.xml"}
 
 
 def published_targets(site: Site, routes: list[Route], root: Path) -> set[str]:
-    targets = {route.url for route in routes} | _GENERATED
-    for bulletin in site.bulletins:
-        base = f"/bulletins/{bulletin.number}/"
-        targets |= {bulletin_pdf_url(bulletin.number), base + "email.html", base + "email.txt"}
-    for issue in site.vestnik:
-        targets.add(vestnik_pdf_url(issue.number))
+    targets = {route.url for route in routes} | file_urls(site)
     # The files the build copies: static/ as it is, and the images beside the Markdown.
     static = root / "static"
     if static.is_dir():
-        targets |= {"/static/" + p.relative_to(static).as_posix() for p in static.rglob("*")
+        targets |= {STATIC_URL + p.relative_to(static).as_posix() for p in static.rglob("*")
                     if p.is_file() and not p.name.startswith(".")}
     targets |= {"/" + relative for relative, _ in content_assets(root)}
     return targets
@@ -43,13 +37,42 @@ def _entries(site: Site) -> list[Entry]:
     return entries
 
 
-def broken_links(site: Site, routes: list[Route], root: Path) -> list[Problem]:
-    targets = published_targets(site, routes, root)
+def _rejected_pages(rejected: list[Rejected]) -> list[tuple[Rejected | Entry, Source, str | None]]:
+    """(file, source, address) of the files rejected for other mistakes, and of the valid
+    articles of a rejected issue."""
+    pages: list[tuple[Rejected | Entry, Source, str | None]] = []
+    for item in rejected:
+        pages.append((item, item.source, url_of_rejected(item)))
+        pages += [(part, part.source, url_of(part)) for part in item.parts if isinstance(part, Entry)]
+    return pages
+
+
+def _in_view(item: Rejected | Entry, options: BuildOptions) -> bool:
+    """Whether a file of a rejected record belongs to this view, as far as its valid fields tell."""
+    if isinstance(item, Entry):
+        return is_published(item, options)
+    date = item.values.get("date", dt.date.min)     # a kind without a date, or a date not valid
+    return options.drafts or (item.values.get("draft") is False and date <= options.today)
+
+
+def link_problems(site: Site, content: Content, root: Path) -> list[Problem]:
+    """Broken links of every file, whatever else is wrong in it or elsewhere: those of the
+    entries ``site`` publishes and those of the files rejected for other mistakes that
+    belong to the same view. The addresses of rejected files count as pages: a link to
+    one is right once the file is mended."""
+    rejected = _rejected_pages(content.rejected)
+    return broken_links(site, all_routes(site), root,
+                        [(source, url) for item, source, url in rejected if _in_view(item, site.options)],
+                        {url for _, _, url in rejected if url})
+
+
+def broken_links(site: Site, routes: list[Route], root: Path, more: Sequence[tuple[Source, str | None]] = (),
+                 more_targets: AbstractSet[str] = frozenset()) -> list[Problem]:
+    targets = published_targets(site, routes, root) | more_targets
     problems = []
-    for entry in _entries(site):
-        folder = posixpath.dirname(entry.source.path)
-        page = url_of(entry)
-        for target, line, image in entry.source.links:
+    for source, page in [(entry.source, url_of(entry)) for entry in _entries(site)] + list(more):
+        folder = posixpath.dirname(source.path)
+        for target, line, image in source.links:
             if _PLAIN_PATH.match(target):     # most links: an address of the site as it is
                 if target in targets or target + "/" in targets:
                     continue
@@ -62,17 +85,20 @@ def broken_links(site: Site, routes: list[Route], root: Path) -> list[Problem]:
                 # Images are named relative to the Markdown file (the build publishes them there).
                 local = posixpath.normpath(posixpath.join(folder, path))
                 if not (local.startswith("content/") and ("/" + local[len("content/"):]) in targets):
-                    problems.append(Problem(entry.source.path, line, "body",
+                    problems.append(Problem(source.path, line, "body",
                                             f"image {target!r} not found: put the file beside the "
                                             "Markdown file or correct the name"))
                 continue
-            # Links are read by the browser relative to the page's own address.
-            absolute = path if path.startswith("/") else posixpath.normpath(posixpath.join(page, path)) \
-                + ("/" if path.endswith("/") else "")
-            if absolute.startswith("/pagefind/"):
+            if path.startswith("/"):
+                absolute = path
+            elif page is None:
+                continue        # relative to an address that its file does not give yet
+            else:               # read by the browser relative to the page's own address
+                absolute = posixpath.normpath(posixpath.join(page, path)) + ("/" if path.endswith("/") else "")
+            if absolute.startswith(SEARCH_BUNDLE_URL):
                 continue
             if not (absolute in targets or (not absolute.endswith("/") and absolute + "/" in targets)):
-                problems.append(Problem(entry.source.path, line, "body",
+                problems.append(Problem(source.path, line, "body",
                                         f"the link {target!r} leads nowhere: no page or file of the site "
                                         "has this address; correct or remove it"))
     return problems

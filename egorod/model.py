@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
-from .content import Article, Bulletin, City, Content, Entry, Page, Practice, VestnikIssue
+from .content import (
+    Article,
+    Bulletin,
+    City,
+    Content,
+    Entry,
+    Page,
+    Practice,
+    Source,
+    VestnikIssue,
+    city_references,
+    fields_of,
+)
 from .errors import Problems
-from .settings import Country, Problem, Sector, Settings
-
-# First-level URL segments owned by the generator; a free page cannot take them.
-RESERVED_SLUGS = {"cities", "practices", "bulletins", "vestnik", "search", "static", "pagefind",
-                  "sitemap", "robots", "404", "feed", "assets", "_livereload"}
+from .routes import RESERVED_SLUGS
+from .schema import suggestion
+from .settings import Country, Question, Sector, Settings
 
 
 @dataclass(frozen=True)
@@ -34,16 +44,10 @@ def is_published(entry: Entry, options: BuildOptions) -> bool:
     return not (isinstance(date, dt.date) and date > options.today)
 
 
-def is_preview_only(entry: Entry, today: dt.date) -> bool:
-    """Shown only because of --drafts: marked as such on the page."""
-    date = getattr(entry, "date", None)
-    return entry.draft or (isinstance(date, dt.date) and date > today)
-
-
 @dataclass(frozen=True)
 class RubricCount:
     sector: Sector
-    problems: tuple[tuple[Problem, int], ...]
+    questions: tuple[tuple[Question, int], ...]
     total: int
 
 
@@ -71,8 +75,8 @@ class Site:
         return {s.slug: s for s in self.settings.rubricator}
 
     @cached_property
-    def problem_by_slug(self) -> dict[str, Problem]:
-        return self.settings.problems
+    def question_by_slug(self) -> dict[str, Question]:
+        return self.settings.questions
 
     def country_of(self, city_slug: str) -> Country | None:
         city = self.city_by_slug.get(city_slug)
@@ -100,7 +104,7 @@ class Site:
         return sorted(self.practices, key=lambda p: (-p.year, p.title, p.slug))
 
     @cached_property
-    def practices_by_problem(self) -> dict[str, list[Practice]]:
+    def practices_by_question(self) -> dict[str, list[Practice]]:
         groups: dict[str, list[Practice]] = defaultdict(list)
         for practice in self.practices_newest:
             for rubric in practice.rubrics:
@@ -108,7 +112,7 @@ class Site:
         return groups
 
     def sectors_of(self, practice: Practice) -> list[Sector]:
-        slugs = dict.fromkeys(self.problem_by_slug[r].sector for r in practice.rubrics)
+        slugs = dict.fromkeys(self.question_by_slug[r].sector for r in practice.rubrics)
         return [self.sector_by_slug[s] for s in slugs]
 
     @cached_property
@@ -122,7 +126,7 @@ class Site:
     @cached_property
     def rubric_counts(self) -> list[RubricCount]:
         return [RubricCount(sector,
-                            tuple((p, len(self.practices_by_problem.get(p.slug, []))) for p in sector.problems),
+                            tuple((p, len(self.practices_by_question.get(p.slug, []))) for p in sector.questions),
                             len(self.practices_by_sector.get(sector.slug, [])))
                 for sector in self.settings.rubricator]
 
@@ -159,30 +163,30 @@ class Site:
         return [(edition, year, items) for (edition, year), items in sorted(groups.items(), reverse=True)]
 
     @cached_property
-    def _by_problem_year_slug(self) -> dict[str, list[Practice]]:
+    def _by_question_year_slug(self) -> dict[str, list[Practice]]:
         return {slug: sorted(items, key=lambda p: (-p.year, p.slug))
-                for slug, items in self.practices_by_problem.items()}
+                for slug, items in self.practices_by_question.items()}
 
     @cached_property
-    def _problem_members(self) -> dict[str, set[str]]:
-        return {slug: {p.slug for p in items} for slug, items in self.practices_by_problem.items()}
+    def _question_members(self) -> dict[str, set[str]]:
+        return {slug: {p.slug for p in items} for slug, items in self.practices_by_question.items()}
 
     @cached_property
     def _pairs(self) -> dict[tuple[str, str], set[str]]:
         return {}
 
     def _shared_by(self, first: str, second: str) -> set[str]:
-        """Practices under both problems (the same pairs come up for many practices)."""
+        """Practices under both questions (the same pairs come up for many practices)."""
         shared = self._pairs.get((first, second))
         if shared is None:
-            members = self._problem_members
+            members = self._question_members
             shared = self._pairs[(first, second)] = members.get(first, set()) & members.get(second, set())
         return shared
 
     def related_practices(self, practice: Practice, limit: int = 5) -> list[Practice]:
-        """Practices sharing a problem: other cities first, then more shared problems, newest.
+        """Practices sharing a question of the rubricator: other cities first, then more shared questions, newest.
 
-        The same order as sorting every candidate by (same city, -shared problems, -year,
+        The same order as sorting every candidate by (same city, -shared questions, -year,
         slug), without scoring them all: only the few that can reach the top are looked at.
         """
         rubrics = set(practice.rubrics)
@@ -190,15 +194,15 @@ class Site:
         def order(other: Practice) -> tuple:
             return (other.city == practice.city, -len(rubrics.intersection(other.rubrics)), -other.year, other.slug)
 
-        lists = [self._by_problem_year_slug.get(r, []) for r in practice.rubrics]
-        # Sharing more than one problem is rare: those candidates are all considered.
+        lists = [self._by_question_year_slug.get(r, []) for r in practice.rubrics]
+        # Sharing more than one question is rare: those candidates are all considered.
         multi: set[str] = set()
         for i, first in enumerate(practice.rubrics):
             for second in practice.rubrics[i + 1:]:
                 multi |= self._shared_by(first, second)
         multi.discard(practice.slug)
         candidates = [self.practice_by_slug[slug] for slug in multi]
-        # Sharing one problem: in each list (newest first) the first `limit` from other
+        # Sharing one question: in each list (newest first) the first `limit` from other
         # cities are all that can make the top; those from the same city come after every
         # other city's, so they are looked for only when other cities give too few.
         for same_city in (False, True):
@@ -219,7 +223,7 @@ class Site:
     @cached_property
     def library_figures(self) -> dict[str, int]:
         cities = {p.city for p in self.practices}
-        countries = {self.country_of(c).slug for c in cities if self.country_of(c)}
+        countries = {country.slug for country in map(self.country_of, cities) if country}
         return {"practices": len(self.practices), "cities": len(cities), "countries": len(countries)}
 
     @cached_property
@@ -262,24 +266,28 @@ class Site:
         return sorted((p for p in self.pages if p.menu is not None), key=lambda p: (p.menu, p.slug))
 
 
-def _check_references(content: Content, settings: Settings, problems: Problems) -> None:
-    cities = {c.slug: c for c in content.cities}
-
-    def check_city(entry: Entry, key: str, slug: str, index: int | None = None) -> None:
-        if slug not in cities:
-            line = entry.source.lines.get(f"{key}[{index}]" if index is not None else key, entry.source.line(key))
-            problems.add(entry.source.path, line, key,
-                         f"unknown city {slug!r}: use the file name of a city in content/cities/ without .md")
-
-    for practice in content.practices:
-        check_city(practice, "city", practice.city)
-    for bulletin in content.bulletins:
-        for i, slug in enumerate(bulletin.cities):
-            check_city(bulletin, "cities", slug, i)
+def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
+    """(kind, fields, source) of every entry whose references are checked: the valid
+    records and, so that one run shows every mistake, the files rejected for others."""
+    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.pages]
     for issue in content.vestnik:
-        for article in issue.articles:
-            for i, slug in enumerate(article.cities):
-                check_city(article, "cities", slug, i)
+        records += [issue, *issue.articles]
+    checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
+    for rejected in content.rejected:
+        checked.append((rejected.kind, rejected.values, rejected.source))
+        checked += [(type(part), fields_of(part), part.source) for part in rejected.parts if isinstance(part, Entry)]
+    return checked
+
+
+def _check_references(content: Content, problems: Problems) -> None:
+    # A city file with mistakes of its own is still a city: naming it is not one more mistake.
+    cities = {c.slug for c in content.cities} | {r.values["slug"] for r in content.rejected
+                                                 if r.kind is City and "slug" in r.values}
+    for kind, values, source in _checked_entries(content):
+        for key, line, slug in city_references(kind, values, source):
+            if slug not in cities:
+                problems.add(source.path, line, key, f"unknown city {slug!r}" + (
+                    suggestion(slug, cities) or ": use the file name of a city in content/cities/ without .md"))
     for page in content.pages:
         if page.slug in RESERVED_SLUGS:
             problems.add(page.source.path, 1, "-", f"the page name {page.slug!r} is used by the site itself; rename the file")
@@ -287,14 +295,15 @@ def _check_references(content: Content, settings: Settings, problems: Problems) 
 
 def _drop_unpublished_references(entries: list, published_cities: set[str], attribute: str) -> list:
     """A published bulletin may mention a draft city: the link is left out, not broken."""
-    from dataclasses import replace
     return [replace(e, **{attribute: tuple(c for c in getattr(e, attribute) if c in published_cities)})
             for e in entries]
 
 
 def build_site(content: Content, settings: Settings, options: BuildOptions, problems: Problems) -> Site:
-    _check_references(content, settings, problems)
-    published = lambda entries: [e for e in entries if is_published(e, options)]
+    _check_references(content, problems)
+
+    def published(entries: list) -> list:
+        return [e for e in entries if is_published(e, options)]
     cities = published(content.cities)
     city_slugs = {c.slug for c in cities}
     practices = published(content.practices)
@@ -304,7 +313,6 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
                          f"city {practice.city!r} is a draft; publish the city or make this practice a draft too")
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
     issues = []
-    from dataclasses import replace
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
         issues.append(replace(issue, articles=tuple(articles)))

@@ -3,8 +3,9 @@
 Writes the front matter an editor would otherwise copy by hand — the next bulletin or
 Vestnik number, today's date, a Latin slug transliterated from the title — with a short
 Russian comment on every field, and ``draft: true`` so nothing is published before the
-editor removes that line. The file passes ``python build.py check`` as written. An
-existing file is never overwritten.
+editor removes that line. The file passes ``python build.py check`` as written; once the
+line is removed, ``check`` refuses the sample texts and the lines marked ЗАМЕНИТЕ that are
+still there (content/kinds.py). An existing file is never overwritten.
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from typing import Any
 import yaml
 
 from .content import CONTENT_DIR, read_source
+from .content.kinds import ARTICLE_TITLE, ISSUE_THEME, PLACEHOLDER_BODIES, PRACTICE_SUMMARY, REPLACE_MARK
 from .errors import Problems
+from .schema import suggestion
 from .settings import Settings, load_settings
 from .translit import slugify
 
@@ -108,10 +111,7 @@ def new_bulletin(root: Path, request: Request, settings: Settings) -> list[Path]
         field("cities", [], "slug'и городов, о которых пишет выпуск, например [moskva, minsk]"),
         DRAFT,
     ]
-    body = ("## Заголовок первой новости\n\n"
-            "Текст новости. Каждая новость выпуска — отдельный раздел с заголовком `##`.\n\n"
-            "## Заголовок второй новости\n\nТекст новости.\n")
-    return [_write(folder / f"{number}.md", _front(lines, body), root)]
+    return [_write(folder / f"{number}.md", _front(lines, PLACEHOLDER_BODIES["bulletin"]), root)]
 
 
 def _previous_board(root: Path, folder: Path, number: int) -> list[str]:
@@ -136,14 +136,13 @@ def new_vestnik(root: Path, request: Request, settings: Settings) -> list[Path]:
         f"# Номер журнала «Вестник МАГ» № {number}. Статьи номера лежат в этой же папке: NN-slug.md.",
         field("number", number, f"номер журнала; совпадает с именем папки {number}"),
         field("date", request.date, "дата выхода, ГГГГ-ММ-ДД"),
-        field("title", request.title or "Тема номера", "обязательно: тема номера"),
+        field("title", request.title or ISSUE_THEME, "обязательно: тема номера"),
         field("editorial_board", board, "необязательно: редакционный совет, список"),
         field("summary", None, "необязательно: одна-две фразы о номере"),
         "# cover: cover.jpg          # необязательно: обложка — файл изображения рядом с _index.md",
         DRAFT,
     ]
-    index_body = "Слово редакции: о чём этот номер.\n"
-    article_title = "Название статьи"
+    article_title = ARTICLE_TITLE
     article = [
         "# Статья номера. Имя файла NN-slug.md: NN — две цифры, порядок статьи в номере; slug — адрес статьи.",
         "# Переименуйте файл под свою статью; для следующей статьи скопируйте этот файл как 02-….md.",
@@ -154,14 +153,12 @@ def new_vestnik(root: Path, request: Request, settings: Settings) -> list[Path]:
         field("cities", [], "необязательно: slug'и городов, о которых статья"),
         DRAFT,
     ]
-    article_body = ("Вступление статьи.\n\n## Первый раздел\n\n"
-                    "Текст раздела. Сноска пишется так[^1].\n\n[^1]: Текст сноски.\n")
     try:
         issue.mkdir(parents=True)
     except FileExistsError:
         raise Refused(1, f"{issue.relative_to(root).as_posix()} already exists; nothing was written.") from None
-    return [_write(issue / "_index.md", _front(index, index_body), root),
-            _write(issue / f"01-{slugify(article_title)}.md", _front(article, article_body), root)]
+    return [_write(issue / "_index.md", _front(index, PLACEHOLDER_BODIES["vestnik"]), root),
+            _write(issue / f"01-{slugify(article_title)}.md", _front(article, PLACEHOLDER_BODIES["article"]), root)]
 
 
 def _cities(root: Path) -> list[str]:
@@ -173,25 +170,26 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     slug = _slug(request.title, "practice")
     cities = _cities(root)
     if request.city is not None and request.city not in cities:
-        raise Refused(2, f"unknown city {request.city!r}: give the file name of a city in "
-                         "content/cities/ without .md, e.g. --city kazan")
+        raise Refused(2, f"unknown city {request.city!r}" + (suggestion(request.city, cities) or (
+            ": give the file name of a city in content/cities/ without .md, e.g. --city kazan")))
     if not cities:
         raise Refused(2, "there are no cities in content/cities/ yet: add the city first "
                          "(python build.py new city \"Название\")")
-    problems = settings.problems
-    unknown = [r for r in request.rubrics if r not in problems]
+    questions = settings.questions
+    unknown = [r for r in request.rubrics if r not in questions]
     if unknown:
-        raise Refused(2, f"unknown problem {unknown[0]!r}: use a problem slug from the rubricator "
-                         "in site.yaml, e.g. --rubric " + next(iter(problems), "razdelnyy-sbor-otkhodov"))
-    if not problems:
+        example = next(iter(questions), "razdelnyy-sbor-otkhodov")
+        raise Refused(2, f"unknown problem {unknown[0]!r}" + (suggestion(unknown[0], questions) or (
+            f": use a problem slug from the rubricator in site.yaml, e.g. --rubric {example}")))
+    if not questions:
         raise Refused(2, "the rubricator in site.yaml has no problems yet")
     city = request.city or cities[0]
-    rubrics = list(dict.fromkeys(request.rubrics)) or [next(iter(problems))]
+    rubrics = list(dict.fromkeys(request.rubrics)) or [next(iter(questions))]
     year = (request.date or dt.date.today()).year
     city_note = ("slug города — имя файла в content/cities/ без .md" if request.city else
-                 "ЗАМЕНИТЕ: slug города — имя файла в content/cities/ без .md")
+                 f"{REPLACE_MARK}: slug города — имя файла в content/cities/ без .md")
     rubric_note = ("проблемные вопросы из рубрикатора site.yaml, один или несколько" if request.rubrics else
-                   "ЗАМЕНИТЕ: проблемные вопросы из рубрикатора site.yaml, один или несколько")
+                   f"{REPLACE_MARK}: проблемные вопросы из рубрикатора site.yaml, один или несколько")
     lines = [
         "# Практика для электронной библиотеки городских практик. Каждое поле проверяет `python build.py check`.",
         field("title", request.title, "обязательно: название практики"),
@@ -203,22 +201,19 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
         f"#   year: {year}",
         "#   nomination: Городское хозяйство",
         "#   award: Диплом I степени  # необязательно, если наград не было — уберите строку",
-        field("summary", "Одно-два предложения: в чём практика и каков её результат.",
-              "обязательно: кратко о практике для карточки и поиска"),
+        field("summary", PRACTICE_SUMMARY, "обязательно: кратко о практике для карточки и поиска"),
         field("contacts", None, "необязательно: кто в городе расскажет подробнее"),
         DRAFT,
     ]
-    body = ("## Проблема\n\nКакую задачу города решала практика.\n\n"
-            "## Решение\n\nЧто и как было сделано.\n\n"
-            "## Результаты\n\nЧто изменилось, в цифрах, если они есть.\n")
-    return [_write(root / CONTENT_DIR / "practices" / f"{slug}.md", _front(lines, body), root)]
+    return [_write(root / CONTENT_DIR / "practices" / f"{slug}.md", _front(lines, PLACEHOLDER_BODIES["practice"]), root)]
 
 
 def new_city(root: Path, request: Request, settings: Settings) -> list[Path]:
     slug = _slug(request.title, "city")
     names = [c.name for c in settings.countries]
     if request.country is not None and request.country not in names:
-        raise Refused(2, f"unknown country {request.country!r}; use one of: " + ", ".join(names))
+        raise Refused(2, f"unknown country {request.country!r}" + (suggestion(request.country, names)
+                                                                  or "; use one of: " + ", ".join(names)))
     if not names:
         raise Refused(2, "site.yaml lists no countries")
     country = request.country or names[0]
@@ -226,7 +221,7 @@ def new_city(root: Path, request: Request, settings: Settings) -> list[Path]:
         "# Город — участник МАГ. Имя файла (slug) — адрес страницы города и его обозначение в других файлах.",
         field("title", request.title, "обязательно: название города по-русски"),
         field("country", country, "обязательно: одна из стран в site.yaml: " + ", ".join(names)),
-        field("coordinates", [0.0, 0.0], "ЗАМЕНИТЕ: [широта, долгота] в градусах, например [56.3269, 44.0059]"),
+        field("coordinates", [0.0, 0.0], f"{REPLACE_MARK}: [широта, долгота] в градусах, например [56.3269, 44.0059]"),
         field("region", None, "необязательно: область, край, республика"),
         field("website", None, "необязательно: официальный сайт, https://…"),
         field("joined", None, "необязательно: год вступления в МАГ"),
@@ -234,8 +229,7 @@ def new_city(root: Path, request: Request, settings: Settings) -> list[Path]:
         field("summary", None, "одна фраза о городе: для списка городов и описания страницы"),
         DRAFT,
     ]
-    body = "Описание города: один-три абзаца.\n"
-    return [_write(root / CONTENT_DIR / "cities" / f"{slug}.md", _front(lines, body), root)]
+    return [_write(root / CONTENT_DIR / "cities" / f"{slug}.md", _front(lines, PLACEHOLDER_BODIES["city"]), root)]
 
 
 MAKERS = {"bulletin": new_bulletin, "vestnik": new_vestnik, "practice": new_practice, "city": new_city}

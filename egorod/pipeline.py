@@ -16,7 +16,7 @@ from .content import RecordCache, load_content
 from .context import CACHE_DIR, BuildConfig, BuildContext, PageFacts
 from .errors import BuildFailed, Problem, Problems
 from .incremental import code_and_settings_key, code_and_templates_key
-from .links_check import broken_links
+from .links_check import broken_links, link_problems
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
@@ -49,6 +49,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
     site = build_site(content, settings, options, problems)
     cache.save()
     if problems:
+        problems.items += link_problems(site, content, root)   # reported with the rest, not a round later
         raise BuildFailed(problems.sorted())
     return site
 
@@ -70,8 +71,7 @@ def check(root: Path) -> list[Problem]:
         view = Problems()
         site = build_site(content, settings, BuildOptions(drafts=drafts), view)
         found.update(view.items)
-        if not problems and not view:   # links are checked on a site that is otherwise valid
-            found.update(broken_links(site, all_routes(site), root))
+        found.update(link_problems(site, content, root))   # every file's links, whatever else is wrong
     return sorted(found)
 
 

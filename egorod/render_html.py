@@ -273,7 +273,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env.globals.update(
         site=site, settings=site.settings, body=lambda entry: web_body(bodies, entry), plural=plural, url_of=r.url_of,
         city_url=r.city_url, practice_url=r.practice_url, sector_url=r.sector_url,
-        problem_url=r.problem_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
+        question_url=r.question_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
         city_map=lambda: city_map_svg(site), live_reload=False, updated_of=lambda path: None,

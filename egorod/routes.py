@@ -7,13 +7,37 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Page, Practice, VestnikIssue
-from .model import Site, is_preview_only
-from .settings import Problem
+from .content import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
+from .settings import Question
+
+if TYPE_CHECKING:
+    from .model import Site
 
 HOME = ("Главная", "/")
+
+# --- files the site publishes besides its pages ------------------------------------------
+
+SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL = "/sitemap.xml", "/robots.txt", "/404.html"
+BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
+VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
+FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS)
+STATIC_URL = "/static/"                 # static/ as it is
+SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
+LIVE_RELOAD_URL = "/_livereload"        # `serve` only
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/search/")
+RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
+
+
+def _first_segment(url: str) -> str:
+    return url.strip("/").split("/")[0].split(".")[0]
+
+
+# First-level URL segments the site uses itself: a free page (/<slug>/) cannot take them.
+RESERVED_SLUGS = frozenset(_first_segment(url) for url in (
+    *SECTION_URLS, SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, STATIC_URL, SEARCH_BUNDLE_URL, LIVE_RELOAD_URL,
+    *RESERVED_FOR_LATER))
 
 
 # --- URLs of things -------------------------------------------------------------------
@@ -30,8 +54,8 @@ def sector_url(slug: str) -> str:
     return f"/practices/rubrics/{slug}/"
 
 
-def problem_url(problem: Problem) -> str:
-    return f"/practices/rubrics/{problem.sector}/{problem.slug}/"
+def question_url(question: Question) -> str:
+    return f"/practices/rubrics/{question.sector}/{question.slug}/"
 
 
 def year_url(year: int) -> str:
@@ -48,6 +72,14 @@ def bulletin_url(number: int) -> str:
 
 def bulletin_pdf_url(number: int) -> str:
     return f"/bulletins/{number}/bulletin-{number}.pdf"
+
+
+def bulletin_email_url(number: int) -> str:
+    return f"/bulletins/{number}/email.html"
+
+
+def bulletin_email_text_url(number: int) -> str:
+    return f"/bulletins/{number}/email.txt"
 
 
 def vestnik_url(number: int) -> str:
@@ -80,6 +112,29 @@ def url_of(entry: Entry) -> str:
     if isinstance(entry, Page):
         return page_url(entry.slug)
     raise TypeError(entry)
+
+
+def file_urls(site: Site) -> set[str]:
+    """Every file the build publishes besides the pages, static/ and the content images."""
+    urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS}
+    for bulletin in site.bulletins:
+        urls |= {bulletin_pdf_url(bulletin.number), bulletin_email_url(bulletin.number),
+                 bulletin_email_text_url(bulletin.number)}
+    urls |= {vestnik_pdf_url(issue.number) for issue in site.vestnik}
+    return urls
+
+
+def url_of_rejected(rejected: Rejected) -> str | None:
+    """Where a file with mistakes would be published, when its name and valid fields say."""
+    values, kind = rejected.values, rejected.kind
+    if kind is Article:
+        return f"/vestnik/{values['issue']}/{values['slug']}/" if "issue" in values and "slug" in values else None
+    if "slug" in values:
+        urls = {City: city_url, Practice: practice_url, Page: page_url}
+        return urls[kind](values["slug"]) if kind in urls else None
+    if "number" in values:
+        return bulletin_url(values["number"]) if kind is Bulletin else vestnik_url(values["number"])
+    return None
 
 
 def roman(number: int) -> str:
@@ -157,7 +212,7 @@ def _listing(site: Site, items: list, base_url: str, template: str, title: str, 
 def _entry_route(site: Site, entry: Entry, template: str, title: str, description: str,
                  crumbs: tuple, kind: str, **data: Any) -> Route:
     return Route(url_of(entry), template, title, description, crumbs, data, entry=entry, kind=kind,
-                 preview=is_preview_only(entry, site.options.today))
+                 preview=entry.preview_only(site.options.today))
 
 
 def city_routes(site: Site) -> list[Route]:
@@ -190,7 +245,7 @@ def practice_routes(site: Site) -> list[Route]:
         routes.append(_entry_route(
             site, practice, "practice.html", practice.title, practice.summary, (HOME, library),
             "practice", city=city, country=site.country_of(practice.city),
-            problems=[site.problem_by_slug[r] for r in practice.rubrics],
+            questions=[site.question_by_slug[r] for r in practice.rubrics],
             sectors=site.sectors_of(practice), related=site.related_practices(practice),
         ))
     rubrics = ("Рубрикатор", "/practices/#rubricator")
@@ -198,13 +253,13 @@ def practice_routes(site: Site) -> list[Route]:
         items = site.practices_by_sector.get(sector.slug, [])
         routes += _listing(site, items, sector_url(sector.slug), "rubric.html", sector.title,
                            f"Практики городов по сфере «{sector.title}»: {len(items)}.",
-                           (HOME, library, rubrics), sector=sector, problem=None)
-        for problem in sector.problems:
-            items = site.practices_by_problem.get(problem.slug, [])
-            routes += _listing(site, items, problem_url(problem), "rubric.html", problem.title,
-                               f"Практики городов по проблемному вопросу «{problem.title}»: {len(items)}.",
+                           (HOME, library, rubrics), sector=sector, question=None)
+        for question in sector.questions:
+            items = site.practices_by_question.get(question.slug, [])
+            routes += _listing(site, items, question_url(question), "rubric.html", question.title,
+                               f"Практики городов по проблемному вопросу «{question.title}»: {len(items)}.",
                                (HOME, library, rubrics, (sector.title, sector_url(sector.slug))),
-                               sector=sector, problem=problem)
+                               sector=sector, question=question)
     years = list(site.practices_by_year)
     for year, items in site.practices_by_year.items():
         routes.append(Route(year_url(year), "year.html", f"Практики {year} года",

@@ -1,15 +1,20 @@
 """A small declarative schema for front matter and site.yaml.
 
-Each field converts a raw YAML value to a Python value or explains, in plain words,
-what is wrong and how to write it instead. Unknown keys are errors, so typos never pass.
+Each field is declared once, on its dataclass (``required``, ``optional``, ``section``,
+``entries``): how a raw YAML value is converted, or what is wrong with it in plain words,
+and its default. ``read_values`` and ``read_record`` walk ``dataclasses.fields`` of a
+record class to check a mapping and make the record. Unknown keys are errors, so typos
+never pass.
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
+import functools
 import re
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from .errors import Problems
 from .translit import is_safe_slug
@@ -21,13 +26,6 @@ class Invalid(ValueError):
 
 
 Converter = Callable[[Any], Any]
-
-
-@dataclass(frozen=True)
-class Field:
-    convert: Converter
-    required: bool = False
-    default: Any = None
 
 
 def text(value: Any) -> str:
@@ -87,7 +85,7 @@ def url(value: Any) -> str:
 
 
 def list_of(item: Converter, min_items: int = 0) -> Converter:
-    def convert(value: Any) -> list:
+    def convert(value: Any) -> tuple:
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             value = [value]   # a single value where a list is expected is a common, harmless slip
         if not isinstance(value, list):
@@ -100,8 +98,13 @@ def list_of(item: Converter, min_items: int = 0) -> Converter:
                 out.append(item(element))
             except Invalid as exc:
                 raise Invalid(f"item {index + 1}: {exc}") from None
-        return out
+        return tuple(out)
     return convert
+
+
+def distinct(convert: Converter) -> Converter:
+    """The same list with each item once (a repeated item is a harmless slip)."""
+    return lambda value: tuple(dict.fromkeys(convert(value)))
 
 
 def coordinates(value: Any) -> tuple[float, float]:
@@ -115,45 +118,147 @@ def coordinates(value: Any) -> tuple[float, float]:
     return float(lat), float(lon)
 
 
-def check_mapping(
-    data: Any,
-    fields: dict[str, Field],
-    located: Located,
-    path: str,
-    problems: Problems,
-    prefix: str = "",
-) -> dict[str, Any]:
-    """Validate ``data`` against ``fields``; every problem goes to ``problems``.
+# --- declaring fields ---------------------------------------------------------------------
 
-    Returns the converted values (missing optional keys take their default).
+SPEC = "egorod.schema"      # the key of a field's Spec in its dataclass metadata
+
+
+@dataclass(frozen=True)
+class Spec:
+    """How one field of a record is read from YAML."""
+    convert: Converter | None = None      # raw value → value, or Invalid
+    required: bool = False
+    key: str | None = None                # the YAML key, when it differs from the attribute
+    record: type | None = None            # a nested mapping read as this record class
+    many: bool = False                    # a list of such mappings
+    refers_to: str = ""                   # what the value names elsewhere: "cities", "questions", "countries"
+
+
+def required(convert: Converter, *, key: str | None = None, refers_to: str = "") -> Any:
+    return dataclasses.field(metadata={SPEC: Spec(convert, True, key, refers_to=refers_to)})
+
+
+def optional(convert: Converter, default: Any, *, key: str | None = None, refers_to: str = "") -> Any:
+    """A field that may be left out (or empty) in the file: then it is ``default`` (immutable)."""
+    return dataclasses.field(default=default, metadata={SPEC: Spec(convert, key=key, refers_to=refers_to)})
+
+
+def section(record: type, *, or_none: bool = False, key: str | None = None) -> Any:
+    """A nested mapping read as ``record``; when left out: None with ``or_none``, else
+    ``record()`` with all its defaults."""
+    spec = Spec(record=record, key=key)
+    if or_none:
+        return dataclasses.field(default=None, metadata={SPEC: spec})
+    return dataclasses.field(default_factory=record, metadata={SPEC: spec})
+
+
+def entries(record: type, *, required: bool = False, key: str | None = None) -> Any:
+    """A list of mappings, each read as ``record``; a tuple of records."""
+    spec = Spec(record=record, many=True, required=required, key=key)
+    if required:
+        return dataclasses.field(metadata={SPEC: spec})
+    return dataclasses.field(default=(), metadata={SPEC: spec})
+
+
+@functools.cache     # asked for every file: the classes never change
+def declared(cls: type) -> dict[str, tuple[dataclasses.Field, Spec]]:
+    """YAML key → (field, spec) for the fields of ``cls`` read from YAML, in declaration order."""
+    found = {}
+    for item in dataclasses.fields(cls):
+        spec = item.metadata.get(SPEC)
+        if spec is not None:
+            found[spec.key or item.name] = (item, spec)
+    return found
+
+
+def _default(item: dataclasses.Field) -> Any:
+    if item.default_factory is not dataclasses.MISSING:
+        return item.default_factory()
+    return item.default
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a mapping is: the file, its YAML lines and the key path in front of its keys."""
+    path: str
+    located: Located
+    prefix: str = ""            # "contest." or "rubricator[2]."
+
+    @property
+    def line(self) -> int:
+        """The line of the mapping itself: where a missing key is reported."""
+        return self.located.line(self.prefix.rstrip(".")) if self.prefix else self.located.first_line
+
+    def line_of(self, key: str) -> int:
+        return self.located.line(self.prefix + key, self.line if self.prefix else None)
+
+    def within(self, key: str) -> Place:
+        return Place(self.path, self.located, f"{self.prefix}{key}.")
+
+
+def read_values(cls: type, data: Any, place: Place, problems: Problems) -> dict[str, Any]:
+    """Check ``data`` against the declared fields of ``cls``; every problem goes to ``problems``.
+
+    Returns the attribute → value of every field that is valid (a missing optional field
+    takes its default), so that checks across fields can still run when one field is wrong.
     """
-    line_of = lambda key: located.line(prefix + key, located.line(prefix.rstrip(".")) if prefix else None)
     if not isinstance(data, dict):
-        problems.add(path, located.line(prefix.rstrip(".")) if prefix else located.first_line,
-                     prefix.rstrip(".") or "-", "must be a set of `key: value` lines")
+        problems.add(place.path, place.line, place.prefix.rstrip(".") or "-", "must be a set of `key: value` lines")
         return {}
-    result: dict[str, Any] = {}
-    for key, raw in data.items():
+    fields = declared(cls)
+    for key in data:
         key_str = str(key)
         if key_str not in fields:
             hint = difflib.get_close_matches(key_str, fields.keys(), n=1)
             advice = f"did you mean `{hint[0]}`?" if hint else "allowed: " + ", ".join(sorted(fields))
-            problems.add(path, line_of(key_str), prefix + key_str, f"unknown key; {advice}")
-            continue
+            problems.add(place.path, place.line_of(key_str), place.prefix + key_str, f"unknown key; {advice}")
+    values: dict[str, Any] = {}
+    for key, (item, spec) in fields.items():
+        raw = data.get(key)
         if raw is None:
-            if fields[key_str].required:
-                problems.add(path, line_of(key_str), prefix + key_str, "is empty; give a value")
+            if spec.required and key in data:
+                problems.add(place.path, place.line_of(key), place.prefix + key, "is empty; give a value")
+            elif spec.required:
+                problems.add(place.path, place.line, place.prefix + key, "is required but missing")
+            else:
+                values[item.name] = _default(item)
             continue
+        if spec.record is not None:
+            read = _read_entries if spec.many else read_record
+            value = read(spec.record, raw, place.within(key), problems)
+            if value is not None:
+                values[item.name] = value
+            continue
+        assert spec.convert is not None
         try:
-            result[key_str] = fields[key_str].convert(raw)
+            values[item.name] = spec.convert(raw)
         except Invalid as exc:
-            problems.add(path, line_of(key_str), prefix + key_str, str(exc))
-    for key, spec in fields.items():
-        if key in result:
-            continue
-        if spec.required and key not in data:
-            problems.add(path, located.line(prefix.rstrip(".")) if prefix else located.first_line,
-                         prefix + key, "is required but missing")
-        elif key not in data or data.get(key) is None:
-            result.setdefault(key, spec.default() if callable(spec.default) else spec.default)
-    return result
+            problems.add(place.path, place.line_of(key), place.prefix + key, str(exc))
+    return values
+
+
+Record = TypeVar("Record")
+
+
+def read_record(cls: type[Record], data: Any, place: Place, problems: Problems, **given: Any) -> Record | None:
+    """The record read from ``data`` (``given``: its fields that are not in the YAML), or None
+    when anything in it is wrong (reported)."""
+    before = len(problems)
+    values = read_values(cls, data, place, problems)
+    return cls(**values, **given) if len(problems) == before else None
+
+
+def _read_entries(cls: type, data: Any, place: Place, problems: Problems) -> tuple | None:
+    key = place.prefix.rstrip(".")
+    if not isinstance(data, list):
+        problems.add(place.path, place.located.line(key), key, "must be a list of entries starting with `-`")
+        return None
+    records = [read_record(cls, item, Place(place.path, place.located, f"{key}[{index}]."), problems)
+               for index, item in enumerate(data)]
+    return tuple(records) if all(record is not None for record in records) else None
+
+
+def suggestion(value: str, known: Any) -> str:
+    """``: did you mean 'kazan'?`` for a name close to a known one, else nothing."""
+    close = difflib.get_close_matches(value, [str(name) for name in known], n=1)
+    return f": did you mean {close[0]!r}?" if close else ""

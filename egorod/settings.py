@@ -1,106 +1,20 @@
-"""Stage 1: site settings from site.yaml, validated like content."""
+"""Stage 1: site settings from site.yaml, validated like content.
+
+Every setting is declared once, on its dataclass below (schema.required/optional/section/
+entries): its converter, default and YAML key. ``load_settings`` keeps only the checks
+across fields.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from . import yamlsrc
 from .errors import Problems
-from .schema import Field, Invalid, boolean, check_mapping, integer, slug, text, url
+from .schema import Invalid, Place, boolean, entries, integer, optional, read_record, required, section, slug, text, url
 
 SETTINGS_FILE = "site.yaml"
-
-
-@dataclass(frozen=True)
-class MenuItem:
-    title: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Country:
-    name: str
-    slug: str
-
-
-@dataclass(frozen=True)
-class Problem:
-    """A problem question of urban development: the leaf of the rubricator."""
-    slug: str
-    title: str
-    sector: str    # slug of its sector
-
-
-@dataclass(frozen=True)
-class Sector:
-    """A sector of city life with its problem questions."""
-    slug: str
-    title: str
-    problems: tuple[Problem, ...]
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    host: str = "localhost"
-    port: int = 25
-    tls: str = "none"                    # none | starttls | ssl
-    user: str = ""
-    password_env: str = "EGOROD_SMTP_PASSWORD"
-    sender: str = "bulletin@e-gorod.ru"
-    sender_name: str = "Бюллетень МАГ"
-    list_id: str = "bulletin.e-gorod.ru"
-    unsubscribe_mailto: str = "unsubscribe@e-gorod.ru"
-    unsubscribe_url: str = ""
-    rate: float = 5.0                     # messages per second
-    retries: int = 5
-    retry_delay: float = 2.0              # seconds before the first retry; doubles each time
-    journal_dir: str = "mail-journal"     # the mailing journals; relative to the repository root
-
-
-@dataclass(frozen=True)
-class PrintSettings:
-    """The imprint of the printed editions (the Vestnik and bulletin PDFs)."""
-    publisher: str = ""                   # empty: the site title
-    address: str = ""
-    phone: str = ""
-    email: str = ""
-    vestnik_tagline: str = "Информационно-аналитический журнал"
-    vestnik_since: int | None = None
-    vestnik_note: str = ""
-    bulletin_since: int | None = None
-    bulletin_note: str = ""
-
-
-@dataclass(frozen=True)
-class Settings:
-    root: Path
-    title: str
-    short_title: str
-    description: str
-    base_url: str
-    language: str
-    repo_url: str
-    repo_branch: str
-    menu: tuple[MenuItem, ...]
-    countries: tuple[Country, ...]
-    rubricator: tuple[Sector, ...]
-    allow_raw_html: bool
-    feed_entries: int
-    per_page: int
-    mail: MailSettings = field(default_factory=MailSettings)
-    print: PrintSettings = field(default_factory=PrintSettings)
-
-    @property
-    def problems(self) -> dict[str, Problem]:
-        return {p.slug: p for s in self.rubricator for p in s.problems}
-
-    def country(self, name: str) -> Country | None:
-        return next((c for c in self.countries if c.name == name), None)
-
-    def with_base_url(self, base_url: str) -> "Settings":
-        from dataclasses import replace
-        return replace(self, base_url=normalise_base_url(base_url))
 
 
 def normalise_base_url(value: str) -> str:
@@ -125,13 +39,15 @@ def _optional_url(value: Any) -> str:
     return "" if value in ("", None) else url(value)
 
 
-def _seconds(value: Any, minimum: float, maximum: float) -> float:
+def _seconds(minimum: float, maximum: float) -> Any:
     """A number (whole or with a decimal point) within limits, e.g. ``2`` or ``0.5``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise Invalid(f"must be a number such as 2 or 0.5, not {value!r}")
-    if not minimum <= value <= maximum:
-        raise Invalid(f"must be between {minimum:g} and {maximum:g}, not {value:g}")
-    return float(value)
+    def convert(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise Invalid(f"must be a number such as 2 or 0.5, not {value!r}")
+        if not minimum <= value <= maximum:
+            raise Invalid(f"must be between {minimum:g} and {maximum:g}, not {value:g}")
+        return float(value)
+    return convert
 
 
 def _optional_text(value: Any) -> str:
@@ -148,77 +64,168 @@ def _journal_dir(value: Any) -> str:
     return raw
 
 
-TOP_FIELDS = {
-    "title": Field(text, required=True),
-    "short_title": Field(text, default="МАГ"),
-    "description": Field(text, required=True),
-    "base_url": Field(url, required=True),
-    "language": Field(text, default="ru"),
-    "repo_url": Field(_optional_url, default=""),
-    "repo_branch": Field(text, default="main"),
-    "menu": Field(lambda v: v, default=list),
-    "countries": Field(lambda v: v, required=True),
-    "rubricator": Field(lambda v: v, required=True),
-    "markdown": Field(lambda v: v, default=dict),
-    "feeds": Field(lambda v: v, default=dict),
-    "pagination": Field(lambda v: v, default=dict),
-    "mail": Field(lambda v: v, default=dict),
-    "print": Field(lambda v: v, default=dict),
-}
-MENU_FIELDS = {"title": Field(text, required=True), "url": Field(_site_path, required=True)}
-COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True)}
-SECTOR_FIELDS = {
-    "slug": Field(slug, required=True),
-    "title": Field(text, required=True),
-    "problems": Field(lambda v: v, required=True),
-}
-PROBLEM_FIELDS = {"slug": Field(slug, required=True), "title": Field(text, required=True)}
-MARKDOWN_FIELDS = {"allow_raw_html": Field(boolean, default=False)}
-FEEDS_FIELDS = {"entries": Field(integer(1, 1000), default=50)}
-PAGINATION_FIELDS = {"per_page": Field(integer(1, 500), default=20)}
-MAIL_FIELDS = {
-    "host": Field(text, default=MailSettings.host),
-    "port": Field(integer(1, 65535), default=MailSettings.port),
-    "tls": Field(_tls_mode, default=MailSettings.tls),
-    "user": Field(_optional_text, default=""),
-    "password_env": Field(text, default=MailSettings.password_env),
-    "sender": Field(text, default=MailSettings.sender),
-    "sender_name": Field(text, default=MailSettings.sender_name),
-    "list_id": Field(text, default=MailSettings.list_id),
-    "unsubscribe_mailto": Field(text, default=MailSettings.unsubscribe_mailto),
-    "unsubscribe_url": Field(_optional_url, default=""),
-    "rate": Field(lambda v: _seconds(v, 0.01, 1000), default=MailSettings.rate),
-    "retries": Field(integer(0, 20), default=MailSettings.retries),
-    "retry_delay": Field(lambda v: _seconds(v, 0, 600), default=MailSettings.retry_delay),
-    "journal_dir": Field(_journal_dir, default=MailSettings.journal_dir),
-}
-PRINT_FIELDS = {
-    "publisher": Field(_optional_text, default=""),
-    "address": Field(_optional_text, default=""),
-    "phone": Field(_optional_text, default=""),
-    "email": Field(_optional_text, default=""),
-    "vestnik_tagline": Field(text, default=PrintSettings.vestnik_tagline),
-    "vestnik_since": Field(integer(1900, 2100), default=None),
-    "vestnik_note": Field(_optional_text, default=""),
-    "bulletin_since": Field(integer(1900, 2100), default=None),
-    "bulletin_note": Field(_optional_text, default=""),
-}
+def _base_url(value: Any) -> str:
+    return normalise_base_url(url(value))
 
 
-def _list_items(raw: Any, key: str, fields: dict[str, Field], located, problems: Problems) -> list[dict]:
-    if not isinstance(raw, list):
-        problems.add(SETTINGS_FILE, located.line(key), key, "must be a list of entries starting with `-`")
-        return []
-    return [check_mapping(item, fields, located, SETTINGS_FILE, problems, prefix=f"{key}[{i}].")
-            for i, item in enumerate(raw)]
+def _repository_url(value: Any) -> str:
+    return _optional_url(value).rstrip("/")
 
 
-def _duplicates(values: list[tuple[str, str]], located, problems: Problems, what: str) -> None:
+@dataclass(frozen=True)
+class MenuItem:
+    title: str = required(text)
+    url: str = required(_site_path)
+
+
+@dataclass(frozen=True)
+class Country:
+    name: str = required(text)
+    slug: str = required(slug)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Question:
+    """A problem question of urban development (проблемный вопрос): the leaf of the rubricator."""
+    slug: str = required(slug)
+    title: str = required(text)
+    sector: str = ""    # slug of its sector: given by the sector it is listed under
+
+
+@dataclass(frozen=True)
+class Sector:
+    """A sector of city life with its problem questions."""
+    slug: str = required(slug)
+    title: str = required(text)
+    questions: tuple[Question, ...] = entries(Question, required=True, key="problems")
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    host: str = optional(text, "localhost")
+    port: int = optional(integer(1, 65535), 25)
+    tls: str = optional(_tls_mode, "none")                  # none | starttls | ssl
+    user: str = optional(_optional_text, "")
+    password_env: str = optional(text, "EGOROD_SMTP_PASSWORD")
+    sender: str = optional(text, "bulletin@e-gorod.ru")
+    sender_name: str = optional(text, "Бюллетень МАГ")
+    list_id: str = optional(text, "bulletin.e-gorod.ru")
+    unsubscribe_mailto: str = optional(text, "unsubscribe@e-gorod.ru")
+    unsubscribe_url: str = optional(_optional_url, "")
+    rate: float = optional(_seconds(0.01, 1000), 5.0)      # messages per second
+    retries: int = optional(integer(0, 20), 5)
+    retry_delay: float = optional(_seconds(0, 600), 2.0)   # seconds before the first retry; doubles each time
+    journal_dir: str = optional(_journal_dir, "mail-journal")   # the mailing journals; relative to the repository root
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """The imprint of the printed editions (the Vestnik and bulletin PDFs)."""
+    publisher: str = optional(_optional_text, "")          # empty: the site title
+    address: str = optional(_optional_text, "")
+    phone: str = optional(_optional_text, "")
+    email: str = optional(_optional_text, "")
+    vestnik_tagline: str = optional(text, "Информационно-аналитический журнал")
+    vestnik_since: int | None = optional(integer(1900, 2100), None)
+    vestnik_note: str = optional(_optional_text, "")
+    bulletin_since: int | None = optional(integer(1900, 2100), None)
+    bulletin_note: str = optional(_optional_text, "")
+
+
+@dataclass(frozen=True)
+class MarkdownSettings:
+    allow_raw_html: bool = optional(boolean, False)
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    entries: int = optional(integer(1, 1000), 50)
+
+
+@dataclass(frozen=True)
+class PaginationSettings:
+    per_page: int = optional(integer(1, 500), 20)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    root: Path
+    title: str = required(text)
+    short_title: str = optional(text, "МАГ")
+    description: str = required(text)
+    base_url: str = required(_base_url)
+    language: str = optional(text, "ru")
+    repo_url: str = optional(_repository_url, "")
+    repo_branch: str = optional(text, "main")
+    menu: tuple[MenuItem, ...] = entries(MenuItem)
+    countries: tuple[Country, ...] = entries(Country, required=True)
+    rubricator: tuple[Sector, ...] = entries(Sector, required=True)
+    markdown: MarkdownSettings = section(MarkdownSettings)
+    feeds: FeedSettings = section(FeedSettings)
+    pagination: PaginationSettings = section(PaginationSettings)
+    mail: MailSettings = section(MailSettings)
+    print: PrintSettings = section(PrintSettings)
+
+    @property
+    def allow_raw_html(self) -> bool:
+        return self.markdown.allow_raw_html
+
+    @property
+    def feed_entries(self) -> int:
+        return self.feeds.entries
+
+    @property
+    def per_page(self) -> int:
+        return self.pagination.per_page
+
+    @property
+    def questions(self) -> dict[str, Question]:
+        return {q.slug: q for s in self.rubricator for q in s.questions}
+
+    def country(self, name: str) -> Country | None:
+        return next((c for c in self.countries if c.name == name), None)
+
+    def with_base_url(self, base_url: str) -> Settings:
+        return replace(self, base_url=normalise_base_url(base_url))
+
+
+def _repeated(keyed_values: list[tuple[str, Any]], located: yamlsrc.Located, problems: Problems, what: str) -> None:
+    """A value given twice where each must be unique (key path → value, in file order)."""
     seen: set[str] = set()
-    for key, value in values:
+    for key, raw in keyed_values:
+        value = str(raw).strip()
         if value in seen:
             problems.add(SETTINGS_FILE, located.line(key), key, f"{what} {value!r} is used twice; each must be unique")
         seen.add(value)
+
+
+def _listed(data: Any, key: str, attribute: str) -> list[tuple[str, Any]]:
+    """(key path, raw value) of ``attribute`` in every mapping of the list ``data[key]``, from the YAML."""
+    items = data.get(key) if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return []
+    return [(f"{key}[{index}].{attribute}", item[attribute]) for index, item in enumerate(items)
+            if isinstance(item, dict) and isinstance(item.get(attribute), (str, int))]
+
+
+def _check_unique(data: Any, located: yamlsrc.Located, problems: Problems) -> None:
+    """Slugs and names that must be unique, read from the YAML so that one mistake elsewhere
+    in a list does not hide them."""
+    _repeated(_listed(data, "countries", "slug"), located, problems, "country slug")
+    _repeated(_listed(data, "countries", "name"), located, problems, "country name")
+    _repeated(_listed(data, "rubricator", "slug"), located, problems, "sector slug")
+    sectors = data.get("rubricator") if isinstance(data, dict) else None
+    questions = [(f"rubricator[{index}].{key}", value)
+                 for index, sector in enumerate(sectors if isinstance(sectors, list) else [])
+                 for key, value in _listed(sector, "problems", "slug")]
+    _repeated(questions, located, problems, "problem slug")
+
+
+def _with_sectors(settings: Settings) -> Settings:
+    """Each question knows the slug of its sector."""
+    return replace(settings, rubricator=tuple(
+        replace(sector, questions=tuple(replace(q, sector=sector.slug) for q in sector.questions))
+        for sector in settings.rubricator))
 
 
 def load_settings(root: Path, problems: Problems) -> Settings | None:
@@ -240,53 +247,8 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     before = len(problems)
     for key, line, first in located.duplicates:
         problems.add(SETTINGS_FILE, line, key, f"is given twice (also on line {first}); keep one")
-    top = check_mapping(located.data, TOP_FIELDS, located, SETTINGS_FILE, problems)
-    menu = [MenuItem(**m) for m in _list_items(top.get("menu", []), "menu", MENU_FIELDS, located, problems) if len(m) == 2]
-    countries = [Country(**c) for c in _list_items(top.get("countries", []), "countries", COUNTRY_FIELDS, located, problems)
-                 if c.get("name") and c.get("slug")]
-    _duplicates([(f"countries[{i}].slug", c.slug) for i, c in enumerate(countries)], located, problems, "country slug")
-    _duplicates([(f"countries[{i}].name", c.name) for i, c in enumerate(countries)], located, problems, "country name")
-
-    sectors: list[Sector] = []
-    problem_slugs: list[tuple[str, str]] = []
-    for i, raw_sector in enumerate(_list_items(top.get("rubricator", []), "rubricator", SECTOR_FIELDS, located, problems)):
-        if not raw_sector.get("slug"):
-            continue
-        key = f"rubricator[{i}].problems"
-        items = _list_items(raw_sector.get("problems", []), key, PROBLEM_FIELDS, located, problems)
-        sector_problems = tuple(Problem(p["slug"], p["title"], raw_sector["slug"]) for p in items if p.get("slug") and p.get("title"))
-        problem_slugs += [(f"{key}[{j}].slug", p.slug) for j, p in enumerate(sector_problems)]
-        sectors.append(Sector(raw_sector["slug"], raw_sector.get("title", ""), sector_problems))
-    _duplicates([(f"rubricator[{i}].slug", s.slug) for i, s in enumerate(sectors)], located, problems, "sector slug")
-    _duplicates(problem_slugs, located, problems, "problem slug")
-
-    def section(key: str, fields: dict[str, Field]) -> dict:
-        value = top.get(key)
-        return check_mapping({} if value is None else value, fields, located, SETTINGS_FILE, problems,
-                             prefix=f"{key}.")
-
-    markdown = section("markdown", MARKDOWN_FIELDS)
-    feeds = section("feeds", FEEDS_FIELDS)
-    pagination = section("pagination", PAGINATION_FIELDS)
-    mail = section("mail", MAIL_FIELDS)
-    print_ = section("print", PRINT_FIELDS)
-    if len(problems) > before:
+    settings = read_record(Settings, located.data, Place(SETTINGS_FILE, located), problems, root=root)
+    _check_unique(located.data, located, problems)
+    if settings is None or len(problems) > before:
         return None
-    return Settings(
-        root=root,
-        title=top["title"],
-        short_title=top["short_title"],
-        description=top["description"],
-        base_url=normalise_base_url(top["base_url"]),
-        language=top["language"],
-        repo_url=top["repo_url"].rstrip("/"),
-        repo_branch=top["repo_branch"],
-        menu=tuple(menu),
-        countries=tuple(countries),
-        rubricator=tuple(sectors),
-        allow_raw_html=markdown["allow_raw_html"],
-        feed_entries=feeds["entries"],
-        per_page=pagination["per_page"],
-        mail=MailSettings(**mail),
-        print=PrintSettings(**print_),
-    )
+    return _with_sectors(settings)

@@ -9,7 +9,7 @@ import sys
 import pytest
 from conftest import PROJECT
 
-from egorod import content as content_module
+from egorod.content import kinds as content_kinds
 
 
 def problem_paths(result) -> set[str]:
@@ -125,13 +125,13 @@ def test_only_the_given_files_and_the_cities_are_read(repo, monkeypatch):
         repo.write(f"content/practices/praktika-{index}.md", f"---\ntitle: Практика {index}\ncity: minsk\n"
                    "year: 2021\nrubrics: [obshchestvennyy-transport]\nsummary: Кратко.\n---\nТекст.\n")
     read: list[str] = []
-    real = content_module.read_source
+    real = content_kinds.read_source
 
     def spy(root, path, problems):
         read.append(path.relative_to(root).as_posix())
         return real(root, path, problems)
 
-    monkeypatch.setattr(content_module, "read_source", spy)
+    monkeypatch.setattr(content_kinds, "read_source", spy)
     result = repo.run("check", str(repo.root / "content/practices/praktika-7.md"))
     assert result.status == 0, result.output
     cities = {p.relative_to(repo.root).as_posix() for p in (repo.root / "content/cities").glob("*.md")}

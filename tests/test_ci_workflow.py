@@ -42,7 +42,8 @@ def test_pre_commit_hook_runs_check_on_content_and_settings():
     config = load(".pre-commit-config.yaml")
     (repo,) = config["repos"]
     assert repo["repo"] == "local"
-    (hook,) = repo["hooks"]
+    hooks = {hook["id"]: hook for hook in repo["hooks"]}
+    hook = hooks["egorod-check"]
     assert hook["language"] == "system"
     assert hook["entry"] == ".venv/bin/python build.py check"
     assert hook["pass_filenames"] is True
@@ -51,3 +52,12 @@ def test_pre_commit_hook_runs_check_on_content_and_settings():
         assert pattern.search(path), path
     for path in ("templates/base.html", "egorod/cli.py", "README.md", "tests/test_new.py"):
         assert not pattern.search(path), path
+
+
+def test_pre_commit_hook_runs_the_code_checks_ci_runs():
+    hooks = {hook["id"]: hook for hook in load(".pre-commit-config.yaml")["repos"][0]["hooks"]}
+    assert hooks["ruff"]["entry"] == ".venv/bin/ruff check"
+    assert hooks["mypy"]["entry"] == ".venv/bin/mypy"
+    assert re.search(hooks["ruff"]["files"], "egorod/content/kinds.py")
+    ci = (PROJECT / ".ci" / "run").read_text(encoding="utf-8")
+    assert "make lint" in ci

@@ -218,7 +218,7 @@ def test_a_damaged_cache_of_rendered_bodies_is_made_afresh(repo, tmp_path):
 
 def test_an_edit_that_keeps_the_size_and_modification_time_of_the_file_is_seen(repo, monkeypatch):
     from egorod import content
-    monkeypatch.setattr(content, "RACY_NS", 0)   # the files count as old: trusted by their stats
+    monkeypatch.setattr(content.cache, "RACY_NS", 0)   # the files count as old: trusted by their stats
     path = repo.root / "content/practices/novye-avtobusy.md"
     repo.build()
     before = path.stat()
@@ -235,7 +235,7 @@ def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_pat
     from egorod import content
     # Files written just before a build are hashed again rather than trusted by their
     # times; here they count as old, so the second build reads no file it need not.
-    monkeypatch.setattr(content, "RACY_NS", 0)
+    monkeypatch.setattr(content.cache, "RACY_NS", 0)
     read = []
     read_text = content.LazyBody.read
 
@@ -315,7 +315,7 @@ def test_rendered_bodies_of_earlier_settings_are_not_kept(repo):
 @pytest.mark.parametrize("change", ["remove", "rewrite"])
 def test_a_file_changed_while_the_site_is_built_is_reported_not_rendered(repo, monkeypatch, change):
     from egorod import content
-    monkeypatch.setattr(content, "RACY_NS", 0)   # the files count as old: trusted, not read
+    monkeypatch.setattr(content.cache, "RACY_NS", 0)   # the files count as old: trusted, not read
     repo.build()
     before = tree_digest(repo.out)
     shutil.rmtree(repo.root / ".cache" / "html")

@@ -156,3 +156,12 @@ def test_existing_practice_is_not_overwritten(repo):
     assert result.status == 1
     assert "content/practices/razdelnyy-sbor.md already exists" in result.output
     assert path.read_bytes() == before
+
+
+def test_new_suggests_the_city_problem_or_country_meant(repo):
+    city = repo.run("new", "practice", "Практика", "--city", "kazn")
+    assert city.status == 2 and "unknown city 'kazn': did you mean 'kazan'?" in city.output
+    rubric = repo.run("new", "practice", "Практика", "--city", "kazan", "--rubric", "parkovka")
+    assert rubric.status == 2 and "unknown problem 'parkovka': did you mean 'parkovki'?" in rubric.output
+    country = repo.run("new", "city", "Омск", "--country", "Росия")
+    assert country.status == 2 and "unknown country 'Росия': did you mean 'Россия'?" in country.output

@@ -68,6 +68,7 @@ def test_impossible_date(repo):
         number: 2
         date: 2024-02-30
         ---
+        ## Новость
         """)
     assert problems(repo) == ["content/bulletins/2.md:3: date: '2024-02-30' is not a real calendar date"]
 
@@ -78,6 +79,7 @@ def test_bulletin_number_must_match_file_name(repo):
         number: 4
         date: 2024-03-15
         ---
+        ## Новость
         """)
     [line] = problems(repo)
     assert line.startswith("content/bulletins/3.md:2: number: number 4 does not match the file name '3.md'")
@@ -442,3 +444,107 @@ def test_a_large_site_is_loaded_on_several_processes_with_the_same_records_and_p
     assert [p.path for p in found] == ["content/practices/p7.md", "content/practices/p8.md"]
     assert len(content.practices) >= PARALLEL_LOAD_THRESHOLD
     assert all(practice.body.startswith("## Проблема") for practice in content.practices)
+
+
+# --- every mistake in one round, with help -----------------------------------------------
+
+def test_five_independent_mistakes_of_one_file_are_reported_in_one_run(repo):
+    repo.write("content/practices/pyat-oshibok.md", """
+        ---
+        title: Практика
+        city: kazn
+        year: двадцатый
+        rubrics: [parkovki, net-takogo-voprosa]
+        summary: Кратко.
+        ---
+        Смотрите [страницу](/net-takoy-stranitsy/) и схему:
+
+        ![схема](skhema.png)
+        """)
+    result = repo.run("check")
+    assert result.status == 1
+    path = "content/practices/pyat-oshibok.md"
+    found = [line for line in result.lines if line.startswith(path)]
+    assert found == [
+        f"{path}:3: city: unknown city 'kazn': did you mean 'kazan'?",
+        f"{path}:4: year: must be a whole number, not 'двадцатый'",
+        f"{path}:5: rubrics: unknown problem 'net-takogo-voprosa': use a problem slug from the rubricator in site.yaml",
+        f"{path}:8: body: the link '/net-takoy-stranitsy/' leads nowhere: no page or file of the site has this "
+        "address; correct or remove it",
+        f"{path}:10: body: image 'skhema.png' not found: put the file beside the Markdown file or correct the name",
+    ], result.output
+
+
+def test_links_are_checked_when_other_files_have_errors(repo):
+    repo.write("content/cities/omsk.md", "---\ntitle: Омск\ncountry: Россия\n---\nТекст.\n")   # no coordinates
+    repo.write("content/pages/ssylka.md", "---\ntitle: Ссылка\n---\n[Куда-то](/nikuda/)\n")
+    found = problems(repo)
+    assert "content/cities/omsk.md:1: coordinates: is required but missing" in found
+    assert any(line.startswith("content/pages/ssylka.md:4: body: the link '/nikuda/' leads nowhere") for line in found)
+
+
+def test_a_link_to_a_file_with_mistakes_is_not_one_more_mistake(repo):
+    text = (repo.root / "content/practices/razdelnyy-sbor.md").read_text(encoding="utf-8")
+    repo.write("content/practices/razdelnyy-sbor.md", text.replace("year: 2020", "year: 1900"))
+    found = problems(repo)     # bulletin 1 links to this practice
+    assert [line.split(":")[0] for line in found] == ["content/practices/razdelnyy-sbor.md"], found
+
+
+def test_an_unknown_city_gets_a_suggestion(repo):
+    repo.write("content/bulletins/2.md", "---\nnumber: 2\ndate: 2024-02-15\ncities: [kazan, minks]\n---\n## Новость\n")
+    assert problems(repo) == ["content/bulletins/2.md:4: cities: unknown city 'minks': did you mean 'minsk'?"]
+
+
+def test_an_unknown_problem_question_gets_a_suggestion(repo):
+    repo.write("content/practices/parkovka.md", PRACTICE_TEXT.format(rubrics="parkovka"))
+    assert problems(repo) == ["content/practices/parkovka.md:5: rubrics: unknown problem 'parkovka': "
+                              "did you mean 'parkovki'?"]
+
+
+def test_an_unknown_country_gets_a_suggestion(repo):
+    repo.write("content/cities/omsk.md", "---\ntitle: Омск\ncountry: Росия\ncoordinates: [54.98, 73.37]\n---\nТекст.\n")
+    assert problems(repo) == ["content/cities/omsk.md:3: country: unknown country 'Росия': did you mean 'Россия'?"]
+
+
+def test_a_file_with_a_wrong_field_still_has_its_references_checked(repo):
+    repo.write("content/practices/dve.md", PRACTICE_TEXT.format(rubrics="parkovki").replace("city: kazan", "city: atlantida")
+               .replace("year: 2021", "year: 20"))
+    found = problems(repo)
+    assert any(line.startswith("content/practices/dve.md:3: city: unknown city 'atlantida'") for line in found), found
+    assert any(line.startswith("content/practices/dve.md:4: year: must be at least 1990") for line in found), found
+
+
+def test_placeholders_from_new_are_refused_once_the_entry_is_no_longer_a_draft(repo):
+    assert repo.run("new", "practice", "Умные остановки").status == 0
+    assert repo.run("check").status == 0            # a draft: the placeholders are expected
+    path = repo.root / "content/practices/umnye-ostanovki.md"
+    text = path.read_text(encoding="utf-8")
+    path.write_text("\n".join(line for line in text.split("\n") if not line.startswith("draft:")), encoding="utf-8")
+    rel = "content/practices/umnye-ostanovki.md"
+    found = [line for line in problems(repo) if line.startswith(rel)]
+    assert [line.split(": ", 2)[:2] for line in found] == [
+        [f"{rel}:4", "city"], [f"{rel}:6", "rubrics"], [f"{rel}:12", "summary"], [f"{rel}:17", "body"]], found
+    assert f"{rel}:12: summary: still the placeholder text from 'new': write the real summary" in found
+    assert found[0].endswith("city: still the placeholder from 'new' (marked ЗАМЕНИТЕ): "
+                             "write the real value and delete the comment")
+
+
+PRACTICE_TEXT = """
+    ---
+    title: Практика
+    city: kazan
+    year: 2021
+    rubrics: [{rubrics}]
+    summary: Кратко.
+    ---
+    Текст.
+    """
+
+
+def test_build_reports_broken_links_with_the_other_mistakes(repo):
+    repo.write("content/pages/oshibki.md", "---\ntitle: Ошибки\nmenu: первое\n---\n[Куда-то](/nikuda/)\n")
+    result = repo.run("build", "--no-pdf", "--no-search", "--quiet")
+    assert result.status == 1
+    assert any(line.startswith("content/pages/oshibki.md:3: menu: must be a whole number") for line in result.lines)
+    assert any(line.startswith("content/pages/oshibki.md:5: body: the link '/nikuda/' leads nowhere")
+               for line in result.lines), result.output

@@ -1,0 +1,230 @@
+"""Each kind of content file: the checks across its fields, one loader per kind.
+
+The fields themselves are declared once, on the records (records.py). A loader checks
+every field and every check across fields that the valid ones allow, so that one run
+reports every mistake of a file; a file with any mistake gives a ``Rejected``, whose
+cities and links are still checked (model.py, links_check.py).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ..errors import Problems
+from ..schema import Place, declared, read_values, suggestion
+from ..settings import Settings
+from ..translit import is_safe_slug
+from .read import Parsed, read_source
+from .records import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
+
+ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+
+# What `python build.py new` writes for the editor to replace (new.py writes these very
+# texts): refused once the entry is no longer a draft, so that it is never published.
+REPLACE_MARK = "ЗАМЕНИТЕ"      # a comment on a line whose value must be replaced
+ISSUE_THEME, ARTICLE_TITLE = "Тема номера", "Название статьи"
+PRACTICE_SUMMARY = "Одно-два предложения: в чём практика и каков её результат."
+PLACEHOLDER_VALUES = {"title": (ISSUE_THEME, ARTICLE_TITLE), "summary": (PRACTICE_SUMMARY,)}
+PLACEHOLDER_BODIES = {
+    "bulletin": ("## Заголовок первой новости\n\n"
+                 "Текст новости. Каждая новость выпуска — отдельный раздел с заголовком `##`.\n\n"
+                 "## Заголовок второй новости\n\nТекст новости.\n"),
+    "vestnik": "Слово редакции: о чём этот номер.\n",
+    "article": ("Вступление статьи.\n\n## Первый раздел\n\n"
+                "Текст раздела. Сноска пишется так[^1].\n\n[^1]: Текст сноски.\n"),
+    "practice": ("## Проблема\n\nКакую задачу города решала практика.\n\n"
+                 "## Решение\n\nЧто и как было сделано.\n\n"
+                 "## Результаты\n\nЧто изменилось, в цифрах, если они есть.\n"),
+    "city": "Описание города: один-три абзаца.\n",
+}
+# The sentences of those bodies (not their headings, which may well stay).
+_PLACEHOLDER_SENTENCES = frozenset(line for body in PLACEHOLDER_BODIES.values() for line in body.split("\n")
+                                   if line and not line.startswith("#"))
+
+Record = TypeVar("Record", bound=Entry)
+
+
+# --- checks shared by every kind ------------------------------------------------------------
+
+def _values(kind: type, parsed: Parsed, settings: Settings, problems: Problems) -> dict[str, Any]:
+    """The valid fields of the file; every field is checked, and so are those that name
+    something in site.yaml, and what `new` left to replace."""
+    values = read_values(kind, parsed.data, Place(parsed.source.path, parsed.located), problems)
+    _check_settings_references(kind, parsed, values, settings, problems)
+    _check_placeholders(parsed, values, problems)
+    return values
+
+
+def _outcome(kind: type[Record], parsed: Parsed, values: dict[str, Any], given: dict[str, Any],
+             problems: Problems, before: int) -> Record | Rejected:
+    """The record when nothing in the file was wrong, else what is known of it."""
+    if len(problems) > before or any(value is None for value in given.values()):
+        return Rejected(kind, parsed.source, {**values, **{k: v for k, v in given.items() if v is not None}})
+    return kind(**values, **given, source=parsed.source, body=parsed.body)
+
+
+def _slug_from_name(path: Path, parsed: Parsed, problems: Problems) -> str | None:
+    name = path.stem
+    if not is_safe_slug(name):
+        problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} is not a valid slug: "
+                     "rename it with lowercase Latin letters, digits and hyphens, e.g. nizhniy-novgorod.md")
+        return None
+    return name
+
+
+def _check_placeholders(parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """What `new` wrote for the editor to replace must not be published."""
+    if values.get("draft") is not False:        # a draft, or unknown: its own mistake is reported
+        return
+    path = parsed.source.path
+    front_matter = parsed.front_matter.split("\n") if REPLACE_MARK in parsed.front_matter else []
+    for key, value in parsed.data.items():
+        key, line = str(key), parsed.source.line(str(key))
+        if line <= len(front_matter) and REPLACE_MARK in front_matter[line - 1].partition("#")[2]:
+            problems.add(path, line, key, f"still the placeholder from 'new' (marked {REPLACE_MARK}): "
+                         "write the real value and delete the comment")
+        elif value in PLACEHOLDER_VALUES.get(key, ()):
+            problems.add(path, line, key, f"still the placeholder text from 'new': write the real {key}")
+    for number, text in enumerate(parsed.body.split("\n")):
+        if text in _PLACEHOLDER_SENTENCES:
+            problems.add(path, parsed.source.body_line + number, "body",
+                         f"still the placeholder text from 'new' ({text!r}): write the real text")
+            return      # one line says it: the rest of the body is the same sample
+
+
+def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, what: str, advice: str,
+                 problems: Problems) -> None:
+    """Every slug in ``slugs`` (one or a list) is one of ``known``; else a suggestion or advice."""
+    for index, value in enumerate([slugs] if isinstance(slugs, str) else slugs or ()):
+        if value in known:
+            continue
+        line = parsed.source.lines.get(f"{key}[{index}]", parsed.source.line(key))
+        problems.add(parsed.source.path, line, key, f"unknown {what} {value!r}" + (suggestion(value, known) or advice))
+
+
+def _countries(settings: Settings) -> tuple[list[str], str, str]:
+    names = [country.name for country in settings.countries]
+    return names, "country", "; use one of: " + ", ".join(names) + " (or add it to site.yaml)"
+
+
+def _questions(settings: Settings) -> tuple[Any, str, str]:
+    return settings.questions, "problem", ": use a problem slug from the rubricator in site.yaml"
+
+
+# What a field declared ``refers_to=…`` may name in site.yaml: (known names, what, advice).
+SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions}
+
+
+def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any], settings: Settings,
+                               problems: Problems) -> None:
+    for key, (item, spec) in declared(kind).items():
+        if spec.refers_to in SETTINGS_REFERENCES and item.name in values:
+            known, what, advice = SETTINGS_REFERENCES[spec.refers_to](settings)
+            _check_known(parsed, key, values[item.name], known, what, advice, problems)
+
+
+# --- one function per kind --------------------------------------------------------------
+
+def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(City, parsed, settings, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    return _outcome(City, parsed, values, given, problems, before)
+
+
+def load_practice(root: Path, path: Path, settings: Settings, problems: Problems) -> Practice | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(Practice, parsed, settings, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    return _outcome(Practice, parsed, values, given, problems, before)
+
+
+def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems) -> Bulletin | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(Bulletin, parsed, settings, problems)
+    if "number" in values and path.stem != str(values["number"]):
+        problems.add(parsed.source.path, parsed.source.line("number"), "number",
+                     f"number {values['number']} does not match the file name {path.name!r}; "
+                     f"name the file {values['number']}.md or correct the number")
+    if not re.search(r"^## \S", parsed.body, re.MULTILINE):
+        problems.add(parsed.source.path, parsed.source.body_line, "body",
+                     "a bulletin needs its news items: start each one with a line `## Heading`")
+    return _outcome(Bulletin, parsed, values, {}, problems, before)
+
+
+def load_article(root: Path, path: Path, issue: int | None, settings: Settings, problems: Problems) -> Article | Rejected | None:
+    match = ARTICLE_NAME.match(path.name)
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    if not match:
+        problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} must be NN-slug.md, "
+                     "two digits for the order in the issue, e.g. 03-gorod-dlya-lyudey.md")
+    values = _values(Article, parsed, settings, problems)
+    given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
+    return _outcome(Article, parsed, values, given, problems, before)
+
+
+def _check_articles_apart(articles: list[Article | Rejected], problems: Problems) -> None:
+    """Every article of an issue has its own order and slug (its file name gives both)."""
+    seen: dict[tuple[str, Any], str] = {}
+    for article in articles:
+        fields = article.values if isinstance(article, Rejected) else {"order": article.order, "slug": article.slug}
+        for key in (("order", fields.get("order")), ("slug", fields.get("slug"))):
+            if key[1] is None:
+                continue
+            if key in seen:
+                problems.add(article.source.path, 1, "-", f"{key[0]} {key[1]!r} is also used by "
+                             f"{seen[key]}; every article needs its own number and slug")
+            seen[key] = article.source.path
+
+
+def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: Problems) -> VestnikIssue | Rejected | None:
+    """An issue is one record with its articles: it is valid, or rejected with them, as a whole."""
+    index = folder / "_index.md"
+    if not index.exists():
+        problems.add(folder.relative_to(root).as_posix(), 0, "-",
+                     "a Vestnik issue folder needs an _index.md with number, date and title")
+        return None
+    parsed = read_source(root, index, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(VestnikIssue, parsed, settings, problems)
+    if "number" in values and folder.name != str(values["number"]):
+        problems.add(parsed.source.path, parsed.source.line("number"), "number",
+                     f"number {values['number']} does not match the folder name {folder.name!r}")
+    number = int(folder.name) if folder.name.isdigit() else None
+    loaded = [load_article(root, path, number, settings, problems) for path in sorted(folder.glob("*.md"))
+              if path.name != "_index.md"]
+    articles = [article for article in loaded if article is not None]
+    _check_articles_apart(articles, problems)
+    cover = values.get("cover")
+    if cover and not (folder / cover).is_file():
+        problems.add(parsed.source.path, parsed.source.line("cover"), "cover",
+                     f"cover image {cover!r} not found beside _index.md")
+    if len(problems) > before or any(isinstance(article, Rejected) for article in articles):
+        return Rejected(VestnikIssue, parsed.source, {**values, "number": number}, tuple(articles))
+    ordered = tuple(sorted((a for a in articles if isinstance(a, Article)), key=lambda a: a.order))
+    return VestnikIssue(**values, source=parsed.source, body=parsed.body, articles=ordered)
+
+
+def load_page(root: Path, path: Path, settings: Settings, problems: Problems) -> Page | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(Page, parsed, settings, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    return _outcome(Page, parsed, values, given, problems, before)

@@ -1,0 +1,52 @@
+"""Every content file of the site → ``Content``, through the record cache."""
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Callable
+
+from ..errors import Problems
+from ..settings import Settings
+from .cache import LoadJob, RecordCache
+from .kinds import load_bulletin, load_city, load_page, load_practice, load_vestnik_issue
+from .read import markdown_files
+from .records import CONTENT_DIR, Content, Rejected
+
+
+def load_content(root: Path, settings: Settings, problems: Problems,
+                 cache: RecordCache | None = None,
+                 only: Callable[[Path], bool] = lambda path: True, workers: int = 1) -> Content:
+    """Read every content file under ``content/``; invalid files are reported and kept apart
+    (``Content.rejected``) for the checks across files.
+
+    ``only`` narrows the practices, bulletins, pages and Vestnik issue folders read (the
+    commit hook's check); the cities are always read, every reference needs them.
+    """
+    base = root / CONTENT_DIR
+    cache = cache or RecordCache(None, "")
+    jobs: list[tuple[str, LoadJob]] = []      # (collection, job), in the order of the site
+
+    def add(collection: str, loader: Callable, folder: Path, selected: bool = True) -> None:
+        for path in markdown_files(folder):
+            if not selected or only(path):
+                jobs.append((collection, LoadJob((path,), functools.partial(loader, root, path, settings))))
+
+    add("cities", load_city, base / "cities", selected=False)
+    add("practices", load_practice, base / "practices")
+    add("bulletins", load_bulletin, base / "bulletins")
+    vestnik_dir = base / "vestnik"
+    if vestnik_dir.is_dir():
+        for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):
+            # An issue is one record with its articles: it is valid or not as a whole.
+            files = [folder / "_index.md", *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md")]
+            jobs.append(("vestnik", LoadJob(tuple(files) if files[0].exists() else (),
+                                            functools.partial(load_vestnik_issue, root, folder, settings))))
+    add("pages", load_page, base / "pages")
+    content = Content()
+    records = cache.load_all([job for _, job in jobs], problems, workers)
+    for (collection, _), record in zip(jobs, records, strict=True):
+        if isinstance(record, Rejected):
+            content.add_rejected(record)
+        elif record is not None:
+            getattr(content, collection).append(record)
+    return content

@@ -1,0 +1,143 @@
+"""Reading one content file: bytes → front matter, body and where each key and link is.
+
+A file that cannot be read (not UTF-8, no front matter, broken YAML) is reported as a
+problem of that file, never a traceback.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import frontmatter
+
+from .. import yamlsrc
+from ..errors import Problems
+from .records import CONTENT_DIR, Source
+
+# --- reading one file -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Parsed:
+    source: Source
+    data: dict[str, Any]
+    located: yamlsrc.Located
+    body: str
+    front_matter: str         # the YAML text; its line N is line N of the file
+
+
+# Inline links and images `[text](target "title")`, and reference definitions `[id]: target`.
+# (The inline pattern starts at the bracket, which the regex engine can scan for quickly;
+# whether a `!` makes it an image is looked up just before the match.)
+_INLINE_LINK = re.compile(r"\[[^\]\n]*\]\(\s*<?([^)\s>]+)")
+# (Reference definitions are searched for from a newline, put in front of the body too.)
+_REFERENCE_LINK = re.compile(r"\n {0,3}\[(?!\^)[^\]]+\]:\s*<?(\S+?)>?(?=\s|$)")
+_CODE = re.compile(r"^(```|~~~).*?^\1|`[^`\n]+`", re.MULTILINE | re.DOTALL)
+
+
+def body_links(body: str, body_line: int) -> tuple[tuple[str, int, bool], ...]:
+    """Targets of the links in a Markdown body with their lines (code spans left out)."""
+    if "](" not in body and "]:" not in body:
+        return ()
+    plain = body
+    if "`" in body or "~~~" in body:
+        plain = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+    matches = [(match.start(1), match.group(1), plain[match.start() - 1:match.start()] == "!")
+               for match in _INLINE_LINK.finditer(plain)]
+    if "]:" in plain:
+        matches += [(match.start(1) - 1, match.group(1), False)
+                    for match in _REFERENCE_LINK.finditer("\n" + plain)]
+        matches.sort()
+    found = []
+    line, counted = body_line, 0
+    for start, target, image in matches:     # lines counted once over the body, in order
+        line += plain.count("\n", counted, start)
+        counted = start
+        found.append((target, line, image))
+    return tuple(found)
+
+
+def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
+    """Split a file into front matter and body; problems of the file itself are reported."""
+    rel = path.relative_to(root).as_posix()
+    if path.is_symlink():
+        # A link could publish any file of the machine that builds the site.
+        problems.add(rel, 0, "-", "is a symbolic link; put the file itself into content/")
+        return None
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        problems.add(rel, 0, "-", f"cannot be read ({error.strerror}); check the file's permissions")
+        return None
+    try:
+        text_ = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.add(rel, line, "-", "the file is not UTF-8 text; save it with the UTF-8 encoding")
+        return None
+    text_ = text_.lstrip("\ufeff").replace("\r\n", "\n")
+    handler = frontmatter.YAMLHandler()
+    if not handler.detect(text_):
+        problems.add(rel, 1, "-", "no front matter: the file must start with a line `---`, "
+                                  "then `key: value` lines, then a closing `---`")
+        return None
+    try:
+        fm_text, body = handler.split(text_)
+    except ValueError:
+        problems.add(rel, 1, "-", "the front matter is not closed: add a line `---` after the last key")
+        return None
+    try:
+        # The split keeps the newline after the opening `---`, so YAML line N is file line N.
+        located = yamlsrc.load(fm_text, line_offset=0)
+    except yamlsrc.YamlError as exc:
+        problems.add(rel, exc.line, "-", exc.message)
+        return None
+    if not isinstance(located.data, dict):
+        problems.add(rel, 2, "-", "the front matter must be `key: value` lines")
+        return None
+    for key, line, first in located.duplicates:
+        problems.add(rel, line, key, f"is given twice (also on line {first}); keep one")
+    body_line = fm_text.count("\n") + 2
+    body = body[1:] if body.startswith("\n") else body
+    source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
+                    hashlib.sha1(fm_text.encode("utf-8")).hexdigest(), body_links(body, body_line))
+    return Parsed(source, located.data, located, body, fm_text)
+
+
+def markdown_files(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    # The directory listing says which entries are files: no stat of each of thousands.
+    with os.scandir(folder) as entries:
+        names = sorted(entry.name for entry in entries if entry.name.endswith(".md") and entry.is_file())
+    return [folder / name for name in names]
+
+
+def body_of(data: bytes) -> str:
+    """The Markdown body of a file, exactly as ``read_source`` cuts it."""
+    text_ = data.decode("utf-8").lstrip("\ufeff").replace("\r\n", "\n")
+    body = frontmatter.YAMLHandler().split(text_)[1]
+    return body[1:] if body.startswith("\n") else body
+
+
+ASSET_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".svg", ".webp", ".avif"}
+
+
+def content_assets(root: Path) -> list[tuple[str, Path]]:
+    """Images kept beside the Markdown (covers, figures), published at the same place:
+    ``content/vestnik/77/plan.png`` → ``vestnik/77/plan.png``."""
+    base = root / CONTENT_DIR
+    real_base = base.resolve()
+    found = []
+    # Only image names are looked at closely: content/ holds thousands of Markdown files.
+    for folder, _, names in os.walk(base):
+        for name in names:
+            if os.path.splitext(name)[1].lower() in ASSET_SUFFIXES and not name.startswith("."):
+                path = Path(folder, name)
+                # Never a symbolic link, nor anything outside content/: a link could publish any file.
+                if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(real_base):
+                    found.append((path.relative_to(base).as_posix(), path))
+    return sorted(found)

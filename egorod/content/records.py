@@ -1,0 +1,240 @@
+"""The typed records of content: one frozen dataclass per kind of file.
+
+Each front-matter field is declared once, on its record. Records are made only from
+valid files (a file with mistakes gives a ``Rejected``); their bodies may stay in the
+files (LazyBody) until a page that shows them is rendered.
+"""
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import re
+from collections import UserString
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import BuildFailed, Problem
+from ..schema import (
+    Invalid,
+    boolean,
+    coordinates,
+    date,
+    declared,
+    distinct,
+    integer,
+    list_of,
+    optional,
+    required,
+    section,
+    text,
+    url,
+)
+from ..schema import slug as slug_
+
+CONTENT_DIR = "content"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a record came from: for error lines, edit links, dates and caches."""
+    path: str                 # relative to the repository root, with forward slashes
+    lines: dict[str, int]     # front-matter key → line
+    body_line: int            # first line of the Markdown body
+    digest: str               # hash of the file's bytes
+    meta_digest: str = ""     # hash of the front matter alone: what listings show of it
+    links: tuple[tuple[str, int, bool], ...] = ()   # (target, line, is an image) of the body's links
+
+    def line(self, key: str) -> int:
+        return self.lines.get(key, 1)
+
+
+# Each field read from the front matter is declared once, here: its converter, whether it
+# is required, its default and what it refers to (schema.required/optional/section).
+# Fields without a declaration (source, body, slug, number from the file name...) are
+# given by the loader. kw_only: required and optional fields may come in any order.
+
+@dataclass(frozen=True, kw_only=True)
+class Entry:
+    source: Source
+    title: str = required(text)
+    body: str                 # for a record from the cache, a LazyBody: str-like, read from the file
+    draft: bool = optional(boolean, False)
+    sample: bool = optional(boolean, False)
+
+    def preview_only(self, today: dt.date) -> bool:
+        """Shown only because of --drafts: a draft, or dated after ``today``."""
+        date = getattr(self, "date", None)
+        return self.draft or (isinstance(date, dt.date) and date > today)
+
+
+def year(value: Any) -> int:
+    return integer(1990, 2100)(value)
+
+
+def image_file_name(value: Any) -> str:
+    """A file beside the Markdown: a plain name, never a path that could leave the folder."""
+    raw = text(value)
+    if "/" in raw or "\\" in raw or raw.startswith(".") or not re.match(r"^[\w.-]+$", raw):
+        raise Invalid(f"{raw!r} must be the name of an image file beside _index.md, e.g. cover.jpg")
+    return raw
+
+
+@dataclass(frozen=True, kw_only=True)
+class City(Entry):
+    slug: str
+    country: str = required(text, refers_to="countries")
+    coordinates: tuple[float, float] = required(coordinates)
+    region: str = optional(text, "")
+    website: str = optional(url, "")
+    joined: int | None = optional(year, None)
+    population: int | None = optional(integer(1), None)
+    summary: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Contest:
+    edition: int = required(integer(1, 99))
+    year: int = required(year)
+    nomination: str = required(text)
+    award: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Practice(Entry):
+    slug: str
+    city: str = required(slug_, refers_to="cities")
+    year: int = required(year)
+    rubrics: tuple[str, ...] = required(distinct(list_of(slug_, min_items=1)), refers_to="questions")
+    contest: Contest | None = section(Contest, or_none=True)
+    summary: str = required(text)
+    contacts: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bulletin(Entry):
+    title: str = optional(text, "")
+    number: int = required(integer(1))
+    date: dt.date = required(date)
+    summary: str = optional(text, "")
+    cities: tuple[str, ...] = optional(list_of(slug_), (), refers_to="cities")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Article(Entry):
+    issue: int
+    order: int
+    slug: str
+    authors: tuple[str, ...] = required(list_of(text, min_items=1))
+    section: str = optional(text, "")
+    summary: str = optional(text, "")
+    cities: tuple[str, ...] = optional(list_of(slug_), (), refers_to="cities")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VestnikIssue(Entry):
+    number: int = required(integer(1))
+    date: dt.date = required(date)
+    cover: str = optional(image_file_name, "")
+    editorial_board: tuple[str, ...] = optional(list_of(text), ())
+    summary: str = optional(text, "")
+    articles: tuple[Article, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Page(Entry):
+    slug: str
+    menu: int | None = optional(integer(0, 1000), None)
+    summary: str = optional(text, "")
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A file with mistakes: never published nor cached. The cities it names and its links
+    are still checked, so that one run shows every mistake of it."""
+    kind: type                    # the record class it would have made
+    source: Source
+    values: dict[str, Any]        # its valid fields, and those its name gives (slug, number…)
+    parts: tuple[Entry | Rejected, ...] = ()     # a Vestnik issue's articles
+
+
+@dataclass
+class Content:
+    cities: list[City] = field(default_factory=list)
+    practices: list[Practice] = field(default_factory=list)
+    bulletins: list[Bulletin] = field(default_factory=list)
+    vestnik: list[VestnikIssue] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)     # files with mistakes, their parts apart
+
+    def add_rejected(self, item: Rejected) -> None:
+        self.rejected.append(item)
+        for part in item.parts:
+            if isinstance(part, Rejected):
+                self.add_rejected(part)
+
+
+def city_references(kind: type, values: dict[str, Any], source: Source) -> list[tuple[str, int, str]]:
+    """(key, line, slug) of every city named in the fields declared ``refers_to="cities"``."""
+    found = []
+    for key, (item, spec) in declared(kind).items():
+        value = values.get(item.name)
+        if spec.refers_to != "cities" or value is None:
+            continue
+        if isinstance(value, str):
+            found.append((key, source.line(key), value))
+        else:
+            found += [(key, source.lines.get(f"{key}[{index}]", source.line(key)), slug)
+                      for index, slug in enumerate(value)]
+    return found
+
+
+def fields_of(entry: Entry) -> dict[str, Any]:
+    return {item.name: getattr(entry, item.name) for item in dataclasses.fields(entry)}
+
+
+class LazyBody(UserString):
+    """A body that is read from its file when first used.
+
+    A rebuild needs the Markdown of the few entries it renders again (their HTML is
+    otherwise cached by the file's hash); reading and decoding every unchanged file would
+    cost more than the rest of a no-change build.
+    """
+
+    def __init__(self, path: Path | str, offset: int | None = None, digest: str = ""):
+        # (UserString's methods make new strings with one argument, the text.)
+        self._path, self._offset, self._digest = path, offset, digest
+        self._text: str | None = str(path) if offset is None else None
+
+    @property
+    def data(self) -> str:          # what UserString works on
+        if self._text is None:
+            self._text = self.read()
+        return self._text
+
+    @data.setter
+    def data(self, text: str) -> None:      # (UserString's attribute is writeable)
+        self._text = text
+
+    def read(self) -> str:
+        """The text, read again rather than kept (rendering needs it once)."""
+        if self._text is not None:
+            return self._text
+        try:
+            raw = Path(self._path).read_bytes()
+            # The file must still be the one that was loaded: its HTML is cached by that hash.
+            if hashlib.sha1(raw).hexdigest() == self._digest:
+                return raw[self._offset:].decode("utf-8")
+        except OSError:
+            pass
+        path = str(self._path)
+        relative = path[path.rfind(f"/{CONTENT_DIR}/") + 1:]
+        raise BuildFailed([Problem(relative, 0, "-", "was changed or removed while the site was being "
+                                                      "built; run the build again")])
+
+    def __reduce__(self):
+        # Pickled (in the record cache) as where it is, not as the text.
+        if self._offset is not None:
+            return (LazyBody, (str(self._path), self._offset, self._digest))
+        return (str, (self.data,))
