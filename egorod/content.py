@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import frontmatter
 
-from . import limits, yamlsrc
+from . import limits, sanitize, yamlsrc
 from .errors import BuildFailed, Problem, Problems
 from .parallel import forked_batches
 from .schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
@@ -779,6 +779,8 @@ def load_content(root: Path, settings: Settings, problems: Problems,
                                             functools.partial(load_vestnik_issue, root, folder))))
     add("pages", load_page, base / "pages")
     content = Content()
+    for path, line, message in sanitize.content_svg_problems(root):    # published as they are
+        problems.add(path, line, "-", message)
     records = cache.load_all([job for _, job in jobs], problems, workers)
     for (collection, _), record in zip(jobs, records):
         if record is not None:

@@ -485,10 +485,17 @@ class Renderer:
 
     def __init__(self, options: MarkdownOptions = MarkdownOptions()):
         self._md = make_markdown(options)
+        # Raw HTML, when editors may write it, is still reduced to an allow-list.
+        self._clean: Callable[[str], str] | None = None
+        if options.allow_raw_html:
+            from .sanitize import clean_raw_html
+            self._clean = clean_raw_html
 
     def html(self, text: str, footnote_prefix: str = "") -> str:
         self._md.reset()
         html = self._md.convert(text)
+        if self._clean is not None:
+            html = self._clean(html)
         if footnote_prefix:
             # Unique footnote ids when several documents share one page (the printed issue).
             for kind in ("fn-", "fnref-"):
