@@ -278,13 +278,20 @@ def _footnote_workarounds() -> None:
         column._report_footnotes = safe_report
 
 
+# WeasyPrint's notes about the machine, not the document: one per font and issue (85 in a
+# build) when libharfbuzz-subset0 is missing, which `make system-deps` and .ci/run install.
+_SETUP_NOISE = ("Using fontTools instead of HarfBuzz-Subset",)
+
+
 class _Collect(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.messages: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
+        message = record.getMessage()
+        if not message.startswith(_SETUP_NOISE):
+            self.messages.append(message)
 
 
 def render(job: Job) -> Rendered:
@@ -479,9 +486,10 @@ def write_pdfs(context: "BuildContext", staged: "StagedOutput") -> None:
                          f"({type(error).__name__}: {error}); the web pages are not affected — "
                          "build with --no-pdf to go on, and report this to the developers")
         raise BuildFailed(problems.sorted()) from None
+    sources = {job.name: job.source for job in jobs}
     for result in sorted(results, key=lambda item: item.name):
-        for warning in result.warnings:
-            context.log(f"{result.name}: WeasyPrint: {warning}")
+        for warning in result.warnings:   # as the editor's problems are: path:line: field: message
+            context.log(f"{sources[result.name]}:1: -: print edition {result.name}: {warning}")
 
     info: dict[str, PdfInfo] = {}
     covers: dict[int, str] = {}
