@@ -44,8 +44,8 @@ def forbidden_character(text: str) -> tuple[int, str] | None:
 
 
 def character_message(character: str) -> str:
-    return (f"contains the control character U+{ord(character):04X} (pasted from a word processor?); "
-            "delete it")
+    return (f"contains the invisible character U+{ord(character):04X} (pasted from a word processor?), "
+            "which feeds and pages cannot carry; delete it")
 
 
 def file_excess(size: int) -> Excess | None:
