@@ -26,6 +26,8 @@ class Refusal:
 # Elements that run script, load other documents or embed HTML (which can do both).
 _ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
 _BLANKS = re.compile(r"[\x00-\x20\x7f]+")
+# Raster pictures embedded by drawing programs: they run nothing.
+_EMBEDDED_PICTURE = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]")
 
 
 def _local(name: object) -> str:
@@ -36,8 +38,9 @@ def _attribute_refusal(name: str, value: str) -> str | None:
     plain = _BLANKS.sub("", value).lower()
     if name.startswith("on"):
         return f"the event handler attribute {name}= runs script; remove it"
-    if name == "href" and not plain.startswith("#"):
-        return f"the link {value[:80]!r} points outside the image; only #fragment links are allowed"
+    if name == "href" and not (plain.startswith("#") or _EMBEDDED_PICTURE.match(plain)):
+        return (f"the link {value[:80]!r} points outside the image; only #fragment links and embedded "
+                "PNG, JPEG, GIF or WebP pictures are allowed")
     if "javascript:" in plain or "url(" in plain.replace("url(#", "") or "@import" in plain:
         return f"the attribute {name}= loads or runs something outside the image; remove it"
     return None

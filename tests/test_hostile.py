@@ -120,7 +120,8 @@ def harmless() -> list[Case]:
              "summary: <img src=x onerror=alert(1)> & «текст»\n---\nТекст.\n".encode()),
         Case("svg-plain", "content/pages/plan.svg",
              b'<svg xmlns="http://www.w3.org/2000/svg"><defs><linearGradient id="g"/></defs>'
-             b'<rect width="9" height="9" fill="url(#g)"/><use href="#g"/></svg>'),
+             b'<rect width="9" height="9" fill="url(#g)"/><use href="#g"/>'
+             b'<image href="data:image/png;base64,iVBORw0KGgo="/></svg>'),
     ]
 
 
