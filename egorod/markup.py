@@ -334,6 +334,7 @@ def _bounded_link_target(get_link: Callable[[str, int], tuple[str, str | None, i
         if len(data) - index <= LINK_SCAN:
             return get_link(data, index)
         href, title, end, handled = get_link(data[index:index + LINK_SCAN], 0)
+        # (-1: Python-Markdown's answer for a title never closed, meaningful only whole.)
         if not handled or end < 0:
             return "", None, index, False
         return href, title, index + end, True
