@@ -57,7 +57,7 @@ test-tools:
 
 # Debian/Ubuntu packages used by the browser and PDF tests (needs root).
 system-deps:
-	apt-get update && apt-get install -y --no-install-recommends make git python3-venv libpango-1.0-0 libpangoft2-1.0-0 chromium chromium-driver poppler-utils default-jre-headless
+	apt-get update && apt-get install -y --no-install-recommends make git python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium chromium-driver poppler-utils default-jre-headless
 
 # Never add mail-journal/ here: the mailing journals record who already got an issue.
 clean:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from html import escape as escape_text
 from html import unescape
 from typing import Callable
 
@@ -244,7 +245,7 @@ def render_feed(site: Site, feed: Feed) -> bytes:
         entry.guid(item.id, permalink=True)
         entry.title(item.title)
         entry.link(href=item.url, rel="alternate", type="text/html")
-        entry.summary(item.summary or item.title)   # RSS: <description>, the full text goes to content:encoded
+        entry.summary(_summary_text(item.summary or item.title, feed.kind))
         entry.content(item.content, type="html")
         entry.published(moment(item.date))
         entry.updated(moment(item.date))
@@ -255,6 +256,13 @@ def render_feed(site: Site, feed: Feed) -> bytes:
     if feed.kind == ATOM:
         return _atom_entry_links(fg.atom_str(pretty=True), feed)
     return fg.rss_str(pretty=True)
+
+
+def _summary_text(summary: str, kind: str) -> str:
+    """The summary as the text it is. Atom marks it as text; RSS readers take <description>
+    for HTML (the full text goes to content:encoded), so `<img onerror=...>` typed in a
+    summary would run there: escaped once more, it is shown as typed."""
+    return escape_text(summary, quote=False) if kind == RSS else summary
 
 
 def _atom_entry_links(xml: bytes, feed: Feed) -> bytes:

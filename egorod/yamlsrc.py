@@ -6,6 +6,8 @@ from typing import Any
 
 import yaml
 
+from . import limits
+
 
 @dataclass
 class Located:
@@ -21,10 +23,10 @@ class Located:
 
 
 # libyaml's parser is about ten times faster than the pure-Python one; both give line marks.
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _LineLoader(_BaseLoader):
+class _LineLoader(_BaseLoader):  # type: ignore[valid-type,misc]  # chosen at run time
     """Safe loader that keeps dates as strings so ISO checks give our own messages."""
 
 
@@ -62,9 +64,61 @@ class YamlError(ValueError):
         self.message = message
 
 
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+
+
+def _event_problem(event: yaml.Event, depth: int, resolve: Any) -> str | None:
+    """What makes one parser event unacceptable in our files, before anything is built.
+
+    Anchors and aliases let 400 bytes stand for billions of values (a «billion laughs»
+    took 60 s and 6 GB); tags (!!python/object...) make types no field expects; deep
+    nesting and thousand-digit numbers cost time of their own. None of them has a use in
+    front matter or site.yaml.
+    """
+    if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+        return "YAML anchors (&name) and aliases (*name) are not allowed; write the value out"
+    tag = getattr(event, "tag", None)
+    if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        return f"YAML tags such as {tag} are not allowed; write plain values"
+    if depth > limits.MAX_YAML_DEPTH:
+        return f"lists and mappings are nested more than {limits.MAX_YAML_DEPTH} levels deep"
+    if isinstance(event, yaml.ScalarEvent):
+        value = event.value
+        found = limits.forbidden_character(value)
+        if found is not None:
+            return limits.character_message(found[1])
+        if (len(value) > limits.MAX_YAML_NUMBER_CHARACTERS and event.implicit[0]
+                and resolve(yaml.ScalarNode, value, (True, False)) in (_INT, _FLOAT)):
+            return (f"a number of {len(value):,} characters; numbers have at most "
+                    f"{limits.MAX_YAML_NUMBER_CHARACTERS} (write it in quotes if it is text)")
+    return None
+
+
+def _refuse_costly(text: str, line_offset: int) -> None:
+    """Walk the parser's events once (libyaml: fast, nothing built); raise on the first one
+    that could make building the values cost more than the text itself."""
+    loader = _LineLoader(text)
+    try:
+        depth = 0
+        while (event := loader.get_event()) is not None:
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+            problem = _event_problem(event, depth, loader.resolve)
+            if problem is not None:
+                raise YamlError(event.start_mark.line + 1 + line_offset, problem)
+            if isinstance(event, yaml.StreamEndEvent):
+                break
+    finally:
+        loader.dispose()
+
+
 def load(text: str, line_offset: int = 0) -> Located:
     """Parse YAML text; ``line_offset`` is added to every line (front matter starts at 2)."""
     try:
+        _refuse_costly(text, line_offset)
         loader = _LineLoader(text)
         try:
             node = loader.get_single_node()

@@ -5,6 +5,7 @@ import functools
 from pathlib import Path
 from typing import Callable
 
+from .. import sanitize
 from ..errors import Problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
@@ -43,6 +44,8 @@ def load_content(root: Path, settings: Settings, problems: Problems,
                                             functools.partial(load_vestnik_issue, root, folder, settings))))
     add("pages", load_page, base / "pages")
     content = Content()
+    for path, line, message in sanitize.content_svg_problems(root):    # published as they are
+        problems.add(path, line, "-", message)
     records = cache.load_all([job for _, job in jobs], problems, workers)
     for (collection, _), record in zip(jobs, records, strict=True):
         if isinstance(record, Rejected):

@@ -14,7 +14,7 @@ from typing import Any
 
 import frontmatter
 
-from .. import yamlsrc
+from .. import limits, yamlsrc
 from ..errors import Problems
 from .records import CONTENT_DIR, Source
 
@@ -68,6 +68,10 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
         problems.add(rel, 0, "-", "is a symbolic link; put the file itself into content/")
         return None
     try:
+        oversized = limits.file_excess(path.stat().st_size)    # not read into memory at all
+        if oversized is not None:
+            problems.add(rel, oversized.line, "-", oversized.message)
+            return None
         raw = path.read_bytes()
     except OSError as error:
         problems.add(rel, 0, "-", f"cannot be read ({error.strerror}); check the file's permissions")
@@ -89,6 +93,13 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     except ValueError:
         problems.add(rel, 1, "-", "the front matter is not closed: add a line `---` after the last key")
         return None
+    body_line = fm_text.count("\n") + 2
+    body = body[1:] if body.startswith("\n") else body
+    excesses = limits.source_excesses(text_, fm_text, body, body_line)
+    for excess in excesses:
+        problems.add(rel, excess.line, "-", excess.message)
+    if excesses:
+        return None
     try:
         # The split keeps the newline after the opening `---`, so YAML line N is file line N.
         located = yamlsrc.load(fm_text, line_offset=0)
@@ -100,8 +111,6 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
         return None
     for key, line, first in located.duplicates:
         problems.add(rel, line, key, f"is given twice (also on line {first}); keep one")
-    body_line = fm_text.count("\n") + 2
-    body = body[1:] if body.startswith("\n") else body
     source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
                     hashlib.sha1(fm_text.encode("utf-8")).hexdigest(), body_links(body, body_line))
     return Parsed(source, located.data, located, body, fm_text)

@@ -81,9 +81,10 @@ class PdfStep(Step):
                              f"({type(error).__name__}: {error}); the web pages are not affected — "
                              "build with --no-pdf to go on, and report this to the developers")
             raise BuildFailed(problems.sorted()) from None
+        sources = {job.name: job.source for job in jobs}
         for result in sorted(results, key=lambda item: item.name):
-            for warning in result.warnings:
-                context.log(f"{result.name}: WeasyPrint: {warning}")
+            for warning in result.warnings:   # as the editor's problems are: path:line: field: message
+                context.log(f"{sources[result.name]}:1: -: print edition {result.name}: {warning}")
 
         facts = context.facts
         for document in documents:

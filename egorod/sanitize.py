@@ -1,0 +1,115 @@
+"""Content that would become active in someone else's hands: SVG images and raw HTML.
+
+An SVG in ``content/`` is published as it is and, opened on its own, runs its scripts on
+the site's origin; so ``check`` and ``build`` refuse SVGs with anything active in them
+(the line named), rather than publish a changed file. Raw HTML, when ``allow_raw_html``
+lets editors write it, goes through nh3 (the Rust ``ammonia`` allow-list) with the tags
+and attributes Markdown itself produces.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import limits
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One reason an SVG is not published, with its 1-based line."""
+    line: int
+    message: str
+
+
+# Elements that run script, load other documents or embed HTML (which can do both).
+_ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
+_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
+# Raster pictures embedded by drawing programs: they run nothing.
+_EMBEDDED_PICTURE = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]")
+
+
+def _local(name: object) -> str:
+    return str(name).rsplit("}", 1)[-1].lower()
+
+
+def _attribute_refusal(name: str, value: str) -> str | None:
+    plain = _BLANKS.sub("", value).lower()
+    if name.startswith("on"):
+        return f"the event handler attribute {name}= runs script; remove it"
+    if name == "href" and not (plain.startswith("#") or _EMBEDDED_PICTURE.match(plain)):
+        return (f"the link {value[:80]!r} points outside the image; only #fragment links and embedded "
+                "PNG, JPEG, GIF or WebP pictures are allowed")
+    if "javascript:" in plain or "url(" in plain.replace("url(#", "") or "@import" in plain:
+        return f"the attribute {name}= loads or runs something outside the image; remove it"
+    return None
+
+
+def svg_refusals(data: bytes) -> list[Refusal]:
+    """Why an SVG file must not be published; empty when it is a plain picture."""
+    from lxml import etree
+
+    # No DTD, no entities, no network: nothing in the file is expanded or fetched.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as error:
+        return [Refusal(error.lineno or 1, f"is not a well-formed SVG file ({error.msg})")]
+    refusals = []
+    if root.getroottree().docinfo.internalDTD is not None:
+        refusals.append(Refusal(1, "has a <!DOCTYPE> with declarations; remove it"))
+    for element in root.iter():
+        if not isinstance(element.tag, str):          # a processing instruction (xml-stylesheet)
+            if isinstance(element, etree._ProcessingInstruction):
+                refusals.append(Refusal(element.sourceline or 1, "has a processing instruction; remove it"))
+            continue
+        tag = _local(element.tag)
+        if tag in _ACTIVE_ELEMENTS:
+            refusals.append(Refusal(element.sourceline or 1, f"has a <{tag}> element, which can run "
+                                                             "script; remove it"))
+        if tag == "style" and _attribute_refusal("style", element.text or ""):
+            refusals.append(Refusal(element.sourceline or 1, "the <style> element loads something outside "
+                                                             "the image; remove it"))
+        for name, value in element.attrib.items():
+            problem = _attribute_refusal(_local(name), value)
+            if problem is not None:
+                refusals.append(Refusal(element.sourceline or 1, problem))
+    return refusals
+
+
+def content_svg_problems(root: Path) -> list[tuple[str, int, str]]:
+    """(path, line, message) for every SVG under content/ that must not be published."""
+    found = []
+    for folder, _, names in os.walk(root / "content"):
+        for name in sorted(names):
+            if name.lower().endswith(".svg"):
+                path = Path(folder, name)
+                try:
+                    excess = limits.file_excess(path.stat().st_size)     # never read into memory
+                    refusals = ([Refusal(excess.line, excess.message)] if excess
+                                else svg_refusals(path.read_bytes()))
+                except OSError:
+                    continue        # the build's copy reports files it cannot read
+                rel = path.relative_to(root).as_posix()
+                found += [(rel, refusal.line, refusal.message) for refusal in refusals]
+    return found
+
+
+# What Python-Markdown and its extensions produce, and the usual text markup editors write.
+_HTML_TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "dd", "del", "div", "dl",
+              "dt", "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img",
+              "ins", "kbd", "li", "mark", "ol", "p", "pre", "q", "s", "samp", "small", "span", "strong",
+              "sub", "sup", "table", "tbody", "td", "tfoot", "th", "thead", "tr", "u", "ul"}
+_HTML_ATTRIBUTES = {"*": {"id", "class", "title", "lang"}, "a": {"href", "rel", "name"},
+                    "img": {"src", "alt", "width", "height", "loading"}, "ol": {"start", "type"},
+                    "td": {"colspan", "rowspan", "style"}, "th": {"colspan", "rowspan", "style"}}
+
+
+def clean_raw_html(html: str) -> str:
+    """HTML written by editors (``allow_raw_html``), with only the allow-listed tags,
+    attributes, web and mail links and table alignment left."""
+    import nh3
+    return nh3.clean(html, tags=_HTML_TAGS, attributes=_HTML_ATTRIBUTES, link_rel=None,
+                     url_schemes={"http", "https", "mailto", "tel"},
+                     filter_style_properties={"text-align"})
