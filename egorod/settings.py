@@ -59,6 +59,25 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class SubscriptionSettings:
+    """The subscription service (egorod/subscriptions/); off while ``url`` is empty."""
+    url: str = ""                         # its public address, e.g. https://e-gorod.ru/ (ends with /)
+    database: str = "subscribers/subscribers.sqlite"   # relative to the repository root; never committed
+    sender: str = ""                      # of the confirmation letters; empty: mail.sender
+    secret_env: str = "EGOROD_SUBSCRIPTIONS_SECRET"    # the signing key of the links, from the environment
+    confirm_hours: int = 72               # a confirmation link works this long
+    client_limit: int = 10                # subscribe requests per client address per hour
+    soft_bounce_limit: int = 3            # soft bounces of issues in a row that suspend an address
+    imap_host: str = ""                   # the bounce mailbox read by `subscriptions bounces --imap`
+    imap_user: str = ""
+    imap_password_env: str = "EGOROD_IMAP_PASSWORD"
+    imap_folder: str = "INBOX"
+    dkim_selector: str = ""               # DKIM signing when set and the key is in dkim_key_env
+    dkim_domain: str = ""                 # empty: the sender's domain
+    dkim_key_env: str = "EGOROD_DKIM_KEY"  # the private key (PEM) or the path of its file
+
+
+@dataclass(frozen=True)
 class PrintSettings:
     """The imprint of the printed editions (the Vestnik and bulletin PDFs)."""
     publisher: str = ""                   # empty: the site title
@@ -90,6 +109,7 @@ class Settings:
     per_page: int
     mail: MailSettings = field(default_factory=MailSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
+    subscriptions: SubscriptionSettings = field(default_factory=SubscriptionSettings)
 
     @property
     def problems(self) -> dict[str, Problem]:
@@ -138,6 +158,21 @@ def _optional_text(value: Any) -> str:
     return "" if value in ("", None) else text(value)
 
 
+def _service_url(value: Any) -> str:
+    """The subscription service's public address, ending with / so that paths join onto it."""
+    return "" if value in ("", None) else normalise_base_url(url(value))
+
+
+def _database_path(value: Any) -> str:
+    """The subscriber list: personal data, so never inside what is published or deleted."""
+    raw = text(value)
+    parts = [part for part in raw.replace("\\", "/").split("/") if part not in ("", ".")]
+    if not raw.startswith("/") and parts and parts[0] in (".cache", "output"):
+        raise Invalid(f"{raw!r} is inside {parts[0]}/, which is published or deleted by `make clean`; "
+                      "use a folder of its own such as subscribers/")
+    return raw
+
+
 def _journal_dir(value: Any) -> str:
     """The folder of the mailing journals: never one that the build or `make clean` deletes."""
     raw = text(value)
@@ -164,6 +199,7 @@ TOP_FIELDS = {
     "pagination": Field(lambda v: v, default=dict),
     "mail": Field(lambda v: v, default=dict),
     "print": Field(lambda v: v, default=dict),
+    "subscriptions": Field(lambda v: v, default=dict),
 }
 MENU_FIELDS = {"title": Field(text, required=True), "url": Field(_site_path, required=True)}
 COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True)}
@@ -191,6 +227,23 @@ MAIL_FIELDS = {
     "retries": Field(integer(0, 20), default=MailSettings.retries),
     "retry_delay": Field(lambda v: _seconds(v, 0, 600), default=MailSettings.retry_delay),
     "journal_dir": Field(_journal_dir, default=MailSettings.journal_dir),
+}
+_S = SubscriptionSettings
+SUBSCRIPTION_FIELDS = {
+    "url": Field(_service_url, default=""),
+    "database": Field(_database_path, default=_S.database),
+    "sender": Field(_optional_text, default=""),
+    "secret_env": Field(text, default=_S.secret_env),
+    "confirm_hours": Field(integer(1, 24 * 30), default=_S.confirm_hours),
+    "client_limit": Field(integer(1, 1_000_000), default=_S.client_limit),
+    "soft_bounce_limit": Field(integer(1, 100), default=_S.soft_bounce_limit),
+    "imap_host": Field(_optional_text, default=""),
+    "imap_user": Field(_optional_text, default=""),
+    "imap_password_env": Field(text, default=_S.imap_password_env),
+    "imap_folder": Field(text, default=_S.imap_folder),
+    "dkim_selector": Field(_optional_text, default=""),
+    "dkim_domain": Field(_optional_text, default=""),
+    "dkim_key_env": Field(text, default=_S.dkim_key_env),
 }
 PRINT_FIELDS = {
     "publisher": Field(_optional_text, default=""),
@@ -270,6 +323,7 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     pagination = section("pagination", PAGINATION_FIELDS)
     mail = section("mail", MAIL_FIELDS)
     print_ = section("print", PRINT_FIELDS)
+    subscriptions = section("subscriptions", SUBSCRIPTION_FIELDS)
     if len(problems) > before:
         return None
     return Settings(
@@ -289,4 +343,5 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
         per_page=pagination["per_page"],
         mail=MailSettings(**mail),
         print=PrintSettings(**print_),
+        subscriptions=SubscriptionSettings(**subscriptions),
     )
