@@ -49,6 +49,7 @@ from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tqdm import tqdm
 
@@ -60,6 +61,9 @@ from .model import BuildOptions
 from .pipeline import CACHE_DIR, load_site
 from .render_html import BodyCache
 from .settings import MailSettings
+
+if TYPE_CHECKING:
+    from .subscriptions.outgoing import MessageHooks
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
 SMTP_TIMEOUT = 60.0          # seconds to wait for any server reply
@@ -342,7 +346,10 @@ def message_id(number: int, mailing_id: str, recipient: Recipient, sender: str) 
 
 
 def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSettings, settings_base_url: str,
-                  mailing_id: str, now: dt.datetime | None = None) -> EmailMessage:
+                  mailing_id: str, now: dt.datetime | None = None, hooks: MessageHooks | None = None) -> EmailMessage:
+    # subscriptions: the recipient's own unsubscribe link (header and footer), DKIM
+    own_link = hooks.unsubscribe_url(recipient) if hooks else None
+    edition = hooks.personalise(edition, recipient) if hooks else edition
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = Address(display_name=mail.sender_name, addr_spec=mail.sender)
     msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
@@ -350,10 +357,9 @@ def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSetting
     msg["Date"] = format_datetime((now or dt.datetime.now(dt.timezone.utc)).astimezone())
     msg["Message-ID"] = message_id(edition.number, mailing_id, recipient, mail.sender)
     msg["List-Id"] = f"{mail.sender_name} <{mail.list_id}>"
-    unsubscribe = [f"<{unsubscribe_mailto(mail)}>"]
-    one_click = unsubscribe_url(mail, recipient.email)
-    if one_click:
-        unsubscribe.append(f"<{one_click}>")
+    one_click = own_link or unsubscribe_url(mail, recipient.email)
+    unsubscribe = [f"<{one_click}>"] if one_click else []
+    unsubscribe.append(f"<{unsubscribe_mailto(mail)}>")
     msg["List-Unsubscribe"] = ", ".join(unsubscribe)
     if one_click:
         # RFC 8058: one-click needs an https address in List-Unsubscribe to POST to.
@@ -361,7 +367,7 @@ def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSetting
     msg["List-Archive"] = f"<{settings_base_url}bulletins/>"
     msg.set_content(edition.text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(edition.html, subtype="html", charset="utf-8", cte="base64")
-    return msg
+    return hooks.finish(msg) if hooks else msg
 
 
 def eml_name(index: int, recipient: Recipient) -> str:
@@ -646,6 +652,7 @@ class MailJob:
     rate: float
     shown_recipients: str = ""
     quiet: bool = False
+    hooks: MessageHooks | None = None     # subscriptions: per-recipient links, DKIM
 
 
 def send_mailing(job: MailJob, stop: StopRequest) -> Report:
@@ -671,7 +678,8 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
             if stop.requested:
                 report.stopped = "stopped by Ctrl-C"
                 break
-            message = build_message(job.edition, recipient, job.mail, job.base_url, job.journal.mailing_id)
+            message = build_message(job.edition, recipient, job.mail, job.base_url, job.journal.mailing_id,
+                                    hooks=job.hooks)
             in_flight = (recipient, str(message["Message-ID"]))
             attempt = 0
             while True:
@@ -746,7 +754,7 @@ def write_dry_run(job: MailJob, folder: Path) -> tuple[int, int]:
         if recipient.key in done:
             skipped += 1
             continue
-        message = build_message(job.edition, recipient, job.mail, job.base_url, mailing_id)
+        message = build_message(job.edition, recipient, job.mail, job.base_url, mailing_id, hooks=job.hooks)
         (folder / eml_name(index, recipient)).write_bytes(message.as_bytes())
         written += 1
     return written, skipped
@@ -802,8 +810,29 @@ def run_mail(args: argparse.Namespace) -> int:
         _error(f"there is no bulletin {number} in content/bulletins/" + (f"; the newest are {known}" if known else ""))
         return EXIT_USAGE
 
-    shown = str(args.recipients)
-    recipients = read_recipients(args.recipients, shown)
+    hooks: MessageHooks | None
+    if args.recipients is None:       # the active subscribers of the subscription service
+        from .subscriptions.letters import NotConfigured
+        from .subscriptions.outgoing import subscriber_list
+        try:
+            subscribers, hooks = subscriber_list(root, site.settings)
+        except NotConfigured as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        shown, recipients = "subscribers", RecipientList(subscribers)
+        if not subscribers:
+            _error("the subscriber list has no active subscriber: nothing to send")
+            return EXIT_FAILED
+    else:
+        from .subscriptions.letters import NotConfigured
+        from .subscriptions.outgoing import file_list_hooks
+        try:
+            hooks = file_list_hooks(site.settings)
+        except NotConfigured as exc:
+            _error(str(exc))
+            return EXIT_USAGE
+        shown = str(args.recipients)
+        recipients = read_recipients(args.recipients, shown)
     for note in recipients.duplicates:
         print(note, file=sys.stderr)
     if recipients.problems:
@@ -819,13 +848,14 @@ def run_mail(args: argparse.Namespace) -> int:
     if smtp_host:
         mail = replace(mail, host=smtp_host, port=smtp_port or mail.port)
     bodies = BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html))
-    edition = EmailRenderer(site, bodies).render(bulletin)
+    edition = EmailRenderer(site, bodies).render(bulletin, hooks.placeholder_url if hooks else None)
     journal = Journal(journal_path(root, mail, number), number)
 
     if args.dry_run:
         folder = args.out or root / CACHE_DIR / DRY_RUN_DIR / f"bulletin-{number}-dry-run"
         job = MailJob(number, edition, recipients.recipients, mail, settings.base_url, journal,
-                      Server(mail.host, mail.port, mail.tls, mail.user, ""), args.rate or mail.rate, shown)
+                      Server(mail.host, mail.port, mail.tls, mail.user, ""), args.rate or mail.rate, shown,
+                      hooks=hooks)
         written, skipped = write_dry_run(job, folder)
         note = f"; {skipped} already sent (in {journal.path}) skipped" if skipped else ""
         print(f"dry run: {written} message{'s' if written != 1 else ''} of bulletin {number} written to "
@@ -839,7 +869,7 @@ def run_mail(args: argparse.Namespace) -> int:
             _error(f"mail.user is {mail.user!r} but the environment variable {mail.password_env} is empty; "
                    f"set it to the SMTP password (export {mail.password_env}=…) and run again")
             return EXIT_USAGE
-    if not mail.unsubscribe_url and not args.quiet:
+    if not mail.unsubscribe_url and not (hooks and hooks.service_url) and not args.quiet:
         print("note: mail.unsubscribe_url is empty, so messages offer unsubscribing by e-mail only "
               "(no one-click List-Unsubscribe-Post)", file=sys.stderr)
 
@@ -850,7 +880,7 @@ def run_mail(args: argparse.Namespace) -> int:
         return EXIT_FAILED
     job = MailJob(number, edition, recipients.recipients, mail, settings.base_url, journal,
                   Server(mail.host, mail.port, mail.tls, mail.user, password), args.rate or mail.rate,
-                  shown, args.quiet)
+                  shown, args.quiet, hooks)
     try:
         with StopRequest() as stop:
             report = send_mailing(job, stop)
