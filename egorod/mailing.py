@@ -348,8 +348,8 @@ def message_id(number: int, mailing_id: str, recipient: Recipient, sender: str) 
 def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSettings, settings_base_url: str,
                   mailing_id: str, now: dt.datetime | None = None, hooks: MessageHooks | None = None) -> EmailMessage:
     # subscriptions: the recipient's own unsubscribe link (header and footer), DKIM
-    own_link = hooks.unsubscribe_url(recipient) if hooks else None
-    edition = hooks.personalise(edition, recipient) if hooks else edition
+    own_link = hooks.unsubscribe_url(recipient.key) if hooks else None
+    edition = hooks.personalise(edition, recipient.key) if hooks else edition
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = Address(display_name=mail.sender_name, addr_spec=mail.sender)
     msg["To"] = Address(display_name=recipient.name, addr_spec=recipient.email)
@@ -819,7 +819,8 @@ def run_mail(args: argparse.Namespace) -> int:
         except NotConfigured as exc:
             _error(str(exc))
             return EXIT_USAGE
-        shown, recipients = "subscribers", RecipientList(subscribers)
+        shown = "subscribers"     # a refusal is reported as subscribers:N: email: …
+        recipients = RecipientList([Recipient(a, n, i) for i, (a, n) in enumerate(subscribers, start=1)])
         if not subscribers:
             _error("the subscriber list has no active subscriber: nothing to send")
             return EXIT_FAILED

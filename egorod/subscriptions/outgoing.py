@@ -1,8 +1,8 @@
 """What the mailing (``build.py mail``) takes from the subscriptions: who gets the issue, and
 the parts of each letter that are the recipient's own.
 
-``subscriber_list`` gives the active subscribers as the mailing's ``Recipient`` records, read
-when the mailing starts, so that a resumed mailing leaves out whoever unsubscribed or bounced
+``subscriber_list`` gives the active subscribers (address and name, in the order they joined),
+read when the mailing starts, so that a resumed mailing leaves out whoever unsubscribed or bounced
 since. ``MessageHooks`` puts each recipient's signed unsubscribe link into the List-Unsubscribe
 header and the letter's footer, and signs the letter with DKIM when a key is configured.
 """
@@ -15,7 +15,6 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from ..email_edition import EmailEdition
-from ..mailing import Recipient
 from ..settings import Settings
 from . import links
 from .letters import DkimKey, NotConfigured, database_path, dkim_key, secret_of
@@ -39,14 +38,14 @@ class MessageHooks:
         """The unsubscribe link the edition is rendered with, replaced in each letter."""
         return links.unsubscribe_url(self.service_url, PLACEHOLDER_TOKEN) if self.service_url else None
 
-    def unsubscribe_url(self, recipient: Recipient) -> str | None:
-        key = self.keys.get(recipient.key)
+    def unsubscribe_url(self, address: str) -> str | None:
+        key = self.keys.get(address.lower())
         if key is None or self.secret is None:
             return None
         return links.unsubscribe_url(self.service_url, sign(self.secret, Purpose.UNSUBSCRIBE, key))
 
-    def personalise(self, edition: EmailEdition, recipient: Recipient) -> EmailEdition:
-        url, placeholder = self.unsubscribe_url(recipient), self.placeholder_url
+    def personalise(self, edition: EmailEdition, address: str) -> EmailEdition:
+        url, placeholder = self.unsubscribe_url(address), self.placeholder_url
         if not url or not placeholder:
             return edition
         return replace(edition, html=edition.html.replace(placeholder, url), text=edition.text.replace(placeholder, url))
@@ -56,8 +55,8 @@ class MessageHooks:
 
 
 def subscriber_list(root: Path, settings: Settings,
-                    environ: Mapping[str, str] = os.environ) -> tuple[list[Recipient], MessageHooks]:
-    """The active subscribers, in the order they joined, and their letters' own parts."""
+                    environ: Mapping[str, str] = os.environ) -> tuple[list[tuple[str, str]], MessageHooks]:
+    """The active subscribers' (address, name), in the order they joined, and their letters' own parts."""
     if not settings.subscriptions.url:
         raise NotConfigured("there is no subscriber list: subscriptions.url is not set in site.yaml; "
                             "give a list with --recipients FILE")
@@ -71,10 +70,9 @@ def subscriber_list(root: Path, settings: Settings,
         active = list(store.all(Status.ACTIVE))
     finally:
         store.close()
-    recipients = [Recipient(s.address, s.name, index) for index, s in enumerate(active, start=1)]
     hooks = MessageHooks(settings.subscriptions.url, secret, {s.address: s.key for s in active},
                          dkim_key(settings, environ))
-    return recipients, hooks
+    return [(s.address, s.name) for s in active], hooks
 
 
 def file_list_hooks(settings: Settings, environ: Mapping[str, str] = os.environ) -> MessageHooks | None:
