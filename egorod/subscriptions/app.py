@@ -13,17 +13,15 @@ never say whether an address is subscribed. Nothing personal is logged.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import smtplib
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import jinja2
 from starlette.applications import Starlette
-from starlette.background import BackgroundTask
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -34,7 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from ..mailing import InvalidAddress, normalise_address
 from ..settings import Settings
 from . import links
-from .letters import DkimKey, Smtp, confirmation_letter, send, sender_of
+from .letters import DkimKey, Outbox, Smtp, confirmation_letter, sender_of
 from .limits import ClientLimit
 from .store import Outcome, Requested, Store
 from .tokens import BadToken, ExpiredToken, Purpose, Secret, sign, verify
@@ -71,9 +69,8 @@ class Pages:
     def __init__(self, rendered: dict[str, bytes]):
         self.rendered = rendered
 
-    def answer(self, which: str, status: int = 200, background: BackgroundTask | None = None) -> Response:
-        return Response(self.rendered[which], status, headers=HEADERS, media_type="text/html; charset=utf-8",
-                        background=background)
+    def answer(self, which: str, status: int = 200) -> Response:
+        return Response(self.rendered[which], status, headers=HEADERS, media_type="text/html; charset=utf-8")
 
 
 class BodyTooLarge(Exception):
@@ -113,6 +110,15 @@ def create_app(service: Service, pages: Pages, store: Store,
     settings = service.settings
     client_limit = ClientLimit(settings.subscriptions.client_limit)
     last_purge = [0.0]
+    outbox: list[Outbox] = []         # started with the server, so that it stops with it
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        outbox.append(Outbox(service.smtp, sender_of(settings), service.dkim))
+        try:
+            yield
+        finally:
+            outbox.pop().close()
 
     async def read_form(request: Request) -> FormData:
         if request.scope.get("egorod.too_large"):
@@ -156,9 +162,9 @@ def create_app(service: Service, pages: Pages, store: Store,
             return pages.answer("sent")     # the same answer: nobody learns who is subscribed
         expires = now + dt.timedelta(hours=settings.subscriptions.confirm_hours)
         token = sign(service.secret, Purpose.CONFIRM, key, int(expires.timestamp()))
-        letter = confirmation_letter(service.letters, settings, address, name,
-                                     links.confirm_url(settings.subscriptions.url, token), expires, now)
-        return pages.answer("sent", background=BackgroundTask(_deliver, service, letter, address))
+        outbox[0].put(confirmation_letter(service.letters, settings, address, name,
+                                          links.confirm_url(settings.subscriptions.url, token), expires, now), address)
+        return pages.answer("sent")
 
     async def confirm(request: Request) -> Response:
         key = token_key(request.path_params["token"], Purpose.CONFIRM)
@@ -203,7 +209,7 @@ def create_app(service: Service, pages: Pages, store: Store,
         Route("/" + links.UNSUBSCRIBE + "{token}", unsubscribe, methods=["GET", "POST"]),
     ]
     prefix = links.path_prefix(settings.subscriptions.url)
-    app = Starlette(routes=[Mount(prefix, routes=routes)] if prefix else routes, exception_handlers={
+    app = Starlette(routes=[Mount(prefix, routes=routes)] if prefix else routes, lifespan=lifespan, exception_handlers={
         BadToken: refused_token, ExpiredToken: refused_token, HTTPException: http_error,
         BodyTooLarge: too_large, Exception: server_error})
     app.add_middleware(LimitBody)
@@ -213,15 +219,6 @@ def create_app(service: Service, pages: Pages, store: Store,
 def _text(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
-
-
-def _deliver(service: Service, letter: EmailMessage, address: str) -> None:
-    """Send a confirmation letter after the answer went out; failures are logged without the address."""
-    message = service.dkim.sign(letter) if service.dkim else letter
-    try:
-        send(service.smtp, message, sender_of(service.settings), address)
-    except (smtplib.SMTPException, OSError) as exc:
-        log.warning("a confirmation letter was not sent: %s", type(exc).__name__)
 
 
 def render_pages(env: jinja2.Environment, page_of: Callable[[str, str], object]) -> Pages:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import logging
+import queue
 import smtplib
 import ssl
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email.headerregistry import Address
@@ -47,18 +50,84 @@ def smtp_of(mail: MailSettings, environ: Mapping[str, str]) -> Smtp:
     return Smtp(mail.host, mail.port, mail.tls, mail.user, password)
 
 
-def send(smtp: Smtp, message: EmailMessage, sender: str, recipient: str) -> None:
-    """One letter, one connection: the service sends few, and a connection kept open would
-    only go stale between them."""
+def connect(smtp: Smtp) -> smtplib.SMTP:
     context = ssl.create_default_context()
     client = (smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=SMTP_TIMEOUT, context=context) if smtp.tls == "ssl"
               else smtplib.SMTP(smtp.host, smtp.port, timeout=SMTP_TIMEOUT))
-    with client:
+    try:
         if smtp.tls == "starttls":
             client.starttls(context=context)
         if smtp.user:
             client.login(smtp.user, smtp.password)
-        client.send_message(message, from_addr=sender, to_addrs=[recipient])
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+log = logging.getLogger("egorod.subscriptions")
+OUTBOX_SIZE = 10_000        # letters waiting for the SMTP server; more are dropped (and logged)
+IDLE_CLOSE = 30.0           # seconds without letters after which the SMTP connection is closed
+
+
+class Outbox:
+    """Letters sent by one thread over one SMTP connection, kept open while letters come.
+
+    The web answers do not wait for the mail server: a slow or unreachable server must not
+    slow the form down, nor tell a visitor anything. A letter that cannot be sent is logged
+    (without its address) and dropped: its address may ask again the next day.
+    """
+
+    def __init__(self, smtp: Smtp, sender: str, sign: DkimKey | None):
+        self.smtp, self.sender, self.dkim = smtp, sender, sign
+        self.letters: queue.Queue[tuple[EmailMessage, str] | None] = queue.Queue(OUTBOX_SIZE)
+        self.thread = threading.Thread(target=self._run, name="outbox", daemon=True)
+        self.thread.start()
+
+    def put(self, letter: EmailMessage, address: str) -> None:
+        try:
+            self.letters.put_nowait((letter, address))
+        except queue.Full:
+            log.warning("a confirmation letter was dropped: %d letters are waiting for the SMTP server", OUTBOX_SIZE)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Send what is waiting (for ``timeout`` seconds at most), then stop."""
+        self.letters.put(None)
+        self.thread.join(timeout)
+
+    def _run(self) -> None:
+        client: smtplib.SMTP | None = None
+        while True:
+            try:
+                item = self.letters.get(timeout=IDLE_CLOSE)
+            except queue.Empty:
+                _quit(client)
+                client = None
+                continue
+            if item is None:
+                _quit(client)
+                return
+            letter, address = item
+            message = self.dkim.sign(letter) if self.dkim else letter
+            for attempt in (1, 2):            # a kept connection may have been closed by the server
+                try:
+                    client = client or connect(self.smtp)
+                    client.send_message(message, from_addr=self.sender, to_addrs=[address])
+                    break
+                except (smtplib.SMTPException, OSError) as exc:
+                    _quit(client)
+                    client = None
+                    if attempt == 2 or isinstance(exc, smtplib.SMTPResponseException):
+                        log.warning("a confirmation letter was not sent: %s", type(exc).__name__)
+                        break
+
+
+def _quit(client: smtplib.SMTP | None) -> None:
+    if client is not None:
+        try:
+            client.quit()
+        except (smtplib.SMTPException, OSError):
+            client.close()
 
 
 @dataclass(frozen=True)
