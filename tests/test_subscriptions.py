@@ -509,3 +509,28 @@ def test_letters_carry_a_dkim_signature_over_the_unsubscribe_headers(repo, smtp,
     signature = email.message_from_bytes(raw, policy=email.policy.default)["DKIM-Signature"]
     signed = re.search(r"h=([^;]+)", re.sub(r"\s+", "", str(signature))).group(1).lower().split(":")
     assert {"from", "list-unsubscribe", "list-unsubscribe-post"} <= set(signed)
+
+
+# --- configuration -------------------------------------------------------------------------------------
+
+def test_mail_without_a_list_says_where_to_get_one(repo):
+    result = repo.run("mail", "1", "--dry-run")
+    assert result.status == 2
+    assert "subscriptions.url is not set in site.yaml; give a list with --recipients FILE" in result.output
+
+
+def test_the_service_does_not_start_without_its_secret(repo):
+    set_subscriptions(repo, "https://e-gorod.ru/")
+    result = subprocess.run([sys.executable, str(PROJECT / "build.py"), "--root", str(repo.root), "subscriptions",
+                             "serve", "--port", "0"], capture_output=True, text=True, timeout=60,
+                            env={**environment(), "EGOROD_SUBSCRIPTIONS_SECRET": "short"})
+    assert result.returncode == 2
+    assert "EGOROD_SUBSCRIPTIONS_SECRET must hold the signing secret" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_service_logs_no_personal_data(service, smtp):
+    subscribed(service, smtp, "private.person@example.org")
+    service.subscribe("not an address")
+    log = service.output()
+    assert "private.person" not in log and "/subscribe/confirm/" not in log and "127.0.0.1:" not in log.split("\n", 1)[-1]

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import jinja2
 
+from ..i18n import _
 from ..settings import MailSettings, Settings
-from .tokens import Secret
+from .tokens import MIN_SECRET_LENGTH, Secret
 
 LETTER_TEMPLATE = "subscriptions/confirm_letter.txt"
 SMTP_TIMEOUT = 30.0
@@ -46,7 +47,8 @@ class Smtp:
 def smtp_of(mail: MailSettings, environ: Mapping[str, str]) -> Smtp:
     password = environ.get(mail.password_env, "") if mail.user else ""
     if mail.user and not password:
-        raise NotConfigured(f"mail.user is {mail.user!r} but the environment variable {mail.password_env} is empty")
+        raise NotConfigured(_("mail.user is {user!r} but the environment variable {name} is empty; set it to "
+                              "the SMTP password").format(user=mail.user, name=mail.password_env))
     return Smtp(mail.host, mail.port, mail.tls, mail.user, password)
 
 
@@ -156,15 +158,16 @@ def dkim_key(settings: Settings, environ: Mapping[str, str]) -> DkimKey | None:
         return None
     value = environ.get(subs.dkim_key_env, "").strip()
     if not value:
-        raise NotConfigured(f"subscriptions.dkim_selector is set but the environment variable "
-                            f"{subs.dkim_key_env} is empty; put the private key (PEM) or its file's path there")
+        raise NotConfigured(_("subscriptions.dkim_selector is set but the environment variable {name} is empty; "
+                              "put the private key (PEM) or its file's path there").format(name=subs.dkim_key_env))
     if value.startswith("-----BEGIN"):
         pem = value.encode("ascii")
     else:
         try:
             pem = Path(value).expanduser().read_bytes()
         except OSError as exc:
-            raise NotConfigured(f"{subs.dkim_key_env} names a key file that cannot be read: {exc.strerror}") from None
+            raise NotConfigured(_("{name} names a key file that cannot be read: {reason}").format(
+                name=subs.dkim_key_env, reason=exc.strerror)) from None
     domain = subs.dkim_domain or sender_of(settings).rpartition("@")[2]
     return DkimKey(subs.dkim_selector, domain, pem)
 
@@ -177,9 +180,9 @@ def secret_of(settings: Settings, environ: Mapping[str, str]) -> Secret:
     name = settings.subscriptions.secret_env
     try:
         return Secret.from_text(environ.get(name, ""))
-    except ValueError as exc:
-        raise NotConfigured(f"the environment variable {name} must hold the signing secret of the "
-                            f"subscription links: {exc}") from None
+    except ValueError:
+        raise NotConfigured(_("the environment variable {name} must hold the signing secret of the subscription "
+                              "links, at least {length} characters long").format(name=name, length=MIN_SECRET_LENGTH)) from None
 
 
 def sender_of(settings: Settings) -> str:

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from ..email_edition import EmailEdition
+from ..i18n import _
 from ..settings import Settings
 from . import links
 from .letters import DkimKey, NotConfigured, database_path, dkim_key, secret_of
@@ -58,13 +59,13 @@ def subscriber_list(root: Path, settings: Settings,
                     environ: Mapping[str, str] = os.environ) -> tuple[list[tuple[str, str]], MessageHooks]:
     """The active subscribers' (address, name), in the order they joined, and their letters' own parts."""
     if not settings.subscriptions.url:
-        raise NotConfigured("there is no subscriber list: subscriptions.url is not set in site.yaml; "
-                            "give a list with --recipients FILE")
+        raise NotConfigured(_("there is no subscriber list: subscriptions.url is not set in site.yaml; "
+                              "give a list with --recipients FILE"))
     secret = secret_of(settings, environ)
     path = database_path(root, settings)
     if not path.is_file():
-        raise NotConfigured(f"the subscriber list {path} does not exist yet: start the service or run "
-                            "`python build.py subscriptions import FILE.csv --source TEXT`")
+        raise NotConfigured(_("the subscriber list {path} does not exist yet: start the service or run "
+                              "`python build.py subscriptions import FILE.csv --source TEXT`").format(path=path))
     store = Store(path)
     try:
         active = list(store.all(Status.ACTIVE))
