@@ -330,6 +330,17 @@ def test_one_click_unsubscribes_and_a_resumed_mailing_skips_the_address(service,
     assert smtp.mailbox.delivered() == Counter({addresses[0]: 1, addresses[2]: 1, addresses[3]: 1})
 
 
+def test_a_one_click_post_as_multipart_form_data_unsubscribes(service, smtp, repo):
+    """RFC 8058 lets the mail service send the POST as multipart/form-data, as some do."""
+    [address] = import_readers(repo, 1)
+    assert mail(repo, smtp).returncode == 0
+    body = (b'--b0undary\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\n'
+            b"One-Click\r\n--b0undary--\r\n")
+    status, _page = service.request("POST", unsubscribe_path(smtp.letters_to(address)[0]), body,
+                                    "multipart/form-data; boundary=b0undary")
+    assert status == 200 and service.status(address) == "unsubscribed"
+
+
 def test_a_one_click_post_without_its_field_changes_nothing(service, smtp, repo):
     [address] = import_readers(repo, 1)
     assert mail(repo, smtp).returncode == 0
