@@ -810,28 +810,26 @@ def run_mail(args: argparse.Namespace) -> int:
         _error(f"there is no bulletin {number} in content/bulletins/" + (f"; the newest are {known}" if known else ""))
         return EXIT_USAGE
 
+    # --- subscriptions: the list of the subscription service, per-recipient links, DKIM
+    from .subscriptions.letters import NotConfigured
+    from .subscriptions.outgoing import file_list_hooks, subscriber_list
+    subscribers: list[tuple[str, str]] = []
     hooks: MessageHooks | None
-    if args.recipients is None:       # the active subscribers of the subscription service
-        from .subscriptions.letters import NotConfigured
-        from .subscriptions.outgoing import subscriber_list
-        try:
+    try:
+        if args.recipients is None:
             subscribers, hooks = subscriber_list(root, site.settings)
-        except NotConfigured as exc:
-            _error(str(exc))
-            return EXIT_USAGE
-        shown = "subscribers"     # a refusal is reported as subscribers:N: email: …
-        recipients = RecipientList([Recipient(a, n, i) for i, (a, n) in enumerate(subscribers, start=1)])
+        else:
+            hooks = file_list_hooks(site.settings)
+    except NotConfigured as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    if args.recipients is None:
         if not subscribers:
             _error("the subscriber list has no active subscriber: nothing to send")
             return EXIT_FAILED
+        shown = "subscribers"     # a refusal is reported as subscribers:N: email: …
+        recipients = RecipientList([Recipient(a, n, i) for i, (a, n) in enumerate(subscribers, start=1)])
     else:
-        from .subscriptions.letters import NotConfigured
-        from .subscriptions.outgoing import file_list_hooks
-        try:
-            hooks = file_list_hooks(site.settings)
-        except NotConfigured as exc:
-            _error(str(exc))
-            return EXIT_USAGE
         shown = str(args.recipients)
         recipients = read_recipients(args.recipients, shown)
     for note in recipients.duplicates:
