@@ -545,3 +545,17 @@ def test_the_service_logs_no_personal_data(service, smtp):
     service.subscribe("not an address")
     log = service.output()
     assert "private.person" not in log and "/subscribe/confirm/" not in log and "127.0.0.1:" not in log.split("\n", 1)[-1]
+
+
+def test_the_service_pages_have_no_script_or_inline_style_under_a_strict_policy(service):
+    conn = http.client.HTTPConnection("127.0.0.1", service.port, timeout=10)
+    try:
+        conn.request("GET", "/subscribe")
+        response = conn.getresponse()
+        page = response.read().decode("utf-8")
+        policy = response.getheader("Content-Security-Policy")
+    finally:
+        conn.close()
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    assert "<script" not in page and " style=" not in page and "<style" not in page
+    assert 'name="website"' in page and 'action="http://127.0.0.1:' in page
