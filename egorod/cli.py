@@ -52,14 +52,18 @@ def make_parser() -> argparse.ArgumentParser:
     mail = commands.add_parser("mail", help="send the e-mail edition of a bulletin issue to its subscribers "
                                "(resumable: nobody gets it twice)")
     mail.add_argument("number", type=int, help="the bulletin issue to send, e.g. 238")
-    mail.add_argument("--recipients", type=Path, required=True, metavar="FILE",
-                      help="CSV of subscribers: email, optional name; a header row is optional")
+    mail.add_argument("--recipients", type=Path, default=None, metavar="FILE",
+                      help="CSV of subscribers: email, optional name; a header row is optional "
+                      "(default: the active subscribers of the subscription service)")
     mail.add_argument("--dry-run", action="store_true", help="write the messages as .eml files instead of "
                       "sending them (into --out, default .cache/mail/bulletin-NUMBER-dry-run/)")
     mail.add_argument("--out", type=Path, default=None, metavar="DIR", help="folder for the --dry-run .eml files")
     mail.add_argument("--smtp", metavar="HOST:PORT", help="SMTP server instead of mail.host and mail.port of site.yaml")
     mail.add_argument("--rate", type=float, metavar="N", help="at most N messages per second (default: mail.rate)")
     mail.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+    from .subscriptions.commands import add_parser as add_subscriptions
+    add_subscriptions(commands)
     return parser
 
 
@@ -187,6 +191,9 @@ def main(argv: list[str]) -> int:
         return run_new(args)
     if args.command == "mail":
         return run_mail(args)
+    if args.command == "subscriptions":
+        from .subscriptions.commands import run as run_subscriptions
+        return run_subscriptions(args)
     parser.print_help()
     return Exit.USAGE
 

@@ -350,7 +350,8 @@ class EmailRenderer:
         self.inliner = css_inline.CSSInliner(load_remote_stylesheets=False, keep_style_tags=False,
                                              keep_link_tags=False)
 
-    def render(self, bulletin: Bulletin) -> EmailEdition:
+    def render(self, bulletin: Bulletin, own_unsubscribe_url: str | None = None) -> EmailEdition:
+        """``own_unsubscribe_url``: the mailing's stand-in for each recipient's own link."""
         settings = self.site.settings
         base = settings.base_url
         web_url = absolute_url(base, r.bulletin_url(bulletin.number))
@@ -360,7 +361,7 @@ class EmailRenderer:
             b=bulletin, subject=subject_of(bulletin), web_url=web_url,
             archive_url=absolute_url(base, "/bulletins/"), home_url=base,
             unsubscribe_mailto=unsubscribe_mailto(settings.mail),
-            unsubscribe_url=unsubscribe_url(settings.mail),
+            unsubscribe_url=own_unsubscribe_url or unsubscribe_url(settings.mail),
         )
         html = self.html_env.get_template(HTML_TEMPLATE).render(
             **common, preheader=bulletin.summary or subject_of(bulletin),

@@ -64,6 +64,21 @@ def _journal_dir(value: Any) -> str:
     return raw
 
 
+def _service_url(value: Any) -> str:
+    """The subscription service's public address, ending with / so that paths join onto it."""
+    return "" if value in ("", None) else normalise_base_url(url(value))
+
+
+def _database_path(value: Any) -> str:
+    """The subscriber list: personal data, so never inside what is published or deleted."""
+    raw = text(value)
+    parts = [part for part in raw.replace("\\", "/").split("/") if part not in ("", ".")]
+    if not raw.startswith("/") and parts and parts[0] in (".cache", "output"):
+        raise Invalid(f"{raw!r} is inside {parts[0]}/, which is published or deleted by `make clean`; "
+                      "use a folder of its own such as subscribers/")
+    return raw
+
+
 def _base_url(value: Any) -> str:
     return normalise_base_url(url(value))
 
@@ -119,6 +134,25 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class SubscriptionSettings:
+    """The subscription service (egorod/subscriptions/); off while ``url`` is empty."""
+    url: str = optional(_service_url, "")        # its public address, e.g. https://e-gorod.ru/ (ends with /)
+    database: str = optional(_database_path, "subscribers/subscribers.sqlite")   # never committed
+    sender: str = optional(_optional_text, "")   # of the confirmation letters; empty: mail.sender
+    secret_env: str = optional(text, "EGOROD_SUBSCRIPTIONS_SECRET")   # the links' signing key, from the environment
+    confirm_hours: int = optional(integer(1, 24 * 30), 72)      # a confirmation link works this long
+    client_limit: int = optional(integer(1, 1_000_000), 10)     # subscribe requests per client address per hour
+    soft_bounce_limit: int = optional(integer(1, 100), 3)       # soft bounces of issues in a row that suspend
+    imap_host: str = optional(_optional_text, "")               # the bounce mailbox (`subscriptions bounces --imap`)
+    imap_user: str = optional(_optional_text, "")
+    imap_password_env: str = optional(text, "EGOROD_IMAP_PASSWORD")
+    imap_folder: str = optional(text, "INBOX")
+    dkim_selector: str = optional(_optional_text, "")           # DKIM signing when set and the key is in dkim_key_env
+    dkim_domain: str = optional(_optional_text, "")             # empty: the sender's domain
+    dkim_key_env: str = optional(text, "EGOROD_DKIM_KEY")       # the private key (PEM) or the path of its file
+
+
+@dataclass(frozen=True)
 class PrintSettings:
     """The imprint of the printed editions (the Vestnik and bulletin PDFs)."""
     publisher: str = optional(_optional_text, "")          # empty: the site title
@@ -165,6 +199,7 @@ class Settings:
     pagination: PaginationSettings = section(PaginationSettings)
     mail: MailSettings = section(MailSettings)
     print: PrintSettings = section(PrintSettings)
+    subscriptions: SubscriptionSettings = section(SubscriptionSettings)
 
     @property
     def allow_raw_html(self) -> bool:

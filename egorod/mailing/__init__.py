@@ -37,7 +37,7 @@ the mailing and reports.
 from __future__ import annotations
 
 from .journal import Journal, JournalLocked
-from .recipients import Recipient, normalise_address, read_recipients
+from .recipients import InvalidAddress, Recipient, normalise_address, read_recipients
 from .send import Request, run_mail
 
-__all__ = ["Journal", "JournalLocked", "Recipient", "Request", "normalise_address", "read_recipients", "run_mail"]
+__all__ = ["InvalidAddress", "Journal", "JournalLocked", "Recipient", "Request", "normalise_address", "read_recipients", "run_mail"]

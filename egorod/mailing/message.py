@@ -8,10 +8,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime
+from typing import TYPE_CHECKING
 
 from ..email_edition import EmailEdition, unsubscribe_mailto, unsubscribe_url
 from ..settings import MailSettings
 from .recipients import Recipient
+
+if TYPE_CHECKING:
+    from ..subscriptions.outgoing import MessageHooks
 
 # Line breaks would end the header (or start another one) and other control characters
 # have no place in one; Unicode's line and paragraph separators are line breaks too.
@@ -35,7 +39,10 @@ def message_id(number: int, mailing_id: str, recipient: Recipient, sender: str) 
 
 
 def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSettings, settings_base_url: str,
-                  mailing_id: str, now: dt.datetime | None = None) -> EmailMessage:
+                  mailing_id: str, now: dt.datetime | None = None, hooks: MessageHooks | None = None) -> EmailMessage:
+    # subscriptions: the recipient's own unsubscribe link (header and footer), DKIM
+    own_link = hooks.unsubscribe_url(recipient.key) if hooks else None
+    edition = hooks.personalise(edition, recipient.key) if hooks else edition
     msg = EmailMessage(policy=SMTP_POLICY)
     msg["From"] = Address(display_name=header_text(mail.sender_name), addr_spec=mail.sender)
     msg["To"] = Address(display_name=header_text(recipient.name), addr_spec=recipient.email)
@@ -43,10 +50,9 @@ def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSetting
     msg["Date"] = format_datetime((now or dt.datetime.now(dt.timezone.utc)).astimezone())
     msg["Message-ID"] = message_id(edition.number, mailing_id, recipient, mail.sender)
     msg["List-Id"] = f"{header_text(mail.sender_name)} <{mail.list_id}>"
-    unsubscribe = [f"<{unsubscribe_mailto(mail)}>"]
-    one_click = unsubscribe_url(mail, recipient.email)
-    if one_click:
-        unsubscribe.append(f"<{one_click}>")
+    one_click = own_link or unsubscribe_url(mail, recipient.email)
+    unsubscribe = [f"<{one_click}>"] if one_click else []
+    unsubscribe.append(f"<{unsubscribe_mailto(mail)}>")
     msg["List-Unsubscribe"] = ", ".join(unsubscribe)
     if one_click:
         # RFC 8058: one-click needs an https address in List-Unsubscribe to POST to.
@@ -54,7 +60,7 @@ def build_message(edition: EmailEdition, recipient: Recipient, mail: MailSetting
     msg["List-Archive"] = f"<{settings_base_url}bulletins/>"
     msg.set_content(edition.text, subtype="plain", charset="utf-8", cte="base64")
     msg.add_alternative(edition.html, subtype="html", charset="utf-8", cte="base64")
-    return msg
+    return hooks.finish(msg) if hooks else msg
 
 
 def eml_name(index: int, recipient: Recipient) -> str:

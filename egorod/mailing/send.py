@@ -13,7 +13,7 @@ from enum import Enum
 from functools import partial
 from pathlib import Path
 from types import FrameType
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from tqdm import tqdm
 
@@ -24,11 +24,14 @@ from ..markup import MarkdownOptions
 from ..model import BuildOptions, Site
 from ..pipeline import CACHE_DIR, load_site
 from ..render_html import BodyCache
-from ..settings import MailSettings
+from ..settings import MailSettings, Settings
 from .journal import Journal, JournalLocked, JournalWriteFailed, Status, journal_path
 from .message import build_message, eml_name, message_id
 from .recipients import Recipient, read_recipients
 from .smtp import Connection, MailingStopped, Permanent, Server, Transient, Unconfirmed
+
+if TYPE_CHECKING:
+    from ..subscriptions.outgoing import MessageHooks
 
 DRY_RUN_DIR = "mail"         # under the cache: the --dry-run .eml files (not the journals)
 UNCONFIRMED_IN_A_ROW = 3     # this many unconfirmed messages in a row stop the mailing
@@ -117,6 +120,7 @@ class MailJob:
     rate: float
     shown_recipients: str = ""
     quiet: bool = False
+    hooks: MessageHooks | None = None     # subscriptions: per-recipient links, DKIM
 
 
 class Outcome(Enum):
@@ -146,7 +150,8 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
             stop.sleep(next_at - time.monotonic())
             if stop.requested:
                 break
-            message = build_message(job.edition, recipient, job.mail, job.base_url, journal.mailing_id)
+            message = build_message(job.edition, recipient, job.mail, job.base_url, journal.mailing_id,
+                                    hooks=job.hooks)
             in_flight = (recipient, str(message["Message-ID"]))
             outcome = _deliver(job, connection, message, recipient, stop, progress, report)
             in_flight = None
@@ -262,7 +267,7 @@ def write_dry_run(job: MailJob, folder: Path) -> tuple[int, int]:
         if recipient.key in done:
             skipped += 1
             continue
-        message = build_message(job.edition, recipient, job.mail, job.base_url, mailing_id)
+        message = build_message(job.edition, recipient, job.mail, job.base_url, mailing_id, hooks=job.hooks)
         (folder / eml_name(index, recipient)).write_bytes(message.as_bytes())
         written += 1
     return written, skipped
@@ -286,7 +291,7 @@ def parse_smtp(value: str) -> tuple[str, int | None]:
 class Request:
     """What the command line asks of ``mail``."""
     number: int
-    recipients: Path
+    recipients: Path | None          # None: the active subscribers of the subscription service
     dry_run: bool = False
     out: Path | None = None          # the folder of the --dry-run .eml files
     smtp: str | None = None          # HOST:PORT instead of mail.host and mail.port
@@ -316,18 +321,18 @@ def _run(root: Path, request: Request) -> int:
     smtp = _check_request(request)
     site = _load_site(root)
     bulletin = _published_bulletin(site, root, request.number)
-    shown = str(request.recipients)
-    recipients = _recipient_list(request.recipients, shown)
     settings = site.settings
+    shown, recipients, hooks = _recipients_and_hooks(root, request, settings)
     mail = replace(settings.mail, host=smtp[0], port=smtp[1] or settings.mail.port) if smtp else settings.mail
-    edition = EmailRenderer(site, BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html))).render(bulletin)
+    renderer = EmailRenderer(site, BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html)))
+    edition = renderer.render(bulletin, hooks.placeholder_url if hooks else None)
     journal = Journal(journal_path(root, mail, bulletin.number), bulletin.number)
     rate = request.rate or mail.rate
 
     if request.dry_run:
         folder = request.out or root / CACHE_DIR / DRY_RUN_DIR / f"bulletin-{bulletin.number}-dry-run"
         job = MailJob(bulletin.number, edition, recipients, mail, settings.base_url, journal,
-                      Server(mail.host, mail.port, mail.tls, mail.user, ""), rate, shown)
+                      Server(mail.host, mail.port, mail.tls, mail.user, ""), rate, shown, hooks=hooks)
         written, skipped = write_dry_run(job, folder)
         if written == 1:
             print(f"dry run: 1 message of bulletin {bulletin.number} written to {folder}; nothing was sent",
@@ -340,7 +345,7 @@ def _run(root: Path, request: Request) -> int:
         return Exit.OK
 
     password = _password(mail)
-    if not mail.unsubscribe_url and not request.quiet:
+    if not mail.unsubscribe_url and not (hooks and hooks.service_url) and not request.quiet:
         print("note: mail.unsubscribe_url is empty, so messages offer unsubscribing by e-mail only "
               "(no one-click List-Unsubscribe-Post)", file=sys.stderr)
     try:
@@ -349,7 +354,7 @@ def _run(root: Path, request: Request) -> int:
         raise Refused(Exit.CONTENT, f"another mailing of bulletin {bulletin.number} is running (its journal "
                       f"{journal.path} is locked)") from None
     job = MailJob(bulletin.number, edition, recipients, mail, settings.base_url, journal,
-                  Server(mail.host, mail.port, mail.tls, mail.user, password), rate, shown, request.quiet)
+                  Server(mail.host, mail.port, mail.tls, mail.user, password), rate, shown, request.quiet, hooks)
     try:
         with StopRequest() as stop:
             report = send_mailing(job, stop)
@@ -391,6 +396,25 @@ def _published_bulletin(site: Site, root: Path, number: int) -> Bulletin:
     if known:
         raise Refused(Exit.USAGE, f"there is no bulletin {number} in content/bulletins/; the newest are {known}")
     raise Refused(Exit.USAGE, f"there is no bulletin {number} in content/bulletins/")
+
+
+def _recipients_and_hooks(root: Path, request: Request,
+                          settings: Settings) -> tuple[str, list[Recipient], MessageHooks | None]:
+    """Who gets the issue (the CSV file, or the subscription service's active subscribers), as
+    shown in messages, and what each letter gets from the service (its own links, DKIM)."""
+    from ..subscriptions.letters import NotConfigured
+    from ..subscriptions.outgoing import file_list_hooks, subscriber_list
+    try:
+        if request.recipients is not None:
+            shown = str(request.recipients)
+            return shown, _recipient_list(request.recipients, shown), file_list_hooks(settings)
+        subscribers, hooks = subscriber_list(root, settings)
+    except NotConfigured as exc:
+        raise Refused(Exit.USAGE, str(exc)) from None
+    if not subscribers:
+        raise Refused(Exit.CONTENT, "the subscriber list has no active subscriber: nothing to send")
+    # a refusal by the server is reported as subscribers:N: email: …
+    return "subscribers", [Recipient(a, n, i) for i, (a, n) in enumerate(subscribers, start=1)], hooks
 
 
 def _recipient_list(path: Path, shown: str) -> list[Recipient]:
