@@ -18,6 +18,7 @@ from typing import Callable
 import jinja2
 from markupsafe import Markup
 
+from . import citymap
 from . import routes as r
 from .content import Entry, LazyBody
 from .errors import Problem
@@ -25,7 +26,7 @@ from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
 TEMPLATES_DIR = "templates"
-# &, < and > as entities, for text in XML (the sitemap, the map's SVG).
+# &, < and > as entities, for text in XML (the sitemap).
 escape_text = functools.partial(html_escape, quote=False)
 MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
           "сентября", "октября", "ноября", "декабря"]
@@ -209,51 +210,6 @@ def web_body(bodies: BodyCache, entry: Entry) -> Markup:
         lambda m: f'{m.group(1)}/{posixpath.normpath(posixpath.join(folder, m.group(2)))}"', html))
 
 
-def city_map_svg(site: Site, width: int = 960, height: int = 440) -> Markup:
-    """All member cities as points on an equirectangular sketch, drawn at build time.
-
-    No tiles and no script: each point is a link with the city's name as its title.
-    """
-    cities = site.cities
-    if not cities:
-        return Markup("")
-    lats = [c.coordinates[0] for c in cities]
-    lons = [c.coordinates[1] for c in cities]
-    lat0 = (min(lats) + max(lats)) / 2
-    kx = math.cos(math.radians(lat0))
-    pad = 24
-    min_x, max_x = min(lons) * kx, max(lons) * kx
-    min_y, max_y = min(lats), max(lats)
-    scale = min((width - 2 * pad) / max(max_x - min_x, 1e-6), (height - 2 * pad) / max(max_y - min_y, 1e-6))
-
-    def project(lat: float, lon: float) -> tuple[float, float]:
-        return pad + (lon * kx - min_x) * scale, height - pad - (lat - min_y) * scale
-
-    countries = [c.slug for c in site.countries_with_cities]
-    parts = [f'<svg class="city-map" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-labelledby="city-map-title" xmlns="http://www.w3.org/2000/svg">',
-             '<title id="city-map-title">Карта городов — участников МАГ</title>']
-    # A graticule every 10° gives the eye a frame of reference without any map data.
-    for lon in range(int(min(lons)) // 10 * 10, int(max(lons)) + 11, 10):
-        x1, y1 = project(min_y - 5, lon)
-        x2, y2 = project(max_y + 5, lon)
-        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
-    for lat in range(int(min_y) // 10 * 10, int(max_y) + 11, 10):
-        x1, y1 = project(lat, min(lons) - 10)
-        x2, y2 = project(lat, max(lons) + 10)
-        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
-    for city in sorted(cities, key=lambda c: (-c.coordinates[0], c.slug)):
-        x, y = project(*city.coordinates)
-        country = site.settings.country(city.country)
-        index = countries.index(country.slug) if country and country.slug in countries else 0
-        parts.append(
-            f'<a href="{r.city_url(city.slug)}" class="city-point country-{index % 12}">'
-            f'<title>{escape_text(city.title)} ({escape_text(city.country)})</title>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5"/></a>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
-
-
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
@@ -276,7 +232,8 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         problem_url=r.problem_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
-        city_map=lambda: city_map_svg(site), live_reload=False, updated_of=lambda path: None,
+        city_map=lambda: citymap.city_map_svg(site),
+        locator_map=lambda city: citymap.locator_svg(site, city), live_reload=False, updated_of=lambda path: None,
         pdf_info=lambda url: None, feeds=[],
         cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
     )

@@ -22,6 +22,7 @@ class MenuItem:
 class Country:
     name: str
     slug: str
+    capital: str = ""      # slug of its capital among the member cities: labelled on the map
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ TOP_FIELDS = {
     "print": Field(lambda v: v, default=dict),
 }
 MENU_FIELDS = {"title": Field(text, required=True), "url": Field(_site_path, required=True)}
-COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True)}
+COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True),
+                  "capital": Field(slug, default="")}
 SECTOR_FIELDS = {
     "slug": Field(slug, required=True),
     "title": Field(text, required=True),
