@@ -16,7 +16,8 @@ from .settings import Country, Problem, Sector, Settings
 
 # First-level URL segments owned by the generator; a free page cannot take them.
 RESERVED_SLUGS = {"cities", "practices", "bulletins", "vestnik", "search", "static", "pagefind",
-                  "sitemap", "robots", "404", "feed", "assets", "_livereload"}
+                  "sitemap", "robots", "404", "feed", "assets", "_livereload",
+                  "feeds", "site-map", "open-data"}
 
 
 @dataclass(frozen=True)

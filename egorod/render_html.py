@@ -18,7 +18,7 @@ from typing import Callable
 import jinja2
 from markupsafe import Markup
 
-from . import citymap
+from . import citymap, jsonld, opendata
 from . import routes as r
 from .content import Entry, LazyBody
 from .errors import Problem
@@ -198,10 +198,20 @@ _INHERITED: list[sqlite3.Connection] = []
 _RELATIVE_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
 
 
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+# Wide tables scroll inside their own box on phones instead of losing columns; the box takes
+# keyboard focus, so that it can be scrolled without a mouse (axe: scrollable-region-focusable).
+_SCROLL_BOX = ('<div class="table-scroll" role="region" tabindex="0" aria-label="Таблица">'
+               '<table>\\1</table></div>')
+
+
 def web_body(bodies: BodyCache, entry: Entry) -> Markup:
-    """The body for a web page: images named relative to the Markdown file point to where
-    the build publishes them (the file's folder without ``content/``)."""
+    """The body for a web page: tables in a scrolling box; images named relative to the
+    Markdown file point to where the build publishes them (the file's folder without
+    ``content/``)."""
     html = bodies(entry)
+    if "<table>" in html:
+        html = Markup(_TABLE.sub(_SCROLL_BOX, html))
     if "<img" not in html:
         return html
     folder = posixpath.dirname(entry.source.path)
@@ -252,6 +262,14 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env.globals["practice_card_once"] = practice_card
     if extra_globals:
         env.globals.update(extra_globals)
+
+    def structured_data(route: r.Route) -> Markup:
+        updated = env.globals["updated_of"](route.entry.source.path) if route.entry else None
+        return jsonld.script(jsonld.graph(route, site.settings, absolute, updated))
+
+    env.globals["structured_data"] = structured_data
+    env.globals["open_data"] = {"fields": opendata.FIELDS, "csv": "/" + opendata.CSV_PATH,
+                                "json": "/" + opendata.JSON_PATH, "separator": opendata.LIST_SEPARATOR}
     return env
 
 

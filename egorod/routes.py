@@ -266,6 +266,20 @@ def page_routes(site: Site) -> list[Route]:
             for page in site.pages]
 
 
+def service_routes(site: Site) -> list[Route]:
+    """Pages about the site itself, linked from every footer: its feeds, its map, its open data."""
+    return [
+        Route("/feeds/", "feeds.html", "Подписка на новости по RSS",
+              "Ленты RSS и Atom сайта МАГ: новые выпуски бюллетеня, номера «Вестника МАГ» и практики; как подписаться.",
+              (HOME,), kind="page"),
+        Route("/site-map/", "site_map.html", "Карта сайта", "Все разделы сайта МАГ на одной странице.",
+              (HOME,), kind="listing", indexed=False),
+        Route("/open-data/", "open_data.html", "Открытые данные: библиотека практик",
+              "Библиотека городских практик МАГ в форматах CSV и JSON: все поля каждой практики и адрес её страницы.",
+              (HOME,), dict(count=len(site.practices)), kind="page"),
+    ]
+
+
 def all_routes(site: Site) -> list[Route]:
     latest_bulletin = site.bulletins[0] if site.bulletins else None
     latest_issue = site.vestnik[0] if site.vestnik else None
@@ -275,7 +289,7 @@ def all_routes(site: Site) -> list[Route]:
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *page_routes(site), search]
+              *vestnik_routes(site), *page_routes(site), *service_routes(site), search]
     return routes
 
 
