@@ -164,12 +164,13 @@ def point_svg(point: Point, place: str) -> str:
 
 def city_map_svg(site: Site) -> Markup:
     """The map of /cities/: outlines, every city a link named on hover and focus, capitals
-    labelled. Points are ordered north to south; the page offers a skip link past them."""
+    labelled. Points are ordered north to south; the page offers a skip link past them. No
+    role=img: an image may not hold links (axe's nested-interactive)."""
     if not site.cities:
         return Markup("")
     geo = geometry(site)
     frame = geo.frame
-    parts = [f'<svg class="city-map" viewBox="0 0 {frame.width} {frame.height}" role="group" '
+    parts = [f'<svg class="city-map" viewBox="0 0 {frame.width} {frame.height}" '
              f'aria-labelledby="city-map-title" xmlns="http://www.w3.org/2000/svg">',
              '<title id="city-map-title">Карта городов — участников МАГ</title>',
              f'<rect class="sea" width="{frame.width}" height="{frame.height}"/>',

@@ -211,7 +211,8 @@ def web_body(bodies: BodyCache, entry: Entry) -> Markup:
     ``content/``)."""
     html = bodies(entry)
     if "<table>" in html:
-        html = Markup(_TABLE.sub(_SCROLL_BOX, html))
+        # on plain text: a substitution on Markup would escape the inserted tags
+        html = Markup(_TABLE.sub(_SCROLL_BOX, str(html)))
     if "<img" not in html:
         return html
     folder = posixpath.dirname(entry.source.path)

@@ -7,7 +7,7 @@ import json
 
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PROJECT, headless_chromium, npm_package
+from conftest import headless_chromium, npm_package
 from test_search import serve
 
 from egorod import outlines
