@@ -264,8 +264,10 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     if extra_globals:
         env.globals.update(extra_globals)
 
+    updated_of: Callable[[str], dt.date | None] = env.globals["updated_of"]  # type: ignore[assignment]
+
     def structured_data(route: r.Route) -> Markup:
-        updated = env.globals["updated_of"](route.entry.source.path) if route.entry else None
+        updated = updated_of(route.entry.source.path) if route.entry else None
         return jsonld.script(jsonld.graph(route, site.settings, absolute, updated))
 
     env.globals["structured_data"] = structured_data
