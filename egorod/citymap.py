@@ -36,7 +36,10 @@ Projector = Callable[[float, float], tuple[float, float]]
 def lambert_conic(lon0: float = 100.0, lat1: float = 52.0, lat2: float = 64.0, lat0: float = 60.0) -> Projector:
     """Spherical Lambert conformal conic: longitude/latitude in degrees → plane, y up."""
     p1, p2, p0 = (math.radians(v) for v in (lat1, lat2, lat0))
-    t = lambda phi: math.tan(math.pi / 4 + phi / 2)     # noqa: E731
+
+    def t(phi: float) -> float:
+        return math.tan(math.pi / 4 + phi / 2)
+
     n = math.log(math.cos(p1) / math.cos(p2)) / math.log(t(p2) / t(p1))
     f = math.cos(p1) * t(p1) ** n / n
     rho0 = f / t(p0) ** n
