@@ -33,7 +33,7 @@ def breadcrumbs(route: r.Route, absolute: Absolute) -> dict[str, Any]:
         for i, (name, url) in enumerate(trail, start=1)]}
 
 
-def article(route: r.Route, settings: Settings, absolute: Absolute, updated: dt.date | None) -> dict[str, Any] | None:
+def article(route: r.Route, absolute: Absolute, updated: dt.date | None) -> dict[str, Any] | None:
     """A Vestnik article or a bulletin issue as an Article; None for other pages."""
     entry = route.entry
     if isinstance(entry, Article):
@@ -47,6 +47,7 @@ def article(route: r.Route, settings: Settings, absolute: Absolute, updated: dt.
                    "isPartOf": {"@type": "Periodical", "name": "Информационный бюллетень МАГ"}}
     else:
         return None
+    # Search engines show at most 110 characters of a headline.
     data = {"@type": "Article", "headline": route.title[:110], "description": route.description,
             "url": absolute(route.url), "mainEntityOfPage": absolute(route.url), "inLanguage": "ru",
             "datePublished": published.isoformat(), "author": authors,
@@ -63,7 +64,7 @@ def graph(route: r.Route, settings: Settings, absolute: Absolute, updated: dt.da
         items.append(organization(settings, absolute))
     else:
         items.append(breadcrumbs(route, absolute))
-    found = article(route, settings, absolute, updated)
+    found = article(route, absolute, updated)
     if found is not None:
         items.append(found)
         items.append(organization(settings, absolute))
