@@ -103,3 +103,21 @@ def test_browser_names_a_city_on_keyboard_focus_and_points_are_tappable_on_a_pho
             assert hit["width"] >= 24 and hit["height"] >= 24, hit
     finally:
         driver.quit()
+
+
+def test_every_member_city_of_the_sample_site_is_reachable_and_named_on_the_map(tmp_path):
+    from conftest import PROJECT
+
+    from egorod import cli
+    out = tmp_path / "output"
+    assert cli.main(["--root", str(PROJECT), "build", "--out", str(out), "--no-pdf", "--no-search", "--quiet"]) == 0
+    soup = BeautifulSoup((out / "cities/index.html").read_text(encoding="utf-8"), "html.parser")
+    named = {a["href"]: a.title.get_text() for a in soup.select("svg.city-map a.city-point")}
+    cities = sorted((PROJECT / "content/cities").glob("*.md"))
+    assert len(named) == len(cities) == 85
+    for path in cities:
+        title = path.read_text(encoding="utf-8").split("title: ", 1)[1].split("\n", 1)[0]
+        assert named[f"/cities/{path.stem}/"].startswith(f"{title} ("), path.stem
+    labels = [a.find("text").get_text() for a in soup.select("a.city-point.capital")]
+    assert sorted(labels) == sorted(["Москва", "Ереван", "Минск", "Сухум", "Цхинвал", "Астана", "Бишкек",
+                                     "Кишинёв", "Тирасполь", "Душанбе"])
