@@ -40,16 +40,17 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-# The browser, PDF-image and validator tests need Chromium, Poppler and Java: installed here
+# The browser, PDF-image and validator tests need Chromium, Poppler and Java, and npm for the
+# packages of package-lock.json (axe-core, world-atlas; the tests run `npm ci` themselves): installed here
 # when missing and we may (root), otherwise named so that they can be installed.
-TEST_TOOLS := chromium chromedriver pdftoppm java
+TEST_TOOLS := chromium chromedriver pdftoppm java npm
 test-tools:
 	@missing=""; for tool in $(TEST_TOOLS); do command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then \
 	    echo "installing test tools:$$missing"; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-	      chromium chromium-driver poppler-utils default-jre-headless; \
+	      chromium chromium-driver poppler-utils default-jre-headless npm; \
 	  else \
 	    echo "missing test tools:$$missing — run: sudo make system-deps"; \
 	  fi; \
@@ -57,8 +58,8 @@ test-tools:
 
 # Debian/Ubuntu packages used by the browser and PDF tests (needs root).
 system-deps:
-	apt-get update && apt-get install -y --no-install-recommends make git python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium chromium-driver poppler-utils default-jre-headless
+	apt-get update && apt-get install -y --no-install-recommends make git python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium chromium-driver poppler-utils default-jre-headless npm
 
 # Never add mail-journal/ here: the mailing journals record who already got an issue.
 clean:
-	rm -rf output .cache
+	rm -rf output .cache node_modules

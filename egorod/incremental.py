@@ -38,7 +38,8 @@ def _hash_files(paths: Iterable[Path], root: Path, digest: "hashlib._Hash") -> N
 def code_and_settings_key(root: Path) -> str:
     """Hash of the code and the settings file: what a content record depends on."""
     digest = hashlib.sha256()
-    _hash_files(PACKAGE_DIR.rglob("*.py"), PACKAGE_DIR.parent, digest)   # subpackages too
+    # subpackages too, and the data the code draws from (the map's outlines)
+    _hash_files([*PACKAGE_DIR.rglob("*.py"), *(PACKAGE_DIR / "data").rglob("*")], PACKAGE_DIR.parent, digest)
     _hash_files([root / "site.yaml"], root, digest)
     return digest.hexdigest()
 

@@ -18,6 +18,7 @@ from typing import Callable
 import jinja2
 from markupsafe import Markup
 
+from . import citymap, jsonld, opendata
 from . import routes as r
 from .content import Entry, LazyBody
 from .errors import Problem
@@ -25,7 +26,7 @@ from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
 TEMPLATES_DIR = "templates"
-# &, < and > as entities, for text in XML (the sitemap, the map's SVG).
+# &, < and > as entities, for text in XML (the sitemap).
 escape_text = functools.partial(html_escape, quote=False)
 MONTHS = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа",
           "сентября", "октября", "ноября", "декабря"]
@@ -197,61 +198,27 @@ _INHERITED: list[sqlite3.Connection] = []
 _RELATIVE_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")(?![a-zA-Z][a-zA-Z0-9+.-]*:|/|#)([^"]+)"')
 
 
+_TABLE = re.compile(r"<table>(.*?)</table>", re.S)
+# Wide tables scroll inside their own box on phones instead of losing columns; the box takes
+# keyboard focus, so that it can be scrolled without a mouse (axe: scrollable-region-focusable).
+_SCROLL_BOX = ('<div class="table-scroll" role="region" tabindex="0" aria-label="Таблица">'
+               '<table>\\1</table></div>')
+
+
 def web_body(bodies: BodyCache, entry: Entry) -> Markup:
-    """The body for a web page: images named relative to the Markdown file point to where
-    the build publishes them (the file's folder without ``content/``)."""
+    """The body for a web page: tables in a scrolling box; images named relative to the
+    Markdown file point to where the build publishes them (the file's folder without
+    ``content/``)."""
     html = bodies(entry)
+    if "<table>" in html:
+        # on plain text: a substitution on Markup would escape the inserted tags
+        html = Markup(_TABLE.sub(_SCROLL_BOX, str(html)))
     if "<img" not in html:
         return html
     folder = posixpath.dirname(entry.source.path)
     folder = folder[len("content/"):] if folder.startswith("content/") else folder
     return Markup(_RELATIVE_SRC.sub(
         lambda m: f'{m.group(1)}/{posixpath.normpath(posixpath.join(folder, m.group(2)))}"', html))
-
-
-def city_map_svg(site: Site, width: int = 960, height: int = 440) -> Markup:
-    """All member cities as points on an equirectangular sketch, drawn at build time.
-
-    No tiles and no script: each point is a link with the city's name as its title.
-    """
-    cities = site.cities
-    if not cities:
-        return Markup("")
-    lats = [c.coordinates[0] for c in cities]
-    lons = [c.coordinates[1] for c in cities]
-    lat0 = (min(lats) + max(lats)) / 2
-    kx = math.cos(math.radians(lat0))
-    pad = 24
-    min_x, max_x = min(lons) * kx, max(lons) * kx
-    min_y, max_y = min(lats), max(lats)
-    scale = min((width - 2 * pad) / max(max_x - min_x, 1e-6), (height - 2 * pad) / max(max_y - min_y, 1e-6))
-
-    def project(lat: float, lon: float) -> tuple[float, float]:
-        return pad + (lon * kx - min_x) * scale, height - pad - (lat - min_y) * scale
-
-    countries = [c.slug for c in site.countries_with_cities]
-    parts = [f'<svg class="city-map" viewBox="0 0 {width} {height}" role="img" '
-             f'aria-labelledby="city-map-title" xmlns="http://www.w3.org/2000/svg">',
-             '<title id="city-map-title">Карта городов — участников МАГ</title>']
-    # A graticule every 10° gives the eye a frame of reference without any map data.
-    for lon in range(int(min(lons)) // 10 * 10, int(max(lons)) + 11, 10):
-        x1, y1 = project(min_y - 5, lon)
-        x2, y2 = project(max_y + 5, lon)
-        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
-    for lat in range(int(min_y) // 10 * 10, int(max_y) + 11, 10):
-        x1, y1 = project(lat, min(lons) - 10)
-        x2, y2 = project(lat, max(lons) + 10)
-        parts.append(f'<line class="grid" x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
-    for city in sorted(cities, key=lambda c: (-c.coordinates[0], c.slug)):
-        x, y = project(*city.coordinates)
-        country = site.settings.country(city.country)
-        index = countries.index(country.slug) if country and country.slug in countries else 0
-        parts.append(
-            f'<a href="{r.city_url(city.slug)}" class="city-point country-{index % 12}">'
-            f'<title>{escape_text(city.title)} ({escape_text(city.country)})</title>'
-            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="5"/></a>')
-    parts.append("</svg>")
-    return Markup("".join(parts))
 
 
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
@@ -276,7 +243,8 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         question_url=r.question_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
-        city_map=lambda: city_map_svg(site), live_reload=False, updated_of=lambda path: None,
+        city_map=lambda: citymap.city_map_svg(site),
+        locator_map=lambda city: citymap.locator_svg(site, city), live_reload=False, updated_of=lambda path: None,
         pdf_info=lambda url: None, feeds=[],
         cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
     )
@@ -295,6 +263,16 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env.globals["practice_card_once"] = practice_card
     if extra_globals:
         env.globals.update(extra_globals)
+
+    updated_of: Callable[[str], dt.date | None] = env.globals["updated_of"]  # type: ignore[assignment]
+
+    def structured_data(route: r.Route) -> Markup:
+        updated = updated_of(route.entry.source.path) if route.entry else None
+        return jsonld.script(jsonld.graph(route, site.settings, absolute, updated))
+
+    env.globals["structured_data"] = structured_data
+    env.globals["open_data"] = {"fields": opendata.FIELDS, "csv": "/" + opendata.CSV_PATH,
+                                "json": "/" + opendata.JSON_PATH, "separator": opendata.LIST_SEPARATOR}
     return env
 
 

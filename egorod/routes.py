@@ -27,6 +27,7 @@ STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
 SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/search/")
+FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
 
 
@@ -36,7 +37,7 @@ def _first_segment(url: str) -> str:
 
 # First-level URL segments the site uses itself: a free page (/<slug>/) cannot take them.
 RESERVED_SLUGS = frozenset(_first_segment(url) for url in (
-    *SECTION_URLS, SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, STATIC_URL, SEARCH_BUNDLE_URL, LIVE_RELOAD_URL,
+    *SECTION_URLS, FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL, SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, STATIC_URL, SEARCH_BUNDLE_URL, LIVE_RELOAD_URL,
     *RESERVED_FOR_LATER))
 
 
@@ -321,6 +322,20 @@ def page_routes(site: Site) -> list[Route]:
             for page in site.pages]
 
 
+def service_routes(site: Site) -> list[Route]:
+    """Pages about the site itself, linked from every footer: its feeds, its map, its open data."""
+    return [
+        Route(FEEDS_PAGE_URL, "feeds.html", "Подписка на новости по RSS",
+              "Ленты RSS и Atom сайта МАГ: новые выпуски бюллетеня, номера «Вестника МАГ» и практики; как подписаться.",
+              (HOME,), kind="page"),
+        Route(SITE_MAP_URL, "site_map.html", "Карта сайта", "Все разделы сайта МАГ на одной странице.",
+              (HOME,), kind="listing", indexed=False),
+        Route(OPEN_DATA_URL, "open_data.html", "Открытые данные: библиотека практик",
+              "Библиотека городских практик МАГ в форматах CSV и JSON: все поля каждой практики и адрес её страницы.",
+              (HOME,), dict(count=len(site.practices)), kind="page"),
+    ]
+
+
 def all_routes(site: Site) -> list[Route]:
     latest_bulletin = site.bulletins[0] if site.bulletins else None
     latest_issue = site.vestnik[0] if site.vestnik else None
@@ -330,7 +345,7 @@ def all_routes(site: Site) -> list[Route]:
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *page_routes(site), search]
+              *vestnik_routes(site), *page_routes(site), *service_routes(site), search]
     return routes
 
 

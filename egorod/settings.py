@@ -15,6 +15,7 @@ from .errors import Problems
 from .schema import Invalid, Place, boolean, entries, integer, optional, read_record, required, section, slug, text, url
 
 SETTINGS_FILE = "site.yaml"
+schema_slug = slug
 
 
 def normalise_base_url(value: str) -> str:
@@ -97,6 +98,8 @@ class MenuItem:
 class Country:
     name: str = required(text)
     slug: str = required(slug)
+    # slug of its capital among the member cities: labelled on the map ("slug" is the field above here)
+    capital: str = optional(schema_slug, "")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -186,3 +186,17 @@ def headless_chromium(user_data_dir: Path, javascript: bool = True):
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return make_repo(tmp_path / "site")
+
+
+def npm_package(name: str) -> Path:
+    """A package of package.json in node_modules/, installed with `npm ci` (the versions of
+    package-lock.json) when missing, as `make test` installs Chromium; skips without npm."""
+    folder = PROJECT / "node_modules" / name
+    if not folder.is_dir():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.skip(f"the npm package {name} is needed and npm is not installed (Debian: npm)")
+        import subprocess
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts"], cwd=PROJECT,
+                       check=True, capture_output=True, timeout=300)
+    return folder

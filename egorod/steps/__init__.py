@@ -3,7 +3,8 @@
 First every step's ``prepare`` puts into ``context.facts`` what pages need from it (feed
 links, dates, PDF sizes and covers); then every step's ``run`` writes its files into the
 staged output, in the order of ``steps_for``: the PDFs before the pages that show their
-sizes, the search index after the pages it reads, the feeds and e-mail editions last.
+sizes, the search index after the pages it reads, the feeds, e-mail editions and
+open data last.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from .dates import DatesStep
 from .email import EmailStep
 from .feeds import FeedsStep
 from .html import HtmlStep
+from .opendata import OpenDataStep
 
 
 def steps_for(config: BuildConfig) -> list[Step]:
@@ -24,7 +26,7 @@ def steps_for(config: BuildConfig) -> list[Step]:
     if config.search:
         from .search import SearchStep
         steps.append(SearchStep())
-    steps += [FeedsStep(), EmailStep()]
+    steps += [FeedsStep(), EmailStep(), OpenDataStep()]
     return steps
 
 

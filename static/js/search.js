@@ -34,6 +34,23 @@
     return term;
   }
 
+  // Pagefind writes the number of results into a plain paragraph; screen readers hear it
+  // through the page's own live region (role=status), which exists before any search.
+  function announceCounts() {
+    var status = document.getElementById("search-status");
+    if (!status || !window.MutationObserver) return;
+    var timer = null;
+    new MutationObserver(function () {
+      window.clearTimeout(timer);
+      // Wait until the count stops changing, so that one search is announced once.
+      timer = window.setTimeout(function () {
+        var message = element.querySelector(".pagefind-ui__message");
+        var text = message ? message.textContent.trim() : "";
+        if (text && status.textContent !== text) status.textContent = text;
+      }, 400);
+    }).observe(element, { childList: true, subtree: true, characterData: true });
+  }
+
   function start() {
     if (typeof PagefindUI === "undefined") return;
     var fallback = document.getElementById("search-fallback");
@@ -45,7 +62,9 @@
       showSubResults: true,
       showImages: false,
       showEmptyFilters: false,
-      openFilters: ["Тип"],
+      // On a phone the filters stand above the results: all folded there, so that the
+      // results come first; on a wide screen they stand beside them, «Тип» open.
+      openFilters: window.matchMedia("(min-width: 50rem)").matches ? ["Тип"] : [],
       pageSize: 10,
       excerptLength: 30,
       processTerm: rememberQuery,
@@ -62,6 +81,10 @@
         searching: "Ищем «[SEARCH_TERM]»…"
       }
     });
+    announceCounts();
+    // The box is labelled by the page's visible heading, not by its placeholder alone.
+    var box = element.querySelector(".pagefind-ui__search-input");
+    if (box) box.setAttribute("aria-labelledby", "search-title");
     var type = params.get("type");
     var query = params.get("q");
     if (type) ui.triggerFilters({ "Тип": [type] });
