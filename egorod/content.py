@@ -22,6 +22,7 @@ import frontmatter
 from . import yamlsrc
 from .errors import BuildFailed, Problem, Problems
 from .parallel import forked_batches
+from .paths import name_problems
 from .schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
 from .settings import Settings
 from .translit import is_safe_slug
@@ -750,6 +751,8 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     commit hook's check); the cities are always read, every reference needs them.
     """
     base = root / CONTENT_DIR
+    # A name with a line break could smuggle another path into the lists the build writes.
+    problems.items.extend(name_problems(base, root))
     cache = cache or RecordCache(None, "")
     jobs: list[tuple[str, LoadJob]] = []      # (collection, job), in the order of the site
 
