@@ -37,7 +37,7 @@ from urllib.request import url2pathname
 
 from . import routes as r
 from .errors import BuildFailed, Problems
-from .parallel import process_count
+from .parallel import die_with_parent, process_count
 from .print_html import PrintDocument, bulletin_document, filler_html, print_environment, vestnik_document
 from .render_html import make_environment
 
@@ -367,7 +367,8 @@ def render_all(jobs: list[Job], quiet: bool = False, workers: int | None = None)
                 done(job, outcome)
         else:
             context = multiprocessing.get_context(_start_method())
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
+                                                        initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(render, job): job for job in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     error = future.exception()
