@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import NoReturn
 
 from . import pipeline
 from .errors import BuildFailed, Exit
-from .output import UnsafeDestination
+from .output import OutputBusy, SwapInterrupted, UnsafeDestination
 
 EXIT_OK, EXIT_CONTENT, EXIT_USAGE = Exit.OK, Exit.CONTENT, Exit.USAGE
 
@@ -89,6 +90,18 @@ def print_problems(problems: list) -> None:
           file=sys.stderr)
 
 
+def unwritable(error: OSError, out: Path) -> Path:
+    """The folder a failed write was for: the output folder, or the one outside it (the cache)."""
+    if not error.filename:
+        return out
+    path = Path(os.fsdecode(error.filename))
+    return out if path.is_relative_to(out) else path.parent
+
+
+def reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
 def run_build(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     config = pipeline.BuildConfig(
@@ -99,9 +112,17 @@ def run_build(args: argparse.Namespace) -> int:
     except BuildFailed as failed:
         print_problems(failed.problems)
         return EXIT_CONTENT
-    except UnsafeDestination as unsafe:
-        print(f"build.py: error: {unsafe}", file=sys.stderr)
+    except (UnsafeDestination, OutputBusy) as refused:
+        print(f"build.py: error: {refused}", file=sys.stderr)
         return EXIT_USAGE
+    except SwapInterrupted as error:
+        print(f"build.py: error: cannot write {unwritable(error, config.out)}: {reason(error)}; the output "
+              "is partly updated and the next build completes the update", file=sys.stderr)
+        return EXIT_CONTENT
+    except OSError as error:     # a full disk, a read-only folder: the swap has not begun
+        print(f"build.py: error: cannot write {unwritable(error, config.out)}: {reason(error)}; the previous "
+              "output is unchanged", file=sys.stderr)
+        return EXIT_CONTENT
     except BrokenProcessPool:
         print("build.py: error: a worker process of the build died (out of memory?); nothing was "
               "written: run the build again", file=sys.stderr)
