@@ -12,9 +12,9 @@ The index language is forced to Russian, so Pagefind stems words with its Russia
 
 Indexing is skipped when no indexed page changed: the finished bundle is kept in
 ``<cache>/search/<key>/``, the key being a hash of the indexed pages (relative path and
-bytes), the Pagefind version and the index settings. A hit copies the cached bundle, so
-an unchanged site gives byte-identical /pagefind/ files even though Pagefind's own output
-is not deterministic (the file names of its filter and meta chunks change between runs).
+bytes), the Pagefind version and the index settings. A hit copies the cached bundle.
+Pagefind's own output is not deterministic (filters in hash-map order, hence other file
+names each run); ``pagefind_order`` sorts it, so two cold builds give the same bundle.
 """
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from .errors import BuildFailed, Problem
+from .pagefind_order import make_reproducible
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -46,7 +47,7 @@ INDEX_SETTINGS = {
     # (Pagefind still reads filters and meta inside excluded elements).
     "exclude_selectors": ["[hidden][data-pagefind-filter]", "[hidden][data-pagefind-meta]"],
 }
-CACHE_FORMAT = 1                    # bump when the way bundles are made changes
+CACHE_FORMAT = 2                    # bump when the way bundles are made changes
 KEEP_BUNDLES = 3                    # cached bundles kept (newest used first)
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
@@ -158,6 +159,7 @@ def build_bundle(site: Path, bundle: Path) -> None:
                 "dependencies (make) or build without search (--no-search).")]) from missing
         if not (output / ENTRY_FILE).is_file():
             raise RuntimeError(f"Pagefind wrote no {ENTRY_FILE} into {output}")
+        make_reproducible(output)
         try:
             os.replace(output, bundle)
         except OSError:

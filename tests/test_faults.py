@@ -320,3 +320,18 @@ def test_a_full_disk_is_reported_and_the_previous_output_kept(repo, tmp_path):
         repo.build("--out", str(out))
     finally:
         subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+# --- 6. the search index is reproducible ---------------------------------------------------------
+
+@pytest.mark.slow
+def test_two_cold_builds_give_the_same_search_bundle(repo, tmp_path):
+    bundles = []
+    for name in ("first", "second"):
+        shutil.rmtree(repo.root / ".cache", ignore_errors=True)    # cold: no cached bundle to copy
+        out = tmp_path / name
+        result = repo.run("build", "--no-pdf", "--quiet", "--out", str(out))
+        assert result.status == 0, result.output
+        bundles.append(tree(out / "pagefind"))
+    assert len(bundles[0]) > 20 and any(name.startswith("filter/") for name in bundles[0])
+    assert bundles[0] == bundles[1]
