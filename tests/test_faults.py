@@ -335,3 +335,36 @@ def test_two_cold_builds_give_the_same_search_bundle(repo, tmp_path):
         bundles.append(tree(out / "pagefind"))
     assert len(bundles[0]) > 20 and any(name.startswith("filter/") for name in bundles[0])
     assert bundles[0] == bundles[1]
+
+
+# --- 5. serve: idle connections cannot pile up threads ---------------------------------------------
+
+def test_serve_drops_silent_connections_and_bounds_its_threads(monkeypatch):
+    import socket
+    import threading
+
+    from egorod.serve import BuildState, Hub, PreviewHandler, PreviewServer
+    monkeypatch.setattr(PreviewHandler, "timeout", 1.0)
+    server = PreviewServer(("127.0.0.1", 0), Hub(BuildState("t", None)), max_connections=16)
+    serving = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    serving.start()
+    base = threading.active_count()
+    idle: list[socket.socket] = []
+    try:
+        idle = [socket.create_connection(server.server_address) for _ in range(200)]
+        time.sleep(0.5)
+        assert threading.active_count() <= base + 16
+        for connection in idle:         # every one closed: at once beyond the bound, else after 1 s
+            connection.settimeout(5)
+            try:
+                assert connection.recv(1) == b""
+            except ConnectionResetError:
+                pass
+        with socket.create_connection(server.server_address) as client:     # and the server still answers
+            client.sendall(b"GET / HTTP/1.0\r\n\r\n")
+            assert client.recv(100).startswith(b"HTTP/1.0 503")
+    finally:
+        for connection in idle:
+            connection.close()
+        server.shutdown()
+        server.server_close()
