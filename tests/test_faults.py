@@ -368,3 +368,38 @@ def test_serve_drops_silent_connections_and_bounds_its_threads(monkeypatch):
             connection.close()
         server.shutdown()
         server.server_close()
+
+
+# --- 5. damaged caches are made again, never published or trusted ----------------------------------
+
+@pytest.mark.slow
+def test_a_damaged_pdf_or_cover_in_the_cache_is_rendered_again(repo):
+    result = repo.run("build", "--no-search", "--quiet")
+    assert result.status == 0, result.output
+    published = {name: (repo.out / name).read_bytes()
+                 for name in ("vestnik/1/vestnik-1-cover.jpg", "vestnik/1/vestnik-1.pdf", "bulletins/1/bulletin-1.pdf")}
+    cache = repo.root / ".cache/pdf"
+    [cover] = cache.glob("vestnik-1.*.jpg")
+    cover.write_bytes(cover.read_bytes()[:10])                 # truncated
+    [pdf] = cache.glob("bulletin-1.*.pdf")
+    data = bytearray(pdf.read_bytes())
+    data[len(data) // 2] ^= 0xFF                               # changed, same size
+    pdf.write_bytes(bytes(data))
+    result = repo.run("build", "--no-search", "--quiet")
+    assert result.status == 0, result.output
+    for name, good in published.items():
+        assert (repo.out / name).read_bytes() == good, name
+    assert cover.read_bytes() == published["vestnik/1/vestnik-1-cover.jpg"]
+
+
+def test_a_rendered_body_changed_in_the_cache_is_rendered_again(repo, tmp_path):
+    import sqlite3
+    repo.build()
+    page = repo.read("practices/razdelnyy-sbor/index.html")
+    with sqlite3.connect(repo.root / ".cache/bodies.sqlite") as db:
+        changed = db.execute("UPDATE bodies SET html = '<script>alert(1)</script>'").rowcount
+    assert changed > 0
+    fresh = tmp_path / "fresh"              # every page made again, its body asked of the cache
+    repo.build("--out", str(fresh))
+    assert (fresh / "practices/razdelnyy-sbor/index.html").read_text(encoding="utf-8") == page
+    assert "alert(1)" not in "".join(p.read_text(encoding="utf-8") for p in fresh.rglob("*.html"))
