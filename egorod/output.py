@@ -186,6 +186,14 @@ class _Inside:
         return path if self._checked[path.parent] else None
 
 
+def _remove_files_on_the_way(destination: Path, folder: Path) -> None:
+    path = destination
+    for part in folder.relative_to(destination).parts:
+        path = path / part
+        if path.is_symlink() or path.exists() and not path.is_dir():
+            path.unlink()
+
+
 def carry_out(destination: Path, work: Path, swap: Swap) -> None:
     """Do the swap; every step may already have been done by a build that was killed."""
     stage = work / swap.stage
@@ -202,7 +210,13 @@ def carry_out(destination: Path, work: Path, swap: Swap) -> None:
     for relative in swap.moves:
         source, target = stage / relative, inside(relative)
         if target is not None and os.path.lexists(source):
-            target.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                # A file of the previous build where this one has a folder: the file goes now,
+                # not with the removals, which come after the moves.
+                _remove_files_on_the_way(destination, target.parent)
+                target.parent.mkdir(parents=True, exist_ok=True)
             if target.is_dir() and not target.is_symlink():
                 shutil.rmtree(target)
             os.replace(source, target)
@@ -288,7 +302,10 @@ class StagedOutput:
         """Finish the swap of a build killed half-way, and drop what killed builds left."""
         swap = read_record(self.work / SWAP_RECORD)
         if swap is not None:
-            carry_out(self.destination, self.work, swap)
+            try:
+                carry_out(self.destination, self.work, swap)
+            except OSError as error:
+                raise SwapInterrupted(error.errno, error.strerror, error.filename) from error
         for leftover in self.work.iterdir():
             if leftover.name != LOCK:
                 if leftover.is_dir() and not leftover.is_symlink():

@@ -255,7 +255,7 @@ def test_workers_end_with_a_build_killed_by_sigkill(tmp_path):
         "import os, sys, time\n"
         "from egorod.parallel import forked_batches\n"
         "def work(batch):\n"
-        "    print(os.getpid(), flush=True)\n"
+        "    os.write(1, f'{os.getpid()}\\n'.encode())\n"     # one write: the two lines never interleave
         "    while True:\n"
         "        pass\n"     # busy, as the worker seen at 100 % CPU long after its build was killed
         "for _ in forked_batches(work, 2, 2):\n"
@@ -403,3 +403,15 @@ def test_a_rendered_body_changed_in_the_cache_is_rendered_again(repo, tmp_path):
     repo.build("--out", str(fresh))
     assert (fresh / "practices/razdelnyy-sbor/index.html").read_text(encoding="utf-8") == page
     assert "alert(1)" not in "".join(p.read_text(encoding="utf-8") for p in fresh.rglob("*.html"))
+
+
+def test_a_file_of_the_previous_build_where_the_new_one_has_a_folder_is_replaced(repo, tmp_path):
+    (repo.root / "static/extra").write_text("a file", encoding="utf-8")
+    repo.build()
+    (repo.root / "static/extra").unlink()
+    (repo.root / "static/extra").mkdir()
+    (repo.root / "static/extra/style.css").write_text("a folder", encoding="utf-8")
+    repo.build()
+    cold = tmp_path / "cold"
+    repo.build("--out", str(cold))
+    assert tree(repo.out) == tree(cold)
