@@ -337,6 +337,21 @@ def test_two_cold_builds_give_the_same_search_bundle(repo, tmp_path):
     assert bundles[0] == bundles[1]
 
 
+@pytest.mark.slow
+def test_a_search_bundle_is_used_only_once_pagefind_has_written_every_file(repo, tmp_path):
+    from egorod.pagefind_bundle import unfinished_files
+    result = repo.run("build", "--no-pdf", "--quiet")
+    assert result.status == 0, result.output
+    bundle = repo.out / "pagefind"
+    assert unfinished_files(bundle) == []
+    fragment = next((bundle / "fragment").iterdir())
+    fragment.write_bytes(fragment.read_bytes()[:-9])          # cut short
+    (bundle / "pagefind-ui.js").write_bytes(b"")              # created, not yet written
+    assert unfinished_files(bundle) == [f"fragment/{fragment.name}", "pagefind-ui.js"]
+    (bundle / "pagefind-entry.json").write_bytes(b"")
+    assert unfinished_files(bundle) == ["pagefind-entry.json"]
+
+
 # --- 5. serve: idle connections cannot pile up threads ---------------------------------------------
 
 def test_serve_drops_silent_connections_and_bounds_its_threads(monkeypatch):

@@ -1,4 +1,9 @@
-"""Pagefind bundles made reproducible: the same pages always give the same files.
+"""Pagefind bundles, complete and reproducible: the same pages always give the same files.
+
+Pagefind answers that it has written the bundle while its writes are still under way
+(asynchronous file writes that are never flushed), and the API then ends the indexer: on
+a busy machine files came out empty or cut short. ``unfinished_files`` tells which files
+are not yet whole, so the indexer is kept running until there are none.
 
 Pagefind writes the values of each filter, and the list of filters in its metadata, in the
 order of a Rust hash map, which changes from run to run. The file names are hashes of the
@@ -15,6 +20,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +102,41 @@ def content_name(language: str, data: bytes, length: int) -> str:
 
 
 # --- the bundle ------------------------------------------------------------------------------
+
+def _whole_gzip(path: Path) -> bool:
+    try:
+        gzip.decompress(path.read_bytes())
+    except (OSError, EOFError, zlib.error):
+        return False
+    return True
+
+
+def unfinished_files(bundle: Path) -> list[str]:
+    """The files of the bundle that are missing, empty or cut short; [] when it is whole.
+
+    The entry names each language's metadata, which names every page fragment, word index
+    chunk and filter; all of them, and the WebAssembly files, are gzip streams, complete
+    only when they decompress. The other files (scripts, styles) must not be empty.
+    """
+    try:
+        entry = json.loads((bundle / ENTRY_FILE).read_text(encoding="utf-8"))
+        languages = entry["languages"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return [ENTRY_FILE]
+    expected = []
+    for index in languages.values():
+        meta_name = f"pagefind.{index['hash']}.pf_meta"
+        try:
+            meta = read_file(bundle / meta_name)
+        except (OSError, EOFError, zlib.error, UnexpectedBundle, IndexError):
+            return [meta_name]
+        expected += [f"fragment/{page[0]}.pf_fragment" for page in meta[1]]
+        expected += [f"index/{chunk[2]}.pf_index" for chunk in meta[2]]
+        expected += [f"filter/{chunk[1]}.pf_filter" for chunk in meta[3]]
+        expected += [f"wasm.{name}.pagefind" for name in (index.get("wasm"), "unknown") if name]
+    unfinished = [name for name in expected if not _whole_gzip(bundle / name)]
+    return unfinished + sorted(path.name for path in bundle.iterdir() if path.is_file() and not path.stat().st_size)
+
 
 def sorted_filter(value: Any) -> Any:
     """A filter file, ``[name, [[value, [page, ...]], ...]]``, with its values sorted."""
