@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import NoReturn
 from . import pipeline
 from .errors import BuildFailed, Exit
 from .i18n import _, configured_language, ngettext, set_language
-from .output import UnsafeDestination
+from .output import OutputBusy, SwapInterrupted, UnsafeDestination
 
 
 class _Parser(argparse.ArgumentParser):
@@ -93,6 +94,18 @@ def print_problems(problems: list) -> None:
                    count).format(count=count), file=sys.stderr)
 
 
+def unwritable(error: OSError, out: Path) -> Path:
+    """The folder a failed write was for: the output folder, or the one outside it (the cache)."""
+    if not error.filename:
+        return out
+    path = Path(os.fsdecode(error.filename))
+    return out if path.is_relative_to(out) else path.parent
+
+
+def reason(error: OSError) -> str:
+    return error.strerror or str(error)
+
+
 def run_build(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     config = pipeline.BuildConfig(
@@ -103,9 +116,18 @@ def run_build(args: argparse.Namespace) -> int:
     except BuildFailed as failed:
         print_problems(failed.problems)
         return Exit.CONTENT
-    except UnsafeDestination as unsafe:
-        print(_("build.py: error: {reason}").format(reason=unsafe), file=sys.stderr)
+    except (UnsafeDestination, OutputBusy) as refused:
+        print(_("build.py: error: {reason}").format(reason=refused), file=sys.stderr)
         return Exit.USAGE
+    except SwapInterrupted as error:
+        print(_("build.py: error: cannot write {folder}: {reason}; the output is partly updated and the next "
+                "build completes the update").format(folder=unwritable(error, config.out), reason=reason(error)),
+              file=sys.stderr)
+        return Exit.CONTENT
+    except OSError as error:     # a full disk, a read-only folder: the swap has not begun
+        print(_("build.py: error: cannot write {folder}: {reason}; the previous output is unchanged").format(
+            folder=unwritable(error, config.out), reason=reason(error)), file=sys.stderr)
+        return Exit.CONTENT
     except BrokenProcessPool:
         print(_("build.py: error: a worker process of the build died (out of memory?); nothing was "
                 "written: run the build again"), file=sys.stderr)

@@ -7,15 +7,31 @@ result travels back. Batches interleave the items (0, 16, 32, ...) so that the s
 """
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
+import sys
 from typing import Any, Callable, Iterator
 
 BATCHES_PER_WORKER = 8
+PR_SET_PDEATHSIG = 1        # prctl option, from <linux/prctl.h>
 
 
 def process_count(requested: int | None = None) -> int:
     """The processes to use: as requested, else one per core."""
     return requested or os.cpu_count() or 1
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: the worker ends when the build ends, even when the build is killed
+    with SIGKILL (its pool can then not stop the workers, which would run on for nothing)."""
+    if sys.platform == "linux":
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:      # the build died before the line above took effect
+        os._exit(1)
+
+
 _TASK: dict[str, Callable[[list[int]], Any]] = {}
 
 
@@ -37,7 +53,8 @@ def forked_batches(function: Callable[[list[int]], Any], count: int, workers: in
     _TASK["function"] = function
     # Unlike multiprocessing.Pool, the executor raises BrokenProcessPool when a worker dies
     # (killed for memory, say) instead of waiting for it forever.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                               initializer=die_with_parent, initargs=(os.getpid(),))
     try:
         for done in as_completed([pool.submit(_run, batch) for batch in batches]):
             yield done.result()

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
-from .parallel import process_count
+from .parallel import die_with_parent, process_count
 from .print_html import PrintDocument, filler_html
 
 CACHE_SUBDIR = "pdf"
@@ -149,7 +149,10 @@ def cached(entry: Entry, digests: FileDigests) -> dict | None:
         return None
     if meta.get("key") != entry.key or meta.get("size") != size:
         return None
-    if meta.get("cover") and not entry.cover.is_file():
+    # A file damaged in the cache (truncated, changed) is made again, never published.
+    if file_digest(entry.pdf) != meta.get("sha256"):
+        return None
+    if meta.get("cover") and file_digest(entry.cover) != meta.get("cover_sha256"):
         return None
     if any(digests(path) != digest for path, digest in meta.get("files", {}).items()):
         return None
@@ -308,12 +311,14 @@ def render(job: Job) -> Rendered:
     finally:
         LOGGER.removeHandler(collect)
     entry = Entry(Path(job.cache), job.name, job.key)
+    cover = cover_jpeg(pdf) if job.cover else b""
     if job.cover:
-        _atomic_write(entry.cover, cover_jpeg(pdf))
+        _atomic_write(entry.cover, cover)
     _atomic_write(entry.pdf, pdf)
     files = {path: file_digest(root / path) for path in sorted(fetcher.files)}
     meta = {"key": job.key, "name": job.name, "pages": pages, "size": len(pdf),
-            "cover": job.cover, "files": files}
+            "sha256": hashlib.sha256(pdf).hexdigest(), "cover": job.cover,
+            "cover_sha256": hashlib.sha256(cover).hexdigest() if job.cover else None, "files": files}
     _atomic_write(entry.meta, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
     return Rendered(job.name, job.key, pages, len(pdf), time.perf_counter() - started,
                     tuple(collect.messages))
@@ -364,7 +369,8 @@ def render_all(jobs: list[Job], quiet: bool = False, workers: int | None = None)
                 done(job, outcome)
         else:
             context = multiprocessing.get_context(_start_method())
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context, initializer=die_with_parent,
+                                                        initargs=(os.getpid(),)) as pool:
                 futures = {pool.submit(render, job): job for job in jobs}
                 for future in concurrent.futures.as_completed(futures):
                     error = future.exception()

@@ -108,10 +108,11 @@ class BodyCache:
         if db is None:
             return None
         try:
-            row = db.execute("SELECT html FROM bodies WHERE key = ?", (key,)).fetchone()
+            row = db.execute("SELECT digest, html FROM bodies WHERE key = ?", (key,)).fetchone()
         except sqlite3.Error:
             return None
-        return row[0] if row else None
+        # A body changed in the file since it was stored (by hand, by a disk) is made again.
+        return row[1] if row and row[0] == _digest(row[1]) else None
 
     def __call__(self, entry: Entry, footnote_prefix: str = "") -> Markup:
         key = entry.source.path + "#" + footnote_prefix
@@ -139,8 +140,8 @@ class BodyCache:
             return
         try:
             with db:
-                db.executemany("INSERT OR REPLACE INTO bodies (key, html) VALUES (?, ?)",
-                               self._pending.items())
+                db.executemany("INSERT OR REPLACE INTO bodies (key, digest, html) VALUES (?, ?, ?)",
+                               [(key, _digest(html), html) for key, html in self._pending.items()])
         except sqlite3.Error:
             pass                    # a cache that cannot be written only costs time next run
         self._pending.clear()
@@ -156,6 +157,13 @@ class BodyCache:
         self._db = None
 
 
+def _digest(html: str) -> str:
+    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+
+
+BODIES_TABLE = "CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, digest TEXT NOT NULL, html TEXT NOT NULL)"
+
+
 def _open_store(path: Path, salt: str) -> sqlite3.Connection | None:
     """The body store; bodies made by other code or settings than ``salt`` are dropped."""
     for attempt in range(2):
@@ -164,12 +172,15 @@ def _open_store(path: Path, salt: str) -> sqlite3.Connection | None:
             db = sqlite3.connect(path, timeout=60)
             db.execute("PRAGMA journal_mode=WAL")       # workers write while others read
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("CREATE TABLE IF NOT EXISTS bodies (key TEXT PRIMARY KEY, html TEXT NOT NULL)")
+            db.execute(BODIES_TABLE)
             db.execute("CREATE TABLE IF NOT EXISTS made_by (salt TEXT NOT NULL)")
             # Every key includes the salt: after an update of the code or the settings, none
             # of the old bodies can be asked for again. The first process to see it clears
             # them (checked and cleared in one transaction: the workers open it at once).
             db.execute("BEGIN IMMEDIATE")
+            if [row[1] for row in db.execute("PRAGMA table_info(bodies)")] != ["key", "digest", "html"]:
+                db.execute("DROP TABLE bodies")     # a store of an earlier layout, without checksums
+                db.execute(BODIES_TABLE)
             if db.execute("SELECT salt FROM made_by").fetchall() != [(salt,)]:
                 db.execute("DELETE FROM bodies")
                 db.execute("DELETE FROM made_by")

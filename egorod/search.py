@@ -12,9 +12,9 @@ The index language is forced to Russian, so Pagefind stems words with its Russia
 
 Indexing is skipped when no indexed page changed: the finished bundle is kept in
 ``<cache>/search/<key>/``, the key being a hash of the indexed pages (relative path and
-bytes), the Pagefind version and the index settings. A hit copies the cached bundle, so
-an unchanged site gives byte-identical /pagefind/ files even though Pagefind's own output
-is not deterministic (the file names of its filter and meta chunks change between runs).
+bytes), the Pagefind version and the index settings. A hit copies the cached bundle.
+Pagefind's own output is not deterministic (filters in hash-map order, hence other file
+names each run); ``pagefind_bundle`` sorts it, so two cold builds give the same bundle.
 """
 from __future__ import annotations
 
@@ -25,12 +25,14 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from .errors import BuildFailed, Problem
+from .pagefind_bundle import make_reproducible, unfinished_files
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -44,7 +46,7 @@ INDEX_SETTINGS = {
     # (Pagefind still reads filters and meta inside excluded elements).
     "exclude_selectors": ["[hidden][data-pagefind-filter]", "[hidden][data-pagefind-meta]"],
 }
-CACHE_FORMAT = 1                    # bump when the way bundles are made changes
+CACHE_FORMAT = 2                    # bump when the way bundles are made changes
 KEEP_BUNDLES = 3                    # cached bundles kept (newest used first)
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
@@ -107,6 +109,7 @@ def build_bundle(site: Path, bundle: Path) -> None:
                 "dependencies (make) or build without search (--no-search).")]) from missing
         if not (output / ENTRY_FILE).is_file():
             raise RuntimeError(f"Pagefind wrote no {ENTRY_FILE} into {output}")
+        make_reproducible(output)
         try:
             os.replace(output, bundle)
         except OSError:
@@ -117,14 +120,27 @@ def build_bundle(site: Path, bundle: Path) -> None:
 
 
 async def _index_directory(site: Path, output: Path) -> None:
-    from pagefind.index import IndexConfig, PagefindIndex
+    from pagefind.index import IndexConfig
+    from pagefind.service import PagefindService
 
-    config = IndexConfig(**INDEX_SETTINGS, output_path=str(output))   # type: ignore[typeddict-item]
-    # One request for the whole folder: the API answers each request no faster than every
-    # 0.1 s, so adding pages one by one would cost seconds per hundred pages.
-    async with PagefindIndex(config) as index:
+    # The service rather than PagefindIndex's context, whose exit writes the files and ends
+    # the indexer at once, while some of them are still being written.
+    async with PagefindService() as service:
+        index = await service.create_index(IndexConfig(**INDEX_SETTINGS))   # type: ignore[typeddict-item]
+        # One request for the whole folder: the API answers each request no faster than every
+        # 0.1 s, so adding pages one by one would cost seconds per hundred pages.
         await index.add_directory(str(site))
-    # leaving the context writes the bundle to ``output``
+        await index.write_files(output_path=str(output))
+        await _written(output)
+
+
+async def _written(bundle: Path, timeout: float = 120.0) -> None:
+    """Wait until the indexer has finished writing every file of ``bundle``."""
+    deadline = time.monotonic() + timeout
+    while unfinished := unfinished_files(bundle):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"Pagefind did not finish writing {unfinished[0]} within {timeout:.0f} s")
+        await asyncio.sleep(0.05)
 
 
 def _run(make: Callable[[], Coroutine[Any, Any, None]]) -> None:

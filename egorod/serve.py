@@ -11,10 +11,14 @@ A build with content errors does not stop the server: pages answer with HTTP 500
 error page listing the same ``path:line: field: message`` lines that ``check`` prints;
 the page reloads again when the file is fixed and the site comes back.
 
-The pipeline writes each build beside that folder and swaps it in only when it is
-complete, so a reader never gets a half-written page; pages that did not change are
-taken over from the previous build (incremental rendering), which keeps a rebuild after
-a save short.
+The pipeline stages each build inside that folder (``.egorod-staging/``, never served)
+and swaps it in only when it is complete, so a reader never gets a half-written page;
+pages that did not change are taken over from the previous build (incremental
+rendering), which keeps a rebuild after a save short.
+
+Connections are bounded: a client silent for ``REQUEST_TIMEOUT`` seconds is dropped, and
+beyond ``MAX_CONNECTIONS`` open at once new ones are closed at once, so idle connections
+cannot pile up threads.
 """
 from __future__ import annotations
 
@@ -36,6 +40,7 @@ from pathlib import Path
 
 from . import pipeline
 from .errors import BuildFailed
+from .output import STAGING
 from .settings import SETTINGS_FILE
 
 WATCHED_DIRS = ("content", "templates", "static")
@@ -43,6 +48,8 @@ SCRIPT_URL = "/_livereload.js"
 EVENTS_URL = "/_livereload"
 SCRIPT_TAG = b'<script src="/_livereload.js"></script>'
 KEEPALIVE_SECONDS = 15.0
+REQUEST_TIMEOUT = 10.0      # seconds a connection may send nothing (or not read what it asked for)
+MAX_CONNECTIONS = 64        # served at once; each has a thread (a few tabs hold an event stream each)
 
 # The whole client: remember which build the page came from (the server writes it into the
 # script's URL) and reload as soon as the server reports another one, including a restart.
@@ -240,7 +247,10 @@ class Watcher:
     def _run(self, paths: list[str], recursive: bool, keep) -> None:
         from watchfiles import DefaultFilter, watch
         default = DefaultFilter()
-        accept = lambda change, path: default(change, path) and keep(path)
+
+        def accept(change, path) -> bool:
+            return default(change, path) and keep(path)
+
         try:
             for changes in watch(*paths, watch_filter=accept, recursive=recursive, debounce=1600, step=30,
                                  stop_event=self.stop_event, rust_timeout=1000, raise_interrupt=False):
@@ -281,15 +291,30 @@ class PreviewServer(http.server.ThreadingHTTPServer):
     daemon_threads = True          # an open event stream never holds the process
     block_on_close = False
     allow_reuse_address = True
+    request_queue_size = 128       # a burst of connections waits to be accepted instead of being dropped
 
-    def __init__(self, address, hub: Hub):
+    def __init__(self, address, hub: Hub, max_connections: int = MAX_CONNECTIONS):
         super().__init__(address, PreviewHandler)
         self.hub = hub
+        self._slots = threading.BoundedSemaphore(max_connections)
+
+    def process_request(self, request, client_address) -> None:
+        if not self._slots.acquire(blocking=False):
+            self.shutdown_request(request)      # too many open: this one is closed, no thread made
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
 
 
 class PreviewHandler(http.server.BaseHTTPRequestHandler):
     server: PreviewServer
     server_version = "e-gorod-preview"
+    timeout = REQUEST_TIMEOUT       # the socket's: a silent client no longer keeps its thread forever
 
     def log_message(self, format: str, *args) -> None:   # noqa: A002 - the base class's name
         pass   # one line per build is printed instead of one per request
@@ -323,12 +348,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
             status, text = (404, "not found") if state.failed else (503, "the site is being built")
             return self._send(status, "text/plain; charset=utf-8", text.encode(), head)
         parts = [p for p in path.split("/") if p]
-        if any(p in (".", "..") or "\\" in p or "\0" in p for p in parts):
+        if any(p in (".", "..", STAGING) or "\\" in p or "\0" in p for p in parts):
             return self._not_found(folder, state, head)
-        for _ in range(50):   # a new build is swapped in by two renames: wait out the instant between
-            if folder.is_dir():
-                break
-            time.sleep(0.01)
         target = folder.joinpath(*parts)
         if target.is_dir():
             if not path.endswith("/"):

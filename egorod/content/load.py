@@ -7,6 +7,7 @@ from typing import Callable
 
 from .. import sanitize
 from ..errors import Problems
+from ..paths import name_problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
 from .kinds import load_bulletin, load_city, load_page, load_practice, load_vestnik_issue
@@ -24,6 +25,8 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     commit hook's check); the cities are always read, every reference needs them.
     """
     base = root / CONTENT_DIR
+    # A name with a line break could smuggle another path into the lists the build writes.
+    problems.items.extend(name_problems(base, root))
     cache = cache or RecordCache(None, "")
     jobs: list[tuple[str, LoadJob]] = []      # (collection, job), in the order of the site
 
