@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from .errors import BuildFailed, Problem
+from .i18n import _
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -103,8 +104,9 @@ def build_bundle(site: Path, bundle: Path) -> None:
         except FileNotFoundError as missing:     # the pagefind binary is not installed
             raise BuildFailed([Problem(
                 "requirements.txt", 0, "pagefind",
-                f"the search index could not be built: {missing}. Install the pinned "
-                "dependencies (make) or build without search (--no-search).")]) from missing
+                _("the search index could not be built: {reason}. Install the pinned dependencies (make) or "
+                  "build without search (--no-search).").format(reason=missing))]) from missing
+
         if not (output / ENTRY_FILE).is_file():
             raise RuntimeError(f"Pagefind wrote no {ENTRY_FILE} into {output}")
         try:
