@@ -18,8 +18,10 @@ from .i18n import _
 from .model import BuildOptions, build_site
 from .settings import SETTINGS_FILE, load_settings
 
+# Paths only, no words: they go into a message in any language.
 PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bulletins/<number>.md, "
-          "content/vestnik/<number>/_index.md or NN-slug.md, content/pages/<slug>.md")
+          "content/vestnik/<number>/_index.md, content/vestnik/<number>/NN-slug.md, content/pages/<slug>.md")
+
 
 
 class NotAFile(ValueError):
