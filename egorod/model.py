@@ -9,7 +9,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
 
 from .content import (
     Article,
@@ -27,7 +26,7 @@ from .content import (
 from .errors import Problems
 from .i18n import _
 from .routes import RESERVED_SLUGS
-from .schema import closest
+from .schema import unknown_name
 from .settings import Country, Question, Sector, Settings
 
 
@@ -288,19 +287,13 @@ def _check_references(content: Content, problems: Problems) -> None:
     for kind, values, source in _checked_entries(content):
         for key, line, slug in city_references(kind, values, source):
             if slug not in cities:
-                problems.add(source.path, line, key, unknown_city(slug, cities))
+                problems.add(source.path, line, key, unknown_name(
+                    slug, cities, _("unknown city {value!r}: did you mean {close!r}?"),
+                    _("unknown city {value!r}: use the file name of a city in content/cities/ without .md")))
     for page in content.pages:
         if page.slug in RESERVED_SLUGS:
             problems.add(page.source.path, 1, "-", _("the page name {slug!r} is used by the site itself; rename the "
                                                      "file").format(slug=page.slug))
-
-
-def unknown_city(slug: str, cities: Any) -> str:
-    """What is wrong with a city slug that is none of ``cities``: the likely one, or where slugs come from."""
-    close = closest(slug, cities)
-    if close:
-        return _("unknown city {slug!r}: did you mean {close!r}?").format(slug=slug, close=close)
-    return _("unknown city {slug!r}: use the file name of a city in content/cities/ without .md").format(slug=slug)
 
 
 def _drop_unpublished_references(entries: list, published_cities: set[str], attribute: str) -> list:

@@ -21,7 +21,7 @@ from .content import CONTENT_DIR, read_source
 from .content.kinds import ARTICLE_TITLE, ISSUE_THEME, PLACEHOLDER_BODIES, PRACTICE_SUMMARY, REPLACE_MARK
 from .errors import Problems
 from .i18n import _
-from .schema import closest
+from .schema import unknown_name
 from .settings import Settings, load_settings
 from .translit import slugify
 
@@ -178,14 +178,19 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     slug = _slug(request.title, "practice")
     cities = _cities(root)
     if request.city is not None and request.city not in cities:
-        raise Refused(2, _unknown_city(request.city, cities))
+        raise Refused(2, unknown_name(request.city, cities, _("unknown city {value!r}: did you mean {close!r}?"),
+                                      _("unknown city {value!r}: give the file name of a city in content/cities/ "
+                                        "without .md, e.g. --city kazan")))
     if not cities:
         raise Refused(2, _('there are no cities in content/cities/ yet: add the city first '
                            '(python build.py new city "Название")'))
     questions = settings.questions
     unknown = [r for r in request.rubrics if r not in questions]
     if unknown:
-        raise Refused(2, _unknown_problem(unknown[0], questions))
+        raise Refused(2, unknown_name(unknown[0], questions, _("unknown problem {value!r}: did you mean {close!r}?"),
+                                      _("unknown problem {value!r}: use a problem slug from the rubricator in "
+                                        "site.yaml, e.g. --rubric {example}"),
+                                      example=next(iter(questions), "razdelnyy-sbor-otkhodov")))
     if not questions:
         raise Refused(2, _("the rubricator in site.yaml has no problems yet"))
     city = request.city or cities[0]
@@ -213,35 +218,12 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     return [_write(root / CONTENT_DIR / "practices" / f"{slug}.md", _front(lines, PLACEHOLDER_BODIES["practice"]), root)]
 
 
-def _unknown_city(city: str, cities: list[str]) -> str:
-    close = closest(city, cities)
-    if close:
-        return _("unknown city {slug!r}: did you mean {close!r}?").format(slug=city, close=close)
-    return _("unknown city {slug!r}: give the file name of a city in content/cities/ without .md, "
-             "e.g. --city kazan").format(slug=city)
-
-
-def _unknown_problem(problem: str, questions: dict) -> str:
-    close = closest(problem, questions)
-    if close:
-        return _("unknown problem {value!r}: did you mean {close!r}?").format(value=problem, close=close)
-    return _("unknown problem {value!r}: use a problem slug from the rubricator in site.yaml, "
-             "e.g. --rubric {example}").format(value=problem, example=next(iter(questions), "razdelnyy-sbor-otkhodov"))
-
-
-
-def _unknown_country(country: str, names: list[str]) -> str:
-    close = closest(country, names)
-    if close:
-        return _("unknown country {value!r}: did you mean {close!r}?").format(value=country, close=close)
-    return _("unknown country {value!r}; use one of: {names}").format(value=country, names=", ".join(names))
-
-
 def new_city(root: Path, request: Request, settings: Settings) -> list[Path]:
     slug = _slug(request.title, "city")
     names = [c.name for c in settings.countries]
     if request.country is not None and request.country not in names:
-        raise Refused(2, _unknown_country(request.country, names))
+        raise Refused(2, unknown_name(request.country, names, _("unknown country {value!r}: did you mean {close!r}?"),
+                                      _("unknown country {value!r}; use one of: {names}"), names=", ".join(names)))
     if not names:
         raise Refused(2, _("site.yaml lists no countries"))
     country = request.country or names[0]

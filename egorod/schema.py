@@ -240,10 +240,8 @@ def read_values(cls: type, data: Any, place: Place, problems: Problems) -> dict[
 
 
 def _unknown_key(key: str, fields: dict) -> str:
-    close = closest(key, fields)
-    if close:
-        return _("unknown key; did you mean `{key}`?").format(key=close)
-    return _("unknown key; allowed: {keys}").format(keys=", ".join(sorted(fields)))
+    return unknown_name(key, fields, _("unknown key; did you mean `{close}`?"), _("unknown key; allowed: {keys}"),
+                        keys=", ".join(sorted(fields)))
 
 
 Record = TypeVar("Record")
@@ -267,9 +265,12 @@ def _read_entries(cls: type, data: Any, place: Place, problems: Problems) -> tup
     return tuple(records) if all(record is not None for record in records) else None
 
 
-def closest(value: str, known: Any) -> str | None:
-    """The known name closest to ``value`` (a likely typo of it), or None; each caller says it in
-    a whole sentence of its own, so that the sentence can be translated."""
+def unknown_name(value: str, known: Any, guess: str, advice: str, **fields: Any) -> str:
+    """What is wrong with ``value``, none of ``known``: ``guess`` names the known name closest to
+    it (``{close}``, a likely typo) when there is one, else ``advice`` says where the names come
+    from. Both are whole translated sentences (``{value}``, ``fields``), never a sentence and a suffix."""
     close = difflib.get_close_matches(value, [str(name) for name in known], n=1)
-    return close[0] if close else None
+    return (guess if close else advice).format(value=value, close=close[0] if close else None, **fields)
+
+
 

@@ -13,7 +13,7 @@ from typing import Any, Callable, TypeVar
 
 from ..errors import Problems
 from ..i18n import _
-from ..schema import Place, closest, declared, read_values
+from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
@@ -96,34 +96,32 @@ def _check_placeholders(parsed: Parsed, values: dict[str, Any], problems: Proble
             return      # one line says it: the rest of the body is the same sample
 
 
-def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, unknown: Callable[[str, str | None], str],
+def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, unknown: Callable[[str], str],
                  problems: Problems) -> None:
-    """Every slug in ``slugs`` (one or a list) is one of ``known``; else ``unknown(slug, the closest
-    known name or None)`` says so."""
+    """Every slug in ``slugs`` (one or a list) is one of ``known``; else ``unknown(slug)`` says so."""
     for index, value in enumerate([slugs] if isinstance(slugs, str) else slugs or ()):
         if value in known:
             continue
         line = parsed.source.lines.get(f"{key}[{index}]", parsed.source.line(key))
-        problems.add(parsed.source.path, line, key, unknown(value, closest(value, known)))
+        problems.add(parsed.source.path, line, key, unknown(value))
 
 
-def _countries(settings: Settings) -> tuple[list[str], Callable[[str, str | None], str]]:
+def _countries(settings: Settings) -> tuple[list[str], Callable[[str], str]]:
     names = [country.name for country in settings.countries]
 
-    def unknown(value: str, close: str | None) -> str:
-        if close:
-            return _("unknown country {value!r}: did you mean {close!r}?").format(value=value, close=close)
-        return _("unknown country {value!r}; use one of: {names} (or add it to site.yaml)").format(
-            value=value, names=", ".join(names))
+    def unknown(value: str) -> str:
+        return unknown_name(value, names, _("unknown country {value!r}: did you mean {close!r}?"),
+                            _("unknown country {value!r}; use one of: {names} (or add it to site.yaml)"),
+                            names=", ".join(names))
     return names, unknown
 
 
-def _questions(settings: Settings) -> tuple[Any, Callable[[str, str | None], str]]:
-    def unknown(value: str, close: str | None) -> str:
-        if close:
-            return _("unknown problem {value!r}: did you mean {close!r}?").format(value=value, close=close)
-        return _("unknown problem {value!r}: use a problem slug from the rubricator in site.yaml").format(value=value)
+def _questions(settings: Settings) -> tuple[Any, Callable[[str], str]]:
+    def unknown(value: str) -> str:
+        return unknown_name(value, settings.questions, _("unknown problem {value!r}: did you mean {close!r}?"),
+                            _("unknown problem {value!r}: use a problem slug from the rubricator in site.yaml"))
     return settings.questions, unknown
+
 
 
 # What a field declared ``refers_to=…`` may name in site.yaml: (known names, the message for an unknown one).
