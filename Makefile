@@ -33,7 +33,7 @@ test-quick: $(STAMP)
 # empty ones in egorod/locale/ru/LC_MESSAGES/egorod.po (tests/test_i18n.py finds any left)
 messages: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output --project=e-gorod -o egorod/locale/egorod.pot .
-	$(VENV)/bin/pybabel update -i egorod/locale/egorod.pot -d egorod/locale -D egorod --no-location --width 100
+	$(VENV)/bin/pybabel update -i egorod/locale/egorod.pot -d egorod/locale -D egorod --width 100
 
 # the code checks CI runs (settings in pyproject.toml)
 lint: $(STAMP)

@@ -14,11 +14,14 @@ from pathlib import Path
 
 from . import content as c
 from .errors import Problem, Problems
+from .i18n import _
 from .model import BuildOptions, build_site
 from .settings import SETTINGS_FILE, load_settings
 
+# Paths only, no words: they go into a message in any language.
 PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bulletins/<number>.md, "
-          "content/vestnik/<number>/_index.md or NN-slug.md, content/pages/<slug>.md")
+          "content/vestnik/<number>/_index.md, content/vestnik/<number>/NN-slug.md, content/pages/<slug>.md")
+
 
 
 class NotAFile(ValueError):
@@ -48,8 +51,8 @@ def relative_path(root: Path, given: Path, cwd: Path | None = None) -> str:
             return path.relative_to(root).as_posix()
     for candidate in candidates:
         if Path(candidate).resolve().is_relative_to(root):
-            raise NotAFile(f"{given}: no such file")
-    raise NotAFile(f"{given}: not inside the repository {root}")
+            raise NotAFile(_("{path}: no such file").format(path=given))
+    raise NotAFile(_("{path}: not inside the repository {root}").format(path=given, root=root))
 
 
 def select(root: Path, relative: list[str]) -> Selection:
@@ -92,7 +95,9 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
     content = c.load_content(root, settings, problems, only=lambda path: path in selected)
     build_site(content, settings, BuildOptions(drafts=True), problems)
     for rel in chosen.misplaced:
-        problems.add(rel, 1, "-", "the site does not read this file here: put it in one of " + PLACES)
+        problems.add(rel, 1, "-", _("the site does not read this file here: put it in one of {places}")
+                     .format(places=PLACES))
+
     # A Vestnik issue is checked as a whole: its articles share numbers and slugs.
     issues = tuple(folder.relative_to(root).as_posix() for folder in chosen.issues)
     return [p for p in problems.sorted()

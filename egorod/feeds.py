@@ -228,7 +228,10 @@ def render_feed(site: Site, feed: Feed) -> bytes:
     fg.link(href=self_url, rel="self", type=feed.kind)
     fg.link(href=page_url, rel="alternate", type="text/html")   # the last link is RSS <link>
     fg.description(feed.description)
-    fg.language(site.settings.language)
+    # The content is Russian, as the pages say (<html lang="ru">); `language:` in site.yaml is
+    # the language of the tool's messages to editors, not of the site.
+    fg.language("ru")
+
     fg.author({"name": site.settings.title, "uri": base})
     fg.icon(absolute_url(base, "/static/img/favicon.svg"))
     fg.logo(absolute_url(base, "/static/img/og.png"))

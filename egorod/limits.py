@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .i18n import _
+
 MAX_FILE_BYTES = 512 * 1024
 MAX_FRONT_MATTER_BYTES = 16 * 1024
 MAX_LINE_CHARACTERS = 10_000
@@ -44,21 +46,21 @@ def forbidden_character(text: str) -> tuple[int, str] | None:
 
 
 def character_message(character: str) -> str:
-    return (f"contains the invisible character U+{ord(character):04X} (pasted from a word processor?), "
-            "which feeds and pages cannot carry; delete it")
+    return _("contains the invisible character U+{code:04X} (pasted from a word processor?), which feeds and "
+             "pages cannot carry; delete it").format(code=ord(character))
 
 
 def file_excess(size: int) -> Excess | None:
     if size > MAX_FILE_BYTES:
-        return Excess(1, f"the file is {size:,} bytes, more than the limit of {MAX_FILE_BYTES:,}; "
-                         "split it into several")
+        return Excess(1, _("the file is {size:,} bytes, more than the limit of {limit:,}; split it into several")
+                      .format(size=size, limit=MAX_FILE_BYTES))
     return None
 
 
 def front_matter_excess(size: int) -> Excess | None:
     if size > MAX_FRONT_MATTER_BYTES:
-        return Excess(1, f"the front matter is {size:,} bytes, more than the limit of "
-                         f"{MAX_FRONT_MATTER_BYTES:,}; move long texts into the body")
+        return Excess(1, _("the front matter is {size:,} bytes, more than the limit of {limit:,}; move long texts "
+                           "into the body").format(size=size, limit=MAX_FRONT_MATTER_BYTES))
     return None
 
 
@@ -71,8 +73,9 @@ def text_excesses(text: str, first_line: int = 1) -> list[Excess]:
         found.append(Excess(first_line + text.count("\n", 0, offset), character_message(character)))
     for number, line in enumerate(text.split("\n"), start=first_line):
         if len(line) > MAX_LINE_CHARACTERS:
-            found.append(Excess(number, f"the line is {len(line):,} characters long, more than the "
-                                        f"limit of {MAX_LINE_CHARACTERS:,}; break it into paragraphs"))
+            found.append(Excess(number, _("the line is {length:,} characters long, more than the limit of "
+                                          "{limit:,}; break it into paragraphs").format(
+                                              length=len(line), limit=MAX_LINE_CHARACTERS)))
             break                       # one is enough to act on
     return found
 
@@ -126,16 +129,17 @@ def body_excesses(body: str, body_line: int) -> list[Excess]:
             block_lines.append(line)
             depth = _block_depth(line)
             if depth > MAX_BLOCK_DEPTH:
-                found.append(Excess(number, f"lists and quotes are nested {depth} levels deep here, more "
-                                            f"than the limit of {MAX_BLOCK_DEPTH}"))
+                found.append(Excess(number, _("lists and quotes are nested {depth} levels deep here, more than "
+                                              "the limit of {limit}").format(depth=depth, limit=MAX_BLOCK_DEPTH)))
             continue
         if block_lines:
             found += _block_excesses("\n".join(block_lines), block_start)
             block_lines = []
     brackets = _brackets(body)
     if brackets > MAX_LINKS_PER_FILE:
-        found.append(Excess(body_line, f"the text has {brackets:,} square brackets `[`, more than the limit "
-                                       f"of {MAX_LINKS_PER_FILE:,} links or notes in one file; split it"))
+        found.append(Excess(body_line, _("the text has {brackets:,} square brackets `[`, more than the limit of "
+                                         "{limit:,} links or notes in one file; split it").format(
+                                             brackets=brackets, limit=MAX_LINKS_PER_FILE)))
     return found[:10]               # the first few are enough to act on
 
 
@@ -160,11 +164,13 @@ def _block_excesses(block: str, line: int) -> list[Excess]:
     if "*" in block or "_" in block:
         depth = _emphasis_depth(block)
         if depth > MAX_EMPHASIS_OPEN:
-            found.append(Excess(line, f"this paragraph has {depth} emphasis markers (* or _) open at once, "
-                                      f"more than the limit of {MAX_EMPHASIS_OPEN}; close them"))
+            found.append(Excess(line, _("this paragraph has {depth} emphasis markers (* or _) open at once, more "
+                                        "than the limit of {limit}; close them").format(
+                                            depth=depth, limit=MAX_EMPHASIS_OPEN)))
     brackets = _brackets(block)
     if brackets > MAX_LINKS_PER_BLOCK:
-        found.append(Excess(line, f"this paragraph has {brackets:,} square brackets `[`, more than the "
-                                  f"limit of {MAX_LINKS_PER_BLOCK} links or notes in one paragraph; "
-                                  "separate paragraphs with a blank line"))
+        found.append(Excess(line, _("this paragraph has {brackets:,} square brackets `[`, more than the limit of "
+                                    "{limit} links or notes in one paragraph; separate paragraphs with a blank "
+                                    "line").format(brackets=brackets, limit=MAX_LINKS_PER_BLOCK)))
+
     return found

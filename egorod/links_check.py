@@ -12,6 +12,7 @@ from urllib.parse import unquote, urlsplit
 
 from .content import Content, Entry, Rejected, Source, content_assets
 from .errors import Problem
+from .i18n import _
 from .model import BuildOptions, Site, is_published
 from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, all_routes, file_urls, url_of, url_of_rejected
 
@@ -86,8 +87,8 @@ def broken_links(site: Site, routes: list[Route], root: Path, more: Sequence[tup
                 local = posixpath.normpath(posixpath.join(folder, path))
                 if not (local.startswith("content/") and ("/" + local[len("content/"):]) in targets):
                     problems.append(Problem(source.path, line, "body",
-                                            f"image {target!r} not found: put the file beside the "
-                                            "Markdown file or correct the name"))
+                                            _("image {target!r} not found: put the file beside the Markdown "
+                                              "file or correct the name").format(target=target)))
                 continue
             if path.startswith("/"):
                 absolute = path
@@ -99,6 +100,7 @@ def broken_links(site: Site, routes: list[Route], root: Path, more: Sequence[tup
                 continue
             if not (absolute in targets or (not absolute.endswith("/") and absolute + "/" in targets)):
                 problems.append(Problem(source.path, line, "body",
-                                        f"the link {target!r} leads nowhere: no page or file of the site "
-                                        "has this address; correct or remove it"))
+                                        _("the link {target!r} leads nowhere: no page or file of the site has "
+                                          "this address; correct or remove it").format(target=target)))
+
     return problems

@@ -24,8 +24,9 @@ from .content import (
     fields_of,
 )
 from .errors import Problems
+from .i18n import _
 from .routes import RESERVED_SLUGS
-from .schema import suggestion
+from .schema import unknown_name
 from .settings import Country, Question, Sector, Settings
 
 
@@ -286,11 +287,13 @@ def _check_references(content: Content, problems: Problems) -> None:
     for kind, values, source in _checked_entries(content):
         for key, line, slug in city_references(kind, values, source):
             if slug not in cities:
-                problems.add(source.path, line, key, f"unknown city {slug!r}" + (
-                    suggestion(slug, cities) or ": use the file name of a city in content/cities/ without .md"))
+                problems.add(source.path, line, key, unknown_name(
+                    slug, cities, _("unknown city {value!r}: did you mean {close!r}?"),
+                    _("unknown city {value!r}: use the file name of a city in content/cities/ without .md")))
     for page in content.pages:
         if page.slug in RESERVED_SLUGS:
-            problems.add(page.source.path, 1, "-", f"the page name {page.slug!r} is used by the site itself; rename the file")
+            problems.add(page.source.path, 1, "-", _("the page name {slug!r} is used by the site itself; rename the "
+                                                     "file").format(slug=page.slug))
 
 
 def _drop_unpublished_references(entries: list, published_cities: set[str], attribute: str) -> list:
@@ -310,7 +313,9 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
     for practice in practices:
         if practice.city not in city_slugs and practice.city in {c.slug for c in content.cities}:
             problems.add(practice.source.path, practice.source.line("city"), "city",
-                         f"city {practice.city!r} is a draft; publish the city or make this practice a draft too")
+                         _("city {city!r} is a draft; publish the city or make this practice a draft too")
+                         .format(city=practice.city))
+
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
     issues = []
     for issue in published(content.vestnik):

@@ -20,7 +20,8 @@ import yaml
 from .content import CONTENT_DIR, read_source
 from .content.kinds import ARTICLE_TITLE, ISSUE_THEME, PLACEHOLDER_BODIES, PRACTICE_SUMMARY, REPLACE_MARK
 from .errors import Problems
-from .schema import suggestion
+from .i18n import _
+from .schema import unknown_name
 from .settings import Settings, load_settings
 from .translit import slugify
 
@@ -78,8 +79,8 @@ def _write(path: Path, text: str, root: Path) -> Path:
         with path.open("x", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except FileExistsError:
-        raise Refused(1, f"{path.relative_to(root).as_posix()} already exists; nothing was written. "
-                         "Edit that file, or give another title.") from None
+        raise Refused(1, _("{path} already exists; nothing was written. Edit that file, or give another title.")
+                      .format(path=path.relative_to(root).as_posix())) from None
     return path
 
 
@@ -89,12 +90,18 @@ def _front(lines: list[str], body: str) -> str:
 
 def _slug(title: str | None, kind: str) -> str:
     if not title:
-        raise Refused(2, f"give the title of the {kind}, e.g. python build.py new {kind} "
-                         + ('"Нижний Новгород"' if kind == "city" else '"Раздельный сбор отходов во дворах"'))
+        raise Refused(2, _no_title(kind))
     slug = slugify(title)
     if not slug:
-        raise Refused(2, f"cannot make a Latin file name from the title {title!r}; use a title with letters")
+        raise Refused(2, _("cannot make a Latin file name from the title {title!r}; use a title with letters")
+                      .format(title=title))
     return slug
+
+
+def _no_title(kind: str) -> str:
+    if kind == "city":
+        return _('give the title of the city, e.g. python build.py new city "Нижний Новгород"')
+    return _('give the title of the practice, e.g. python build.py new practice "Раздельный сбор отходов во дворах"')
 
 
 # --- one function per kind ------------------------------------------------------------------
@@ -156,7 +163,8 @@ def new_vestnik(root: Path, request: Request, settings: Settings) -> list[Path]:
     try:
         issue.mkdir(parents=True)
     except FileExistsError:
-        raise Refused(1, f"{issue.relative_to(root).as_posix()} already exists; nothing was written.") from None
+        raise Refused(1, _("{path} already exists; nothing was written.").format(
+            path=issue.relative_to(root).as_posix())) from None
     return [_write(issue / "_index.md", _front(index, PLACEHOLDER_BODIES["vestnik"]), root),
             _write(issue / f"01-{slugify(article_title)}.md", _front(article, PLACEHOLDER_BODIES["article"]), root)]
 
@@ -170,19 +178,21 @@ def new_practice(root: Path, request: Request, settings: Settings) -> list[Path]
     slug = _slug(request.title, "practice")
     cities = _cities(root)
     if request.city is not None and request.city not in cities:
-        raise Refused(2, f"unknown city {request.city!r}" + (suggestion(request.city, cities) or (
-            ": give the file name of a city in content/cities/ without .md, e.g. --city kazan")))
+        raise Refused(2, unknown_name(request.city, cities, _("unknown city {value!r}: did you mean {close!r}?"),
+                                      _("unknown city {value!r}: give the file name of a city in content/cities/ "
+                                        "without .md, e.g. --city kazan")))
     if not cities:
-        raise Refused(2, "there are no cities in content/cities/ yet: add the city first "
-                         "(python build.py new city \"Название\")")
+        raise Refused(2, _('there are no cities in content/cities/ yet: add the city first '
+                           '(python build.py new city "Название")'))
     questions = settings.questions
     unknown = [r for r in request.rubrics if r not in questions]
     if unknown:
-        example = next(iter(questions), "razdelnyy-sbor-otkhodov")
-        raise Refused(2, f"unknown problem {unknown[0]!r}" + (suggestion(unknown[0], questions) or (
-            f": use a problem slug from the rubricator in site.yaml, e.g. --rubric {example}")))
+        raise Refused(2, unknown_name(unknown[0], questions, _("unknown problem {value!r}: did you mean {close!r}?"),
+                                      _("unknown problem {value!r}: use a problem slug from the rubricator in "
+                                        "site.yaml, e.g. --rubric {example}"),
+                                      example=next(iter(questions), "razdelnyy-sbor-otkhodov")))
     if not questions:
-        raise Refused(2, "the rubricator in site.yaml has no problems yet")
+        raise Refused(2, _("the rubricator in site.yaml has no problems yet"))
     city = request.city or cities[0]
     rubrics = list(dict.fromkeys(request.rubrics)) or [next(iter(questions))]
     year = (request.date or dt.date.today()).year
@@ -212,10 +222,10 @@ def new_city(root: Path, request: Request, settings: Settings) -> list[Path]:
     slug = _slug(request.title, "city")
     names = [c.name for c in settings.countries]
     if request.country is not None and request.country not in names:
-        raise Refused(2, f"unknown country {request.country!r}" + (suggestion(request.country, names)
-                                                                  or "; use one of: " + ", ".join(names)))
+        raise Refused(2, unknown_name(request.country, names, _("unknown country {value!r}: did you mean {close!r}?"),
+                                      _("unknown country {value!r}; use one of: {names}"), names=", ".join(names)))
     if not names:
-        raise Refused(2, "site.yaml lists no countries")
+        raise Refused(2, _("site.yaml lists no countries"))
     country = request.country or names[0]
     lines = [
         "# Город — участник МАГ. Имя файла (slug) — адрес страницы города и его обозначение в других файлах.",
@@ -240,8 +250,9 @@ def create(root: Path, request: Request) -> list[Path]:
     problems = Problems()
     settings = load_settings(root, problems)
     if settings is None:
-        raise Refused(1, "\n".join(str(p) for p in problems.sorted())
-                      + "\nsite.yaml has errors: fix them first (python build.py check)")
+        raise Refused(1, "\n".join([*(str(p) for p in problems.sorted()),
+                                    _("site.yaml has errors: fix them first (python build.py check)")]))
+
     if request.date is None:
         request.date = dt.date.today()
     return MAKERS[request.kind](root, request, settings)

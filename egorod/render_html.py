@@ -22,6 +22,7 @@ from . import citymap, jsonld, opendata
 from . import routes as r
 from .content import Entry, LazyBody
 from .errors import Problem
+from .i18n import _
 from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
@@ -293,9 +294,10 @@ def template_problem(error: jinja2.TemplateError, root: Path) -> Problem:
     path, line = None, 0
     if isinstance(error, jinja2.TemplateSyntaxError) and error.filename:
         path, line = error.filename, error.lineno or 0
-        message = f"template error: {error.message}"
+        message = _("template error: {reason}").format(reason=error.message)
     else:
-        message = f"template error: {type(error).__name__}: {error}"
+        message = _("template error: {kind}: {reason}").format(kind=type(error).__name__, reason=error)
+
         # Jinja puts the template's own file and line into the traceback of a render error.
         for frame, lineno in traceback.walk_tb(error.__traceback__):
             if Path(frame.f_code.co_filename).resolve().is_relative_to(templates):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import limits
+from .i18n import _
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,12 @@ def _local(name: object) -> str:
 def _attribute_refusal(name: str, value: str) -> str | None:
     plain = _BLANKS.sub("", value).lower()
     if name.startswith("on"):
-        return f"the event handler attribute {name}= runs script; remove it"
+        return _("the event handler attribute {name}= runs script; remove it").format(name=name)
     if name == "href" and not (plain.startswith("#") or _EMBEDDED_PICTURE.match(plain)):
-        return (f"the link {value[:80]!r} points outside the image; only #fragment links and embedded "
-                "PNG, JPEG, GIF or WebP pictures are allowed")
+        return _("the link {link!r} points outside the image; only #fragment links and embedded PNG, JPEG, GIF "
+                 "or WebP pictures are allowed").format(link=value[:80])
     if "javascript:" in plain or "url(" in plain.replace("url(#", "") or "@import" in plain:
-        return f"the attribute {name}= loads or runs something outside the image; remove it"
+        return _("the attribute {name}= loads or runs something outside the image; remove it").format(name=name)
     return None
 
 
@@ -55,22 +56,23 @@ def svg_refusals(data: bytes) -> list[Refusal]:
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as error:
-        return [Refusal(error.lineno or 1, f"is not a well-formed SVG file ({error.msg})")]
+        return [Refusal(error.lineno or 1, _("is not a well-formed SVG file ({reason})").format(reason=error.msg))]
     refusals = []
     if root.getroottree().docinfo.internalDTD is not None:
-        refusals.append(Refusal(1, "has a <!DOCTYPE> with declarations; remove it"))
+        refusals.append(Refusal(1, _("has a <!DOCTYPE> with declarations; remove it")))
     for element in root.iter():
         if not isinstance(element.tag, str):          # a processing instruction (xml-stylesheet)
             if isinstance(element, etree._ProcessingInstruction):
-                refusals.append(Refusal(element.sourceline or 1, "has a processing instruction; remove it"))
+                refusals.append(Refusal(element.sourceline or 1, _("has a processing instruction; remove it")))
             continue
         tag = _local(element.tag)
         if tag in _ACTIVE_ELEMENTS:
-            refusals.append(Refusal(element.sourceline or 1, f"has a <{tag}> element, which can run "
-                                                             "script; remove it"))
+            refusals.append(Refusal(element.sourceline or 1, _("has a <{tag}> element, which can run script; "
+                                                               "remove it").format(tag=tag)))
         if tag == "style" and _attribute_refusal("style", element.text or ""):
-            refusals.append(Refusal(element.sourceline or 1, "the <style> element loads something outside "
-                                                             "the image; remove it"))
+            refusals.append(Refusal(element.sourceline or 1, _("the <style> element loads something outside "
+                                                               "the image; remove it")))
+
         for name, value in element.attrib.items():
             problem = _attribute_refusal(_local(name), value)
             if problem is not None:
@@ -81,7 +83,7 @@ def svg_refusals(data: bytes) -> list[Refusal]:
 def content_svg_problems(root: Path) -> list[tuple[str, int, str]]:
     """(path, line, message) for every SVG under content/ that must not be published."""
     found = []
-    for folder, _, names in os.walk(root / "content"):
+    for folder, _subfolders, names in os.walk(root / "content"):
         for name in sorted(names):
             if name.lower().endswith(".svg"):
                 path = Path(folder, name)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
 from .errors import Problems
+from .i18n import _, ngettext
 from .translit import is_safe_slug
 from .yamlsrc import Located
 
@@ -30,28 +31,28 @@ Converter = Callable[[Any], Any]
 
 def text(value: Any) -> str:
     if isinstance(value, (dict, list)) or value is None:
-        raise Invalid("must be text")
+        raise Invalid(_("must be text"))
     value = str(value).strip()
     if not value:
-        raise Invalid("must not be empty")
+        raise Invalid(_("must not be empty"))
     return value
 
 
 def integer(minimum: int | None = None, maximum: int | None = None) -> Converter:
     def convert(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
-            raise Invalid(f"must be a whole number, not {value!r}")
+            raise Invalid(_("must be a whole number, not {value!r}").format(value=value))
         if minimum is not None and value < minimum:
-            raise Invalid(f"must be at least {minimum}, not {value}")
+            raise Invalid(_("must be at least {minimum}, not {value}").format(minimum=minimum, value=value))
         if maximum is not None and value > maximum:
-            raise Invalid(f"must be at most {maximum}, not {value}")
+            raise Invalid(_("must be at most {maximum}, not {value}").format(maximum=maximum, value=value))
         return value
     return convert
 
 
 def boolean(value: Any) -> bool:
     if not isinstance(value, bool):
-        raise Invalid(f"must be true or false, not {value!r}")
+        raise Invalid(_("must be true or false, not {value!r}").format(value=value))
     return value
 
 
@@ -63,24 +64,25 @@ def date(value: Any) -> dt.date:
         return value
     raw = str(value).strip()
     if not _ISO_DATE.match(raw):
-        raise Invalid(f"must be a date written YYYY-MM-DD, for example 2026-03-15, not {raw!r}")
+        raise Invalid(_("must be a date written YYYY-MM-DD, for example 2026-03-15, not {raw!r}").format(raw=raw))
     try:
         return dt.date.fromisoformat(raw)
     except ValueError:
-        raise Invalid(f"{raw!r} is not a real calendar date") from None
+        raise Invalid(_("{raw!r} is not a real calendar date").format(raw=raw)) from None
 
 
 def slug(value: Any) -> str:
     raw = text(value)
     if not is_safe_slug(raw):
-        raise Invalid(f"{raw!r} is not a valid slug: use lowercase Latin letters, digits and hyphens")
+        raise Invalid(_("{raw!r} is not a valid slug: use lowercase Latin letters, digits and hyphens")
+                      .format(raw=raw))
     return raw
 
 
 def url(value: Any) -> str:
     raw = text(value)
     if not re.match(r"^https?://[^\s/$.?#][^\s]*$", raw):
-        raise Invalid(f"{raw!r} is not a web address starting with http:// or https://")
+        raise Invalid(_("{raw!r} is not a web address starting with http:// or https://").format(raw=raw))
     return raw
 
 
@@ -89,15 +91,16 @@ def list_of(item: Converter, min_items: int = 0) -> Converter:
         if isinstance(value, (str, int)) and not isinstance(value, bool):
             value = [value]   # a single value where a list is expected is a common, harmless slip
         if not isinstance(value, list):
-            raise Invalid("must be a list, for example [a, b]")
+            raise Invalid(_("must be a list, for example [a, b]"))
         if len(value) < min_items:
-            raise Invalid(f"must list at least {min_items} item(s)")
+            raise Invalid(ngettext("must list at least {count} item", "must list at least {count} items",
+                                   min_items).format(count=min_items))
         out = []
         for index, element in enumerate(value):
             try:
                 out.append(item(element))
             except Invalid as exc:
-                raise Invalid(f"item {index + 1}: {exc}") from None
+                raise Invalid(_("item {number}: {problem}").format(number=index + 1, problem=exc)) from None
         return tuple(out)
     return convert
 
@@ -109,12 +112,13 @@ def distinct(convert: Converter) -> Converter:
 
 def coordinates(value: Any) -> tuple[float, float]:
     if not isinstance(value, list) or len(value) != 2:
-        raise Invalid("must be [latitude, longitude], for example [55.75, 37.62]")
+        raise Invalid(_("must be [latitude, longitude], for example [55.75, 37.62]"))
     lat, lon = value
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lon)):
-        raise Invalid("latitude and longitude must be numbers")
+        raise Invalid(_("latitude and longitude must be numbers"))
     if not (-90 <= lat <= 90) or not (-180 <= lon <= 180):
-        raise Invalid(f"[{lat}, {lon}] is outside the globe: latitude −90…90, longitude −180…180")
+        raise Invalid(_("[{lat}, {lon}] is outside the globe: latitude −90…90, longitude −180…180")
+                      .format(lat=lat, lon=lon))
     return float(lat), float(lon)
 
 
@@ -203,23 +207,21 @@ def read_values(cls: type, data: Any, place: Place, problems: Problems) -> dict[
     takes its default), so that checks across fields can still run when one field is wrong.
     """
     if not isinstance(data, dict):
-        problems.add(place.path, place.line, place.prefix.rstrip(".") or "-", "must be a set of `key: value` lines")
+        problems.add(place.path, place.line, place.prefix.rstrip(".") or "-", _("must be a set of `key: value` lines"))
         return {}
     fields = declared(cls)
     for key in data:
         key_str = str(key)
         if key_str not in fields:
-            hint = difflib.get_close_matches(key_str, fields.keys(), n=1)
-            advice = f"did you mean `{hint[0]}`?" if hint else "allowed: " + ", ".join(sorted(fields))
-            problems.add(place.path, place.line_of(key_str), place.prefix + key_str, f"unknown key; {advice}")
+            problems.add(place.path, place.line_of(key_str), place.prefix + key_str, _unknown_key(key_str, fields))
     values: dict[str, Any] = {}
     for key, (item, spec) in fields.items():
         raw = data.get(key)
         if raw is None:
             if spec.required and key in data:
-                problems.add(place.path, place.line_of(key), place.prefix + key, "is empty; give a value")
+                problems.add(place.path, place.line_of(key), place.prefix + key, _("is empty; give a value"))
             elif spec.required:
-                problems.add(place.path, place.line, place.prefix + key, "is required but missing")
+                problems.add(place.path, place.line, place.prefix + key, _("is required but missing"))
             else:
                 values[item.name] = _default(item)
             continue
@@ -237,6 +239,11 @@ def read_values(cls: type, data: Any, place: Place, problems: Problems) -> dict[
     return values
 
 
+def _unknown_key(key: str, fields: dict) -> str:
+    return unknown_name(key, fields, _("unknown key; did you mean `{close}`?"), _("unknown key; allowed: {keys}"),
+                        keys=", ".join(sorted(fields)))
+
+
 Record = TypeVar("Record")
 
 
@@ -251,14 +258,19 @@ def read_record(cls: type[Record], data: Any, place: Place, problems: Problems, 
 def _read_entries(cls: type, data: Any, place: Place, problems: Problems) -> tuple | None:
     key = place.prefix.rstrip(".")
     if not isinstance(data, list):
-        problems.add(place.path, place.located.line(key), key, "must be a list of entries starting with `-`")
+        problems.add(place.path, place.located.line(key), key, _("must be a list of entries starting with `-`"))
         return None
     records = [read_record(cls, item, Place(place.path, place.located, f"{key}[{index}]."), problems)
                for index, item in enumerate(data)]
     return tuple(records) if all(record is not None for record in records) else None
 
 
-def suggestion(value: str, known: Any) -> str:
-    """``: did you mean 'kazan'?`` for a name close to a known one, else nothing."""
+def unknown_name(value: str, known: Any, guess: str, advice: str, **fields: Any) -> str:
+    """What is wrong with ``value``, none of ``known``: ``guess`` names the known name closest to
+    it (``{close}``, a likely typo) when there is one, else ``advice`` says where the names come
+    from. Both are whole translated sentences (``{value}``, ``fields``), never a sentence and a suffix."""
     close = difflib.get_close_matches(value, [str(name) for name in known], n=1)
-    return f": did you mean {close[0]!r}?" if close else ""
+    return (guess if close else advice).format(value=value, close=close[0] if close else None, **fields)
+
+
+

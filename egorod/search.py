@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Coroutine
 
 from .errors import BuildFailed, Problem
+from .i18n import _
 from .pagefind_bundle import make_reproducible, unfinished_files
 
 if TYPE_CHECKING:
@@ -105,8 +106,9 @@ def build_bundle(site: Path, bundle: Path) -> None:
         except FileNotFoundError as missing:     # the pagefind binary is not installed
             raise BuildFailed([Problem(
                 "requirements.txt", 0, "pagefind",
-                f"the search index could not be built: {missing}. Install the pinned "
-                "dependencies (make) or build without search (--no-search).")]) from missing
+                _("the search index could not be built: {reason}. Install the pinned dependencies (make) or "
+                  "build without search (--no-search).").format(reason=missing))]) from missing
+
         if not (output / ENTRY_FILE).is_file():
             raise RuntimeError(f"Pagefind wrote no {ENTRY_FILE} into {output}")
         make_reproducible(output)

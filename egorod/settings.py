@@ -12,6 +12,7 @@ from typing import Any
 
 from . import yamlsrc
 from .errors import Problems
+from .i18n import LANGUAGES, _
 from .schema import Invalid, Place, boolean, entries, integer, optional, read_record, required, section, slug, text, url
 
 SETTINGS_FILE = "site.yaml"
@@ -25,14 +26,22 @@ def normalise_base_url(value: str) -> str:
 def _site_path(value: Any) -> str:
     raw = text(value)
     if not (raw.startswith("/") or raw.startswith("http://") or raw.startswith("https://")):
-        raise Invalid(f"{raw!r} must be a site path starting with / or a full web address")
+        raise Invalid(_("{raw!r} must be a site path starting with / or a full web address").format(raw=raw))
     return raw
 
 
 def _tls_mode(value: Any) -> str:
     raw = text(value)
     if raw not in ("none", "starttls", "ssl"):
-        raise Invalid(f"must be one of none, starttls, ssl, not {raw!r}")
+        raise Invalid(_("must be one of none, starttls, ssl, not {raw!r}").format(raw=raw))
+    return raw
+
+
+def _language(value: Any) -> str:
+    """The language the tool speaks to editors in (egorod/i18n.py)."""
+    raw = text(value)
+    if raw not in LANGUAGES:
+        raise Invalid(_("must be ru (Russian) or en (English), not {raw!r}").format(raw=raw))
     return raw
 
 
@@ -44,9 +53,10 @@ def _seconds(minimum: float, maximum: float) -> Any:
     """A number (whole or with a decimal point) within limits, e.g. ``2`` or ``0.5``."""
     def convert(value: Any) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise Invalid(f"must be a number such as 2 or 0.5, not {value!r}")
+            raise Invalid(_("must be a number such as 2 or 0.5, not {value!r}").format(value=value))
         if not minimum <= value <= maximum:
-            raise Invalid(f"must be between {minimum:g} and {maximum:g}, not {value:g}")
+            raise Invalid(_("must be between {minimum:g} and {maximum:g}, not {value:g}")
+                          .format(minimum=minimum, maximum=maximum, value=value))
         return float(value)
     return convert
 
@@ -60,8 +70,8 @@ def _journal_dir(value: Any) -> str:
     raw = text(value)
     parts = [part for part in raw.replace("\\", "/").split("/") if part not in ("", ".")]
     if not raw.startswith("/") and parts and parts[0] in (".cache", "output"):
-        raise Invalid(f"{raw!r} is inside {parts[0]}/, which `make clean` deletes; the journals must be "
-                      "kept, so use a folder of their own such as mail-journal")
+        raise Invalid(_("{raw!r} is inside {folder}/, which `make clean` deletes; the journals must be "
+                        "kept, so use a folder of their own such as mail-journal").format(raw=raw, folder=parts[0]))
     return raw
 
 
@@ -191,7 +201,7 @@ class Settings:
     short_title: str = optional(text, "МАГ")
     description: str = required(text)
     base_url: str = required(_base_url)
-    language: str = optional(text, "ru")
+    language: str = optional(_language, "ru")
     repo_url: str = optional(_repository_url, "")
     repo_branch: str = optional(text, "main")
     menu: tuple[MenuItem, ...] = entries(MenuItem)
@@ -227,13 +237,14 @@ class Settings:
         return replace(self, base_url=normalise_base_url(base_url))
 
 
-def _repeated(keyed_values: list[tuple[str, Any]], located: yamlsrc.Located, problems: Problems, what: str) -> None:
-    """A value given twice where each must be unique (key path → value, in file order)."""
+def _repeated(keyed_values: list[tuple[str, Any]], located: yamlsrc.Located, problems: Problems, message: str) -> None:
+    """A value given twice where each must be unique (key path → value, in file order);
+    ``message`` names the value as ``{value!r}``."""
     seen: set[str] = set()
     for key, raw in keyed_values:
         value = str(raw).strip()
         if value in seen:
-            problems.add(SETTINGS_FILE, located.line(key), key, f"{what} {value!r} is used twice; each must be unique")
+            problems.add(SETTINGS_FILE, located.line(key), key, message.format(value=value))
         seen.add(value)
 
 
@@ -249,14 +260,17 @@ def _listed(data: Any, key: str, attribute: str) -> list[tuple[str, Any]]:
 def _check_unique(data: Any, located: yamlsrc.Located, problems: Problems) -> None:
     """Slugs and names that must be unique, read from the YAML so that one mistake elsewhere
     in a list does not hide them."""
-    _repeated(_listed(data, "countries", "slug"), located, problems, "country slug")
-    _repeated(_listed(data, "countries", "name"), located, problems, "country name")
-    _repeated(_listed(data, "rubricator", "slug"), located, problems, "sector slug")
+    _repeated(_listed(data, "countries", "slug"), located, problems,
+              _("country slug {value!r} is used twice; each must be unique"))
+    _repeated(_listed(data, "countries", "name"), located, problems,
+              _("country name {value!r} is used twice; each must be unique"))
+    _repeated(_listed(data, "rubricator", "slug"), located, problems,
+              _("sector slug {value!r} is used twice; each must be unique"))
     sectors = data.get("rubricator") if isinstance(data, dict) else None
     questions = [(f"rubricator[{index}].{key}", value)
                  for index, sector in enumerate(sectors if isinstance(sectors, list) else [])
                  for key, value in _listed(sector, "problems", "slug")]
-    _repeated(questions, located, problems, "problem slug")
+    _repeated(questions, located, problems, _("problem slug {value!r} is used twice; each must be unique"))
 
 
 def _with_sectors(settings: Settings) -> Settings:
@@ -272,10 +286,10 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     try:
         raw_text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        problems.add(SETTINGS_FILE, 0, "-", "the settings file is missing")
+        problems.add(SETTINGS_FILE, 0, "-", _("the settings file is missing"))
         return None
     except UnicodeDecodeError as exc:
-        problems.add(SETTINGS_FILE, 0, "-", f"is not UTF-8 text ({exc.reason}); save it as UTF-8")
+        problems.add(SETTINGS_FILE, 0, "-", _("is not UTF-8 text ({reason}); save it as UTF-8").format(reason=exc.reason))
         return None
     try:
         located = yamlsrc.load(raw_text)
@@ -284,7 +298,8 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
         return None
     before = len(problems)
     for key, line, first in located.duplicates:
-        problems.add(SETTINGS_FILE, line, key, f"is given twice (also on line {first}); keep one")
+        problems.add(SETTINGS_FILE, line, key, _("is given twice (also on line {first}); keep one").format(first=first))
+
     settings = read_record(Settings, located.data, Place(SETTINGS_FILE, located), problems, root=root)
     _check_unique(located.data, located, problems)
     if settings is None or len(problems) > before:

@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from . import limits
+from .i18n import _
 
 
 @dataclass
@@ -76,13 +77,13 @@ def _event_problem(event: yaml.Event, depth: int, resolve: Any) -> str | None:
     front matter or site.yaml.
     """
     if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
-        return "YAML anchors (&name) and aliases (*name) are not allowed; write the value out"
+        return _("YAML anchors (&name) and aliases (*name) are not allowed; write the value out")
     tag = getattr(event, "tag", None)
     if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
         tag = tag.replace("tag:yaml.org,2002:", "!!")
-        return f"YAML tags such as {tag} are not allowed; write plain values"
+        return _("YAML tags such as {tag} are not allowed; write plain values").format(tag=tag)
     if depth > limits.MAX_YAML_DEPTH:
-        return f"lists and mappings are nested more than {limits.MAX_YAML_DEPTH} levels deep"
+        return _("lists and mappings are nested more than {depth} levels deep").format(depth=limits.MAX_YAML_DEPTH)
     if isinstance(event, yaml.ScalarEvent):
         value = event.value
         found = limits.forbidden_character(value)
@@ -90,8 +91,8 @@ def _event_problem(event: yaml.Event, depth: int, resolve: Any) -> str | None:
             return limits.character_message(found[1])
         if (len(value) > limits.MAX_YAML_NUMBER_CHARACTERS and event.implicit[0]
                 and resolve(yaml.ScalarNode, value, (True, False)) in (_INT, _FLOAT)):
-            return (f"a number of {len(value):,} characters; numbers have at most "
-                    f"{limits.MAX_YAML_NUMBER_CHARACTERS} (write it in quotes if it is text)")
+            return _("a number of {length:,} characters; numbers have at most {most} (write it in quotes if it "
+                     "is text)").format(length=len(value), most=limits.MAX_YAML_NUMBER_CHARACTERS)
     return None
 
 
@@ -133,9 +134,10 @@ def load(text: str, line_offset: int = 0) -> Located:
         mark = mark or exc.context_mark
         line = (mark.line + 1 if mark else 1) + line_offset
         problem = exc.problem or str(exc)
-        raise YamlError(line, f"invalid YAML: {problem}") from None
+        raise YamlError(line, _("invalid YAML: {problem}").format(problem=problem)) from None
     except yaml.YAMLError as exc:
-        raise YamlError(1 + line_offset, f"invalid YAML: {exc}") from None
+        raise YamlError(1 + line_offset, _("invalid YAML: {problem}").format(problem=exc)) from None
+
     lines: dict[str, int] = {}
     duplicates: list[tuple[str, int, int]] = []
     if node is not None:

@@ -92,7 +92,7 @@ def test_axe_is_the_pinned_version():
 
 def test_every_kind_of_page_is_checked():
     built = Path(PROJECT / "templates")
-    page_templates = {p.name for p in built.glob("*.html")} - {"base.html", "macros.html"}
+    page_templates = {p.name for p in built.glob("*.html")} - {"base.html", "macros.html", "subscribe_form.html"}
     # each template has a page in PAGES (by its URL pattern); listed here so a new template
     # without an axe check fails
     covered = {"home.html", "cities.html", "city.html", "practices.html", "practice.html", "rubric.html",

@@ -5,6 +5,8 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import PROJECT
@@ -138,8 +140,24 @@ def test_only_the_given_files_and_the_cities_are_read(repo, monkeypatch):
     assert set(read) == cities | {"content/practices/praktika-7.md"}
 
 
-@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
-def test_pre_commit_hook_blocks_a_broken_commit(repo, tmp_path):
+@dataclass
+class Hooked:
+    """A git repository of the site with the project's commit hook installed and a first commit."""
+    root: Path
+    env: dict[str, str]     # of git and the hook; EGOROD_LANG=en (conftest) unless a test drops it
+
+    def run(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(args, cwd=self.root, env=self.env, capture_output=True, text=True, timeout=300)
+
+    def commit(self, relative: str, message: str) -> subprocess.CompletedProcess:
+        self.run("git", "add", relative)
+        return self.run("git", "commit", "-q", "--no-gpg-sign", "-m", message)
+
+
+@pytest.fixture
+def hooked(repo, tmp_path) -> Hooked:
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
     pytest.importorskip("pre_commit")
     root = repo.root
     shutil.copy(PROJECT / ".pre-commit-config.yaml", root / ".pre-commit-config.yaml")
@@ -156,29 +174,38 @@ def test_pre_commit_hook_blocks_a_broken_commit(repo, tmp_path):
                GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
     for name in ("GIT_DIR", "GIT_INDEX_FILE", "GIT_WORK_TREE"):
         env.pop(name, None)
-
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
-
-    assert run("git", "init", "-q", "-b", "main").returncode == 0
-    installed = run(sys.executable, "-m", "pre_commit", "install")
+    hooked = Hooked(root, env)
+    assert hooked.run("git", "init", "-q", "-b", "main").returncode == 0
+    installed = hooked.run(sys.executable, "-m", "pre_commit", "install")
     assert installed.returncode == 0, installed.stderr
-    run("git", "add", "-A")
-    first = run("git", "commit", "-q", "--no-gpg-sign", "-m", "сайт")
+    first = hooked.commit("-A", "сайт")
     assert first.returncode == 0, first.stdout + first.stderr
+    return hooked
 
+
+def test_pre_commit_hook_blocks_a_broken_commit(repo, hooked):
     break_practice(repo, "razdelnyy-sbor.md", "year: 2020", "yaer: 2020")
     break_practice(repo, "novye-avtobusy.md", "year: 2019", "year: двадцатый")   # broken but not staged
-    run("git", "add", "content/practices/razdelnyy-sbor.md")
-    refused = run("git", "commit", "-q", "--no-gpg-sign", "-m", "опечатка")
+    refused = hooked.commit("content/practices/razdelnyy-sbor.md", "опечатка")
     output = refused.stdout + refused.stderr
     assert refused.returncode != 0, output
     assert "content/practices/razdelnyy-sbor.md:4: yaer: unknown key; did you mean `year`?" in output
     assert "novye-avtobusy" not in output
-    assert run("git", "rev-list", "--count", "HEAD").stdout.strip() == "1"
+    assert hooked.run("git", "rev-list", "--count", "HEAD").stdout.strip() == "1"
 
     break_practice(repo, "razdelnyy-sbor.md", "yaer: 2020", "year: 2021")
-    run("git", "add", "content/practices/razdelnyy-sbor.md")
-    fixed = run("git", "commit", "-q", "--no-gpg-sign", "-m", "исправлено")
+    fixed = hooked.commit("content/practices/razdelnyy-sbor.md", "исправлено")
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert run("git", "rev-list", "--count", "HEAD").stdout.strip() == "2"
+    assert hooked.run("git", "rev-list", "--count", "HEAD").stdout.strip() == "2"
+
+
+def test_the_pre_commit_hook_speaks_russian(repo, hooked):
+    del hooked.env["EGOROD_LANG"]          # an editor's environment: the default language
+    break_practice(repo, "razdelnyy-sbor.md", "year: 2020", "yaer: 2020")
+    refused = hooked.commit("content/practices/razdelnyy-sbor.md", "опечатка")
+    output = refused.stdout + refused.stderr
+    assert refused.returncode != 0, output
+    assert "content/practices/razdelnyy-sbor.md:4: yaer: такого поля нет; может быть, `year`?" in output
+    assert "content/practices/razdelnyy-sbor.md:1: year: обязательное поле отсутствует" in output
+    assert "2 ошибки: ничего не записано" in output
+    assert "проверка материалов e-gorod" in output       # the hook's own name

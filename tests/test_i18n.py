@@ -85,3 +85,68 @@ def test_a_clean_check_says_so_in_russian(repo, russian):
     result = repo.run("check")
     assert result.status == 0
     assert "всё в порядке" in result.output
+
+
+def _set_language(repo, value: str) -> None:
+    path = repo.root / "site.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("\nlanguage: ru\n", f"\nlanguage: {value}\n"),
+                    encoding="utf-8")
+
+
+def _retype(repo, relative: str, old: str, new: str) -> None:
+    path = repo.root / relative
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_content_error_in_russian_keeps_its_prefix_and_the_field_as_typed(repo, russian):
+    _retype(repo, "content/practices/razdelnyy-sbor.md", "year: 2020", "yaer: 2020")
+    result = repo.run("check")
+    assert result.status == 1
+    assert "content/practices/razdelnyy-sbor.md:4: yaer: такого поля нет; может быть, `year`?" in result.lines
+
+
+def test_suggestions_are_russian_sentences(repo, russian):
+    _retype(repo, "content/practices/razdelnyy-sbor.md", "city: kazan", "city: kazn")
+    _retype(repo, "content/cities/minsk.md", "country: Беларусь", "country: Беларусъ")
+    result = repo.run("check")
+    assert "content/practices/razdelnyy-sbor.md:3: city: неизвестный город 'kazn': может быть, 'kazan'?" \
+        in result.lines, result.output
+    assert "content/cities/minsk.md:3: country: неизвестная страна 'Беларусъ': может быть, 'Беларусь'?" \
+        in result.lines, result.output
+
+
+def test_new_speaks_russian(repo, russian):
+    refused = repo.run("new", "practice", "Практика", "--city", "kazn")
+    assert refused.status == 2
+    assert "build.py new: неизвестный город 'kazn': может быть, 'kazan'?" in refused.lines
+    created = repo.run("new", "city", "Омск")
+    assert created.status == 0
+    assert created.lines[-1].startswith("создан черновик: заполните поля"), created.output
+
+
+def test_mail_refusals_and_the_dry_run_summary_are_russian(repo, russian, tmp_path):
+    subscribers = repo.write("subscribers.csv", "email,name\nreader1@example.org,Читатель\nreader2@example.org,\n")
+    misused = repo.run("mail", "1", "--recipients", str(subscribers), "--out", str(tmp_path / "eml"))
+    assert misused.status == 2
+    assert "mail: --out — папка для --dry-run; добавьте --dry-run или уберите --out" in misused.lines
+    dry = repo.run("mail", "1", "--recipients", str(subscribers), "--dry-run", "--out", str(tmp_path / "eml"))
+    assert dry.status == 0, dry.output
+    assert f"пробный запуск: 2 письма выпуска 1 записаны в {tmp_path / 'eml'}; ничего не отправлено" in dry.lines
+
+
+def test_language_en_in_site_yaml_gives_english(repo, russian):
+    _set_language(repo, "en")
+    _break_a_practice(repo)
+    result = repo.run("check")
+    assert "content/practices/razdelnyy-sbor.md:4: year: must be a whole number, not 'двадцатый'" in result.lines
+    assert "1 error: nothing was written; fix the line above and run again." in result.lines
+
+
+def test_a_language_other_than_ru_or_en_is_a_settings_error(repo):
+    _set_language(repo, "de")
+    result = repo.run("check")
+    assert result.status == 1
+    assert any(line.startswith("site.yaml:") and line.endswith(
+        ": language: must be ru (Russian) or en (English), not 'de'") for line in result.lines), result.output

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Callable, TypeVar
 
 from ..errors import Problems
-from ..schema import Place, declared, read_values, suggestion
+from ..i18n import _
+from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
@@ -67,8 +68,9 @@ def _outcome(kind: type[Record], parsed: Parsed, values: dict[str, Any], given: 
 def _slug_from_name(path: Path, parsed: Parsed, problems: Problems) -> str | None:
     name = path.stem
     if not is_safe_slug(name):
-        problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} is not a valid slug: "
-                     "rename it with lowercase Latin letters, digits and hyphens, e.g. nizhniy-novgorod.md")
+        problems.add(parsed.source.path, 1, "-", _(
+            "file name {name!r} is not a valid slug: rename it with lowercase Latin letters, digits and "
+            "hyphens, e.g. nizhniy-novgorod.md").format(name=path.name))
         return None
     return name
 
@@ -82,37 +84,47 @@ def _check_placeholders(parsed: Parsed, values: dict[str, Any], problems: Proble
     for key, value in parsed.data.items():
         key, line = str(key), parsed.source.line(str(key))
         if line <= len(front_matter) and REPLACE_MARK in front_matter[line - 1].partition("#")[2]:
-            problems.add(path, line, key, f"still the placeholder from 'new' (marked {REPLACE_MARK}): "
-                         "write the real value and delete the comment")
+            problems.add(path, line, key, _("still the placeholder from 'new' (marked {mark}): write the real "
+                                            "value and delete the comment").format(mark=REPLACE_MARK))
         elif value in PLACEHOLDER_VALUES.get(key, ()):
-            problems.add(path, line, key, f"still the placeholder text from 'new': write the real {key}")
+            problems.add(path, line, key, _("still the placeholder text from 'new': write the real {key}")
+                         .format(key=key))
     for number, text in enumerate(parsed.body.split("\n")):
         if text in _PLACEHOLDER_SENTENCES:
             problems.add(path, parsed.source.body_line + number, "body",
-                         f"still the placeholder text from 'new' ({text!r}): write the real text")
+                         _("still the placeholder text from 'new' ({text!r}): write the real text").format(text=text))
             return      # one line says it: the rest of the body is the same sample
 
 
-def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, what: str, advice: str,
+def _check_known(parsed: Parsed, key: str, slugs: Any, known: Any, unknown: Callable[[str], str],
                  problems: Problems) -> None:
-    """Every slug in ``slugs`` (one or a list) is one of ``known``; else a suggestion or advice."""
+    """Every slug in ``slugs`` (one or a list) is one of ``known``; else ``unknown(slug)`` says so."""
     for index, value in enumerate([slugs] if isinstance(slugs, str) else slugs or ()):
         if value in known:
             continue
         line = parsed.source.lines.get(f"{key}[{index}]", parsed.source.line(key))
-        problems.add(parsed.source.path, line, key, f"unknown {what} {value!r}" + (suggestion(value, known) or advice))
+        problems.add(parsed.source.path, line, key, unknown(value))
 
 
-def _countries(settings: Settings) -> tuple[list[str], str, str]:
+def _countries(settings: Settings) -> tuple[list[str], Callable[[str], str]]:
     names = [country.name for country in settings.countries]
-    return names, "country", "; use one of: " + ", ".join(names) + " (or add it to site.yaml)"
+
+    def unknown(value: str) -> str:
+        return unknown_name(value, names, _("unknown country {value!r}: did you mean {close!r}?"),
+                            _("unknown country {value!r}; use one of: {names} (or add it to site.yaml)"),
+                            names=", ".join(names))
+    return names, unknown
 
 
-def _questions(settings: Settings) -> tuple[Any, str, str]:
-    return settings.questions, "problem", ": use a problem slug from the rubricator in site.yaml"
+def _questions(settings: Settings) -> tuple[Any, Callable[[str], str]]:
+    def unknown(value: str) -> str:
+        return unknown_name(value, settings.questions, _("unknown problem {value!r}: did you mean {close!r}?"),
+                            _("unknown problem {value!r}: use a problem slug from the rubricator in site.yaml"))
+    return settings.questions, unknown
 
 
-# What a field declared ``refers_to=…`` may name in site.yaml: (known names, what, advice).
+
+# What a field declared ``refers_to=…`` may name in site.yaml: (known names, the message for an unknown one).
 SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions}
 
 
@@ -120,8 +132,8 @@ def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any
                                problems: Problems) -> None:
     for key, (item, spec) in declared(kind).items():
         if spec.refers_to in SETTINGS_REFERENCES and item.name in values:
-            known, what, advice = SETTINGS_REFERENCES[spec.refers_to](settings)
-            _check_known(parsed, key, values[item.name], known, what, advice, problems)
+            known, unknown = SETTINGS_REFERENCES[spec.refers_to](settings)
+            _check_known(parsed, key, values[item.name], known, unknown, problems)
 
 
 # --- one function per kind --------------------------------------------------------------
@@ -154,11 +166,11 @@ def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems
     values = _values(Bulletin, parsed, settings, problems)
     if "number" in values and path.stem != str(values["number"]):
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
-                     f"number {values['number']} does not match the file name {path.name!r}; "
-                     f"name the file {values['number']}.md or correct the number")
+                     _("number {number} does not match the file name {name!r}; name the file {number}.md or "
+                       "correct the number").format(number=values["number"], name=path.name))
     if not re.search(r"^## \S", parsed.body, re.MULTILINE):
         problems.add(parsed.source.path, parsed.source.body_line, "body",
-                     "a bulletin needs its news items: start each one with a line `## Heading`")
+                     _("a bulletin needs its news items: start each one with a line `## Heading`"))
     return _outcome(Bulletin, parsed, values, {}, problems, before)
 
 
@@ -169,8 +181,9 @@ def load_article(root: Path, path: Path, issue: int | None, settings: Settings, 
         return None
     before = len(problems)
     if not match:
-        problems.add(parsed.source.path, 1, "-", f"file name {path.name!r} must be NN-slug.md, "
-                     "two digits for the order in the issue, e.g. 03-gorod-dlya-lyudey.md")
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be NN-slug.md, two digits for the "
+                                                   "order in the issue, e.g. 03-gorod-dlya-lyudey.md")
+                     .format(name=path.name))
     values = _values(Article, parsed, settings, problems)
     given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
     return _outcome(Article, parsed, values, given, problems, before)
@@ -185,9 +198,16 @@ def _check_articles_apart(articles: list[Article | Rejected], problems: Problems
             if key[1] is None:
                 continue
             if key in seen:
-                problems.add(article.source.path, 1, "-", f"{key[0]} {key[1]!r} is also used by "
-                             f"{seen[key]}; every article needs its own number and slug")
+                problems.add(article.source.path, 1, "-", _reused(key[0], key[1], seen[key]))
             seen[key] = article.source.path
+
+
+def _reused(what: str, value: Any, other: str) -> str:
+    if what == "order":
+        return _("order {value!r} is also used by {other}; every article needs its own number and slug").format(
+            value=value, other=other)
+    return _("slug {value!r} is also used by {other}; every article needs its own number and slug").format(
+        value=value, other=other)
 
 
 def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: Problems) -> VestnikIssue | Rejected | None:
@@ -195,7 +215,7 @@ def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: P
     index = folder / "_index.md"
     if not index.exists():
         problems.add(folder.relative_to(root).as_posix(), 0, "-",
-                     "a Vestnik issue folder needs an _index.md with number, date and title")
+                     _("a Vestnik issue folder needs an _index.md with number, date and title"))
         return None
     parsed = read_source(root, index, problems)
     if parsed is None:
@@ -204,7 +224,8 @@ def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: P
     values = _values(VestnikIssue, parsed, settings, problems)
     if "number" in values and folder.name != str(values["number"]):
         problems.add(parsed.source.path, parsed.source.line("number"), "number",
-                     f"number {values['number']} does not match the folder name {folder.name!r}")
+                     _("number {number} does not match the folder name {name!r}").format(
+                         number=values["number"], name=folder.name))
     number = int(folder.name) if folder.name.isdigit() else None
     loaded = [load_article(root, path, number, settings, problems) for path in sorted(folder.glob("*.md"))
               if path.name != "_index.md"]
@@ -213,7 +234,8 @@ def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: P
     cover = values.get("cover")
     if cover and not (folder / cover).is_file():
         problems.add(parsed.source.path, parsed.source.line("cover"), "cover",
-                     f"cover image {cover!r} not found beside _index.md")
+                     _("cover image {cover!r} not found beside _index.md").format(cover=cover))
+
     if len(problems) > before or any(isinstance(article, Rejected) for article in articles):
         return Rejected(VestnikIssue, parsed.source, {**values, "number": number}, tuple(articles))
     ordered = tuple(sorted((a for a in articles if isinstance(a, Article)), key=lambda a: a.order))

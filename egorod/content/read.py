@@ -16,6 +16,7 @@ import frontmatter
 
 from .. import limits, yamlsrc
 from ..errors import Problems
+from ..i18n import _
 from .records import CONTENT_DIR, Source
 
 # --- reading one file -------------------------------------------------------------------
@@ -65,7 +66,7 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     rel = path.relative_to(root).as_posix()
     if path.is_symlink():
         # A link could publish any file of the machine that builds the site.
-        problems.add(rel, 0, "-", "is a symbolic link; put the file itself into content/")
+        problems.add(rel, 0, "-", _("is a symbolic link; put the file itself into content/"))
         return None
     try:
         oversized = limits.file_excess(path.stat().st_size)    # not read into memory at all
@@ -74,24 +75,25 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
             return None
         raw = path.read_bytes()
     except OSError as error:
-        problems.add(rel, 0, "-", f"cannot be read ({error.strerror}); check the file's permissions")
+        problems.add(rel, 0, "-", _("cannot be read ({reason}); check the file's permissions").format(
+            reason=error.strerror))
         return None
     try:
         text_ = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        problems.add(rel, line, "-", "the file is not UTF-8 text; save it with the UTF-8 encoding")
+        problems.add(rel, line, "-", _("the file is not UTF-8 text; save it with the UTF-8 encoding"))
         return None
     text_ = text_.lstrip("\ufeff").replace("\r\n", "\n")
     handler = frontmatter.YAMLHandler()
     if not handler.detect(text_):
-        problems.add(rel, 1, "-", "no front matter: the file must start with a line `---`, "
-                                  "then `key: value` lines, then a closing `---`")
+        problems.add(rel, 1, "-", _("no front matter: the file must start with a line `---`, "
+                                    "then `key: value` lines, then a closing `---`"))
         return None
     try:
         fm_text, body = handler.split(text_)
     except ValueError:
-        problems.add(rel, 1, "-", "the front matter is not closed: add a line `---` after the last key")
+        problems.add(rel, 1, "-", _("the front matter is not closed: add a line `---` after the last key"))
         return None
     body_line = fm_text.count("\n") + 2
     body = body[1:] if body.startswith("\n") else body
@@ -107,10 +109,10 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
         problems.add(rel, exc.line, "-", exc.message)
         return None
     if not isinstance(located.data, dict):
-        problems.add(rel, 2, "-", "the front matter must be `key: value` lines")
+        problems.add(rel, 2, "-", _("the front matter must be `key: value` lines"))
         return None
     for key, line, first in located.duplicates:
-        problems.add(rel, line, key, f"is given twice (also on line {first}); keep one")
+        problems.add(rel, line, key, _("is given twice (also on line {first}); keep one").format(first=first))
     source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
                     hashlib.sha1(fm_text.encode("utf-8")).hexdigest(), body_links(body, body_line))
     return Parsed(source, located.data, located, body, fm_text)
@@ -142,7 +144,7 @@ def content_assets(root: Path) -> list[tuple[str, Path]]:
     real_base = base.resolve()
     found = []
     # Only image names are looked at closely: content/ holds thousands of Markdown files.
-    for folder, _, names in os.walk(base):
+    for folder, _subfolders, names in os.walk(base):
         for name in names:
             if os.path.splitext(name)[1].lower() in ASSET_SUFFIXES and not name.startswith("."):
                 path = Path(folder, name)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import BuildFailed, Problem
+from ..i18n import _
 from ..schema import (
     Invalid,
     boolean,
@@ -77,7 +78,7 @@ def image_file_name(value: Any) -> str:
     """A file beside the Markdown: a plain name, never a path that could leave the folder."""
     raw = text(value)
     if "/" in raw or "\\" in raw or raw.startswith(".") or not re.match(r"^[\w.-]+$", raw):
-        raise Invalid(f"{raw!r} must be the name of an image file beside _index.md, e.g. cover.jpg")
+        raise Invalid(_("{raw!r} must be the name of an image file beside _index.md, e.g. cover.jpg").format(raw=raw))
     return raw
 
 
@@ -230,8 +231,9 @@ class LazyBody(UserString):
             pass
         path = str(self._path)
         relative = path[path.rfind(f"/{CONTENT_DIR}/") + 1:]
-        raise BuildFailed([Problem(relative, 0, "-", "was changed or removed while the site was being "
-                                                      "built; run the build again")])
+        raise BuildFailed([Problem(relative, 0, "-", _("was changed or removed while the site was being "
+                                                        "built; run the build again"))])
+
 
     def __reduce__(self):
         # Pickled (in the record cache) as where it is, not as the text.

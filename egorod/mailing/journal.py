@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from ..i18n import _
 from ..settings import MailSettings
 from .recipients import Recipient
 
@@ -165,7 +166,9 @@ class Journal:
                 written += os.write(self._fd, data[written:])
             os.fsync(self._fd)
         except OSError as exc:
-            raise JournalWriteFailed(f"cannot write the journal {self.path}: {exc.strerror or exc}") from None
+            raise JournalWriteFailed(_("cannot write the journal {journal}: {reason}").format(
+                journal=self.path, reason=exc.strerror or exc)) from None
+
 
     def close(self) -> None:
         if self._fd is not None:

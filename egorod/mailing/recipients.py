@@ -9,6 +9,7 @@ from email.headerregistry import Address
 from pathlib import Path
 
 from ..errors import Problems
+from ..i18n import _
 
 
 @dataclass(frozen=True)
@@ -41,35 +42,36 @@ def normalise_address(raw: str) -> str:
     if value.lower().startswith("mailto:"):
         value = value[len("mailto:"):]
     if not value:
-        raise InvalidAddress("the address is empty; write it like name@example.org")
+        raise InvalidAddress(_("the address is empty; write it like name@example.org"))
     if any(ch.isspace() for ch in value):
-        raise InvalidAddress(f"{value!r} contains a space; an address has none")
+        raise InvalidAddress(_("{value!r} contains a space; an address has none").format(value=value))
     if "@" not in value:
-        raise InvalidAddress(f"{value!r} has no @; write it like name@example.org")
+        raise InvalidAddress(_("{value!r} has no @; write it like name@example.org").format(value=value))
     if value.count("@") > 1:
-        raise InvalidAddress(f"{value!r} has more than one @; write one address per line")
+        raise InvalidAddress(_("{value!r} has more than one @; write one address per line").format(value=value))
     local, domain = value.split("@")
     if not local:
-        raise InvalidAddress(f"{value!r} has nothing before the @")
+        raise InvalidAddress(_("{value!r} has nothing before the @").format(value=value))
     if not _LOCAL_PART.match(local):
-        raise InvalidAddress(f"{value!r}: the part before @ may have only Latin letters, digits and "
-                             ". _ - + (no dot at its start or end, no two dots in a row)")
+        raise InvalidAddress(_("{value!r}: the part before @ may have only Latin letters, digits and "
+                               ". _ - + (no dot at its start or end, no two dots in a row)").format(value=value))
     if len(local) > 64:
-        raise InvalidAddress(f"{value!r}: the part before @ is longer than 64 characters")
+        raise InvalidAddress(_("{value!r}: the part before @ is longer than 64 characters").format(value=value))
     try:
         ascii_domain = domain.encode("idna").decode("ascii").lower()
     except UnicodeError:
-        raise InvalidAddress(f"{value!r}: {domain!r} after the @ is not a valid domain") from None
+        raise InvalidAddress(_("{value!r}: {domain!r} after the @ is not a valid domain").format(
+            value=value, domain=domain)) from None
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels) or labels[-1].isdigit():
-        raise InvalidAddress(f"{value!r}: the part after @ must be a domain such as example.org")
+        raise InvalidAddress(_("{value!r}: the part after @ must be a domain such as example.org").format(value=value))
     address = f"{local}@{ascii_domain}"
     if len(address) > 254:
-        raise InvalidAddress(f"{value!r} is longer than 254 characters")
+        raise InvalidAddress(_("{value!r} is longer than 254 characters").format(value=value))
     try:
         Address(addr_spec=address)          # what the To: header will be made of
     except (ValueError, IndexError):
-        raise InvalidAddress(f"{value!r} is not an address a mail header can carry") from None
+        raise InvalidAddress(_("{value!r} is not an address a mail header can carry").format(value=value)) from None
     return address
 
 
@@ -134,13 +136,13 @@ def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        result.problems.add(shown, 0, "-", f"cannot read the recipients file: {exc.strerror}")
+        result.problems.add(shown, 0, "-", _("cannot read the recipients file: {reason}").format(reason=exc.strerror))
         return result
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
-        result.problems.add(shown, line, "-", "the file is not UTF-8 text; save it as CSV UTF-8")
+        result.problems.add(shown, line, "-", _("the file is not UTF-8 text; save it as CSV UTF-8"))
         return result
     reader = csv.reader(io.StringIO(text), delimiter=detect_delimiter(text))
     email_column, name_column = 0, 1
@@ -167,14 +169,15 @@ def read_recipients(path: Path, shown: str | None = None) -> RecipientList:
                 continue
             key = address.lower()
             if key in seen:
-                result.duplicates.append(f"{shown}:{line}: email: {raw_email} is already on line "
-                                         f"{seen[key]}; it gets one message")
+                result.duplicates.append(f"{shown}:{line}: email: " + _(
+                    "{email} is already on line {first}; it gets one message").format(email=raw_email, first=seen[key]))
                 continue
             seen[key] = line
             result.recipients.append(Recipient(address, name, line))
     except csv.Error as exc:
-        result.problems.add(shown, reader.line_num, "-", f"the CSV cannot be read: {exc}")
+        result.problems.add(shown, reader.line_num, "-", _("the CSV cannot be read: {reason}").format(reason=exc))
     if not result.recipients and not result.problems:
-        result.problems.add(shown, 0, "-", "no recipients: write one address per line, e.g. name@example.org,Имя")
+        result.problems.add(shown, 0, "-", _("no recipients: write one address per line, e.g. name@example.org,Имя"))
+
     return result
 

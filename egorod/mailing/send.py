@@ -20,6 +20,7 @@ from tqdm import tqdm
 from ..content import Bulletin
 from ..email_edition import EmailEdition, EmailRenderer
 from ..errors import BuildFailed, Exit
+from ..i18n import _, ngettext
 from ..markup import MarkdownOptions
 from ..model import BuildOptions, Site
 from ..pipeline import CACHE_DIR, load_site
@@ -143,7 +144,7 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
     in_flight: tuple[Recipient, str] | None = None
     unconfirmed_in_a_row = 0
     progress = tqdm(total=report.total, initial=report.total - len(pending), unit="msg", file=sys.stderr,
-                    desc=f"bulletin {job.number}", disable=True if job.quiet else None, dynamic_ncols=True)
+                    desc=_("bulletin {number}").format(number=job.number), disable=True if job.quiet else None, dynamic_ncols=True)
     try:
         report.unconfirmed = settle_in_doubt(job)
         for recipient in pending:
@@ -159,18 +160,18 @@ def send_mailing(job: MailJob, stop: StopRequest) -> Report:
                 break
             unconfirmed_in_a_row = unconfirmed_in_a_row + 1 if outcome is Outcome.UNCONFIRMED else 0
             if unconfirmed_in_a_row >= UNCONFIRMED_IN_A_ROW:
-                raise MailingStopped(f"{unconfirmed_in_a_row} messages in a row got no reply from "
-                                     f"{job.server.host}:{job.server.port} after they were sent; "
-                                     "check the server before going on")
+                raise MailingStopped(_("{count} messages in a row got no reply from {host}:{port} after they "
+                                       "were sent; check the server before going on").format(
+                                           count=unconfirmed_in_a_row, host=job.server.host, port=job.server.port))
             next_at = max(next_at + interval, time.monotonic()) if interval else next_at
         if stop.requested:
-            report.stopped = "stopped by Ctrl-C"
+            report.stopped = _("stopped by Ctrl-C")
     except (MailingStopped, JournalWriteFailed) as exc:
         report.stopped = str(exc)
     except KeyboardInterrupt:
         # Stopped at once (a second Ctrl-C). If the message in flight had reached DATA,
         # the server may have accepted it: never send it again rather than risk a second copy.
-        report.stopped = "interrupted at once by a second Ctrl-C"
+        report.stopped = _("interrupted at once by a second Ctrl-C")
         if in_flight is not None and in_flight[0].key in journal.in_doubt:
             recipient, mid = in_flight
             if connection.data_started:
@@ -224,7 +225,8 @@ def _deliver(job: MailJob, connection: Connection, message: EmailMessage, recipi
             # deliver it twice. Journal it as unconfirmed; it is never sent again.
             journal.record(recipient, mid, Status.UNCONFIRMED)
             report.unconfirmed.append(Unsure(recipient, mid, exc.reply))
-            progress.write(f"{recipient.email}: {exc.reply}; not sent again (unconfirmed)", file=sys.stderr)
+            progress.write(_("{email}: {reply}; not sent again (unconfirmed)").format(
+                email=recipient.email, reply=exc.reply), file=sys.stderr)
             progress.update(1)
             return Outcome.UNCONFIRMED
         except Transient as exc:
@@ -232,12 +234,14 @@ def _deliver(job: MailJob, connection: Connection, message: EmailMessage, recipi
             attempt += 1
             if attempt > job.mail.retries:
                 if exc.connection_lost:
-                    raise MailingStopped(f"{job.server.host}:{job.server.port} keeps failing: {exc.reply}") from None
+                    raise MailingStopped(_("{host}:{port} keeps failing: {reply}").format(
+                        host=job.server.host, port=job.server.port, reply=exc.reply)) from None
                 report.failures.append(Failure(recipient, exc.reply, permanent=False))
                 return Outcome.FAILED
             delay = job.mail.retry_delay * 2 ** (attempt - 1)
-            progress.write(f"{recipient.email}: {exc.reply}; retry {attempt} of {job.mail.retries} "
-                           f"in {delay:g} s", file=sys.stderr)
+            progress.write(_("{email}: {reply}; retry {attempt} of {retries} in {delay:g} s").format(
+                email=recipient.email, reply=exc.reply, attempt=attempt, retries=job.mail.retries, delay=delay),
+                file=sys.stderr)
             stop.sleep(delay)
             if stop.requested:
                 return Outcome.STOPPED
@@ -279,11 +283,11 @@ def parse_smtp(value: str) -> tuple[str, int | None]:
     """``host``, ``host:port`` or ``[ipv6]:port``."""
     match = re.fullmatch(r"\[([^\]]+)\](?::(\d+))?|([^:\s]+)(?::(\d+))?", value.strip())
     if not match:
-        raise ValueError(f"--smtp {value!r}: write HOST:PORT, e.g. smtp.example.org:587")
+        raise ValueError(_("--smtp {value!r}: write HOST:PORT, e.g. smtp.example.org:587").format(value=value))
     host = match.group(1) or match.group(3)
     port = match.group(2) or match.group(4)
     if port is not None and not 0 < int(port) < 65536:
-        raise ValueError(f"--smtp {value!r}: the port must be 1–65535")
+        raise ValueError(_("--smtp {value!r}: the port must be 1–65535").format(value=value))
     return host, int(port) if port else None
 
 
@@ -313,7 +317,7 @@ def run_mail(root: Path, request: Request) -> int:
         return _run(root, request)
     except Refused as refused:
         if refused.message:
-            print(f"mail: {refused.message}", file=sys.stderr)
+            print(_("mail: {reason}").format(reason=refused.message), file=sys.stderr)
         return refused.status
 
 
@@ -334,25 +338,23 @@ def _run(root: Path, request: Request) -> int:
         job = MailJob(bulletin.number, edition, recipients, mail, settings.base_url, journal,
                       Server(mail.host, mail.port, mail.tls, mail.user, ""), rate, shown, hooks=hooks)
         written, skipped = write_dry_run(job, folder)
-        if written == 1:
-            print(f"dry run: 1 message of bulletin {bulletin.number} written to {folder}; nothing was sent",
-                  file=sys.stderr)
-        else:
-            print(f"dry run: {written} messages of bulletin {bulletin.number} written to {folder}; "
-                  "nothing was sent", file=sys.stderr)
+        print(ngettext("dry run: {count} message of bulletin {number} written to {folder}; nothing was sent",
+                       "dry run: {count} messages of bulletin {number} written to {folder}; nothing was sent",
+                       written).format(count=written, number=bulletin.number, folder=folder), file=sys.stderr)
         if skipped:
-            print(f"dry run: {skipped} already sent (in {journal.path}) skipped", file=sys.stderr)
+            print(_("dry run: {count} already sent (in {journal}) skipped").format(count=skipped, journal=journal.path),
+                  file=sys.stderr)
         return Exit.OK
 
     password = _password(mail)
     if not mail.unsubscribe_url and not (hooks and hooks.service_url) and not request.quiet:
-        print("note: mail.unsubscribe_url is empty, so messages offer unsubscribing by e-mail only "
-              "(no one-click List-Unsubscribe-Post)", file=sys.stderr)
+        print(_("note: mail.unsubscribe_url is empty, so messages offer unsubscribing by e-mail only "
+                "(no one-click List-Unsubscribe-Post)"), file=sys.stderr)
     try:
         journal.open()
     except JournalLocked:
-        raise Refused(Exit.CONTENT, f"another mailing of bulletin {bulletin.number} is running (its journal "
-                      f"{journal.path} is locked)") from None
+        raise Refused(Exit.CONTENT, _("another mailing of bulletin {number} is running (its journal {journal} is "
+                                      "locked)").format(number=bulletin.number, journal=journal.path)) from None
     job = MailJob(bulletin.number, edition, recipients, mail, settings.base_url, journal,
                   Server(mail.host, mail.port, mail.tls, mail.user, password), rate, shown, request.quiet, hooks)
     try:
@@ -366,9 +368,9 @@ def _run(root: Path, request: Request) -> int:
 def _check_request(request: Request) -> tuple[str, int | None] | None:
     """Usage mistakes, before anything is loaded; returns the --smtp host and port, if given."""
     if request.out is not None and not request.dry_run:
-        raise Refused(Exit.USAGE, "--out is the folder for --dry-run; add --dry-run or leave --out out")
+        raise Refused(Exit.USAGE, _("--out is the folder for --dry-run; add --dry-run or leave --out out"))
     if request.rate is not None and request.rate <= 0:
-        raise Refused(Exit.USAGE, "--rate must be a positive number of messages per second")
+        raise Refused(Exit.USAGE, _("--rate must be a positive number of messages per second"))
     try:
         return parse_smtp(request.smtp) if request.smtp else None
     except ValueError as exc:
@@ -381,8 +383,8 @@ def _load_site(root: Path) -> Site:
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)
-        raise Refused(Exit.CONTENT, "the site has errors; fix them (see `python build.py check`) "
-                      "before sending") from None
+        raise Refused(Exit.CONTENT, _("the site has errors; fix them (see `python build.py check`) "
+                                      "before sending")) from None
 
 
 def _published_bulletin(site: Site, root: Path, number: int) -> Bulletin:
@@ -390,12 +392,13 @@ def _published_bulletin(site: Site, root: Path, number: int) -> Bulletin:
     if bulletin is not None:
         return bulletin
     if (root / "content" / "bulletins" / f"{number}.md").is_file():
-        raise Refused(Exit.CONTENT, f"bulletin {number} is not published (draft: true or a date in the "
-                      "future); the site does not show it, so it is not sent")
+        raise Refused(Exit.CONTENT, _("bulletin {number} is not published (draft: true or a date in the "
+                                      "future); the site does not show it, so it is not sent").format(number=number))
     known = ", ".join(str(b.number) for b in site.bulletins[:5])
     if known:
-        raise Refused(Exit.USAGE, f"there is no bulletin {number} in content/bulletins/; the newest are {known}")
-    raise Refused(Exit.USAGE, f"there is no bulletin {number} in content/bulletins/")
+        raise Refused(Exit.USAGE, _("there is no bulletin {number} in content/bulletins/; the newest are {known}")
+                      .format(number=number, known=known))
+    raise Refused(Exit.USAGE, _("there is no bulletin {number} in content/bulletins/").format(number=number))
 
 
 def _recipients_and_hooks(root: Path, request: Request,
@@ -412,7 +415,7 @@ def _recipients_and_hooks(root: Path, request: Request,
     except NotConfigured as exc:
         raise Refused(Exit.USAGE, str(exc)) from None
     if not subscribers:
-        raise Refused(Exit.CONTENT, "the subscriber list has no active subscriber: nothing to send")
+        raise Refused(Exit.CONTENT, _("the subscriber list has no active subscriber: nothing to send"))
     # a refusal by the server is reported as subscribers:N: email: …
     return "subscribers", [Recipient(a, n, i) for i, (a, n) in enumerate(subscribers, start=1)], hooks
 
@@ -426,12 +429,9 @@ def _recipient_list(path: Path, shown: str) -> list[Recipient]:
         for problem in recipients.problems.sorted():
             print(problem, file=sys.stderr)
         count = len(recipients.problems)
-        if count == 1:
-            print("1 error in the recipients file: nothing was sent; fix the line above and run again.",
-                  file=sys.stderr)
-        else:
-            print(f"{count} errors in the recipients file: nothing was sent; fix the lines above and run again.",
-                  file=sys.stderr)
+        print(ngettext("{count} error in the recipients file: nothing was sent; fix the line above and run again.",
+                       "{count} errors in the recipients file: nothing was sent; fix the lines above and run again.",
+                       count).format(count=count), file=sys.stderr)
         raise Refused(Exit.CONTENT)
     return recipients.recipients
 
@@ -442,56 +442,54 @@ def _password(mail: MailSettings) -> str:
         return ""
     password = os.environ.get(mail.password_env, "")
     if not password:
-        raise Refused(Exit.USAGE, f"mail.user is {mail.user!r} but the environment variable "
-                      f"{mail.password_env} is empty; set it to the SMTP password "
-                      f"(export {mail.password_env}=…) and run again")
+        raise Refused(Exit.USAGE, _("mail.user is {user!r} but the environment variable {variable} is empty; set "
+                                    "it to the SMTP password (export {variable}=…) and run again").format(
+                                        user=mail.user, variable=mail.password_env))
     return password
 
 
 def _summary(job: MailJob, report: Report) -> int:
     permanent = [f for f in report.failures if f.permanent]
     temporary = [f for f in report.failures if not f.permanent]
-    parts = [f"{report.sent} sent now"]
-    if report.already:
-        parts.append(f"{report.already} already sent before")
-    if permanent:
-        parts.append(f"{len(permanent)} refused")
-    if temporary:
-        parts.append(f"{len(temporary)} not sent (temporary errors)")
-    if report.unconfirmed:
-        parts.append(f"{len(report.unconfirmed)} unconfirmed")
-    if report.earlier_unconfirmed:
-        parts.append(f"{len(report.earlier_unconfirmed)} unconfirmed earlier")
-    if report.left:
-        parts.append(f"{report.left} not tried yet")
-    print(f"bulletin {job.number}: {', '.join(parts)} of {report.total}.", file=sys.stderr)
+    # Each count is a whole phrase of its own ("2 sent now"), listed; the first (sent now) is always said.
+
+    counts = [(report.sent, _("{count} sent now")), (report.already, _("{count} already sent before")),
+              (len(permanent), _("{count} refused")), (len(temporary), _("{count} not sent (temporary errors)")),
+              (len(report.unconfirmed), _("{count} unconfirmed")),
+              (len(report.earlier_unconfirmed), _("{count} unconfirmed earlier")),
+              (report.left, _("{count} not tried yet"))]
+    parts = [phrase.format(count=count) for index, (count, phrase) in enumerate(counts) if count or index == 0]
+    print(_("bulletin {number}: {counts} of {total}.").format(number=job.number, counts=", ".join(parts),
+                                                              total=report.total), file=sys.stderr)
 
     def report_line(recipient: Recipient, detail: str) -> None:    # path:line: field: message
         print(f"{job.shown_recipients}:{recipient.line}: email: {recipient.email}: {detail}", file=sys.stderr)
     if permanent:
-        print("Refused by the server (correct or remove these addresses):", file=sys.stderr)
+        print(_("Refused by the server (correct or remove these addresses):"), file=sys.stderr)
         for failure in permanent:
             report_line(failure.recipient, failure.reply)
     if temporary:
-        print("Temporary errors (run the same command later to try them again):", file=sys.stderr)
+        print(_("Temporary errors (run the same command later to try them again):"), file=sys.stderr)
         for failure in temporary:
             report_line(failure.recipient, failure.reply)
     if report.stopped:
-        print(f"The mailing stopped: {report.stopped}.", file=sys.stderr)
+        print(_("The mailing stopped: {reason}.").format(reason=report.stopped), file=sys.stderr)
     if report.unconfirmed:
-        print("Unconfirmed: these messages were handed to the mail server, but its reply never came, so "
-              "they may or may not have been delivered. They are marked in the journal and are NOT sent "
-              "again. Check the mail server's log for their Message-ID before re-sending any of them "
-              "by hand:", file=sys.stderr)
+        print(_("Unconfirmed: these messages were handed to the mail server, but its reply never came, so "
+                "they may or may not have been delivered. They are marked in the journal and are NOT sent "
+                "again. Check the mail server's log for their Message-ID before re-sending any of them "
+                "by hand:"), file=sys.stderr)
         for unsure in report.unconfirmed:
             report_line(unsure.recipient, f"{unsure.reason}; Message-ID {unsure.message_id}")
     if report.earlier_unconfirmed:
-        print(f"Unconfirmed in an earlier run, so not sent again (see {Status.UNCONFIRMED} in {job.journal.path}; "
-              "check the mail server's log before re-sending by hand):", file=sys.stderr)
+        print(_("Unconfirmed in an earlier run, so not sent again (see {status} in {journal}; check the mail "
+                "server's log before re-sending by hand):").format(status=Status.UNCONFIRMED, journal=job.journal.path),
+              file=sys.stderr)
         for unsure in report.earlier_unconfirmed:
             report_line(unsure.recipient, f"Message-ID {unsure.message_id}")
     if report.stopped or temporary or report.left:
-        print(f"Run the same command again to continue: the addresses in {job.journal.path} "
-              "are not sent the issue again (keep that file).", file=sys.stderr)
+        print(_("Run the same command again to continue: the addresses in {journal} are not sent the issue "
+                "again (keep that file).").format(journal=job.journal.path), file=sys.stderr)
+
     ok = not report.failures and not report.stopped and not report.left and not report.unconfirmed
     return Exit.OK if ok else Exit.CONTENT

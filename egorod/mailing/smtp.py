@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import TYPE_CHECKING, Callable
 
+from ..i18n import _
+
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
 
@@ -124,23 +126,26 @@ class Connection:
         try:
             return self._open()
         except smtplib.SMTPAuthenticationError as exc:
-            raise MailingStopped(f"the server refused the login of {self.server.user!r}: "
-                                 f"{_reply(exc.smtp_code, exc.smtp_error)}; check mail.user in site.yaml "
-                                 "and the password in the environment") from None
+            raise MailingStopped(_("the server refused the login of {user!r}: {reply}; check mail.user in site.yaml "
+                                   "and the password in the environment").format(
+                                       user=self.server.user, reply=_reply(exc.smtp_code, exc.smtp_error))) from None
         except smtplib.SMTPNotSupportedError as exc:
-            raise MailingStopped(f"{where} does not support what mail.tls and mail.user ask for: {exc}") from None
+            raise MailingStopped(_("{server} does not support what mail.tls and mail.user ask for: {reason}").format(
+                server=where, reason=exc)) from None
         except UnicodeEncodeError:
-            raise MailingStopped("the SMTP login and password must be plain Latin letters, digits and signs "
-                                 "(smtplib cannot send other characters)") from None
+            raise MailingStopped(_("the SMTP login and password must be plain Latin letters, digits and signs "
+                                   "(smtplib cannot send other characters)")) from None
         except ssl.SSLError as exc:
-            raise MailingStopped(f"TLS with {where} failed: {exc}") from None
+            raise MailingStopped(_("TLS with {server} failed: {reason}").format(server=where, reason=exc)) from None
         except smtplib.SMTPResponseException as exc:       # greeting, EHLO or STARTTLS refused
             reply = _reply(exc.smtp_code, exc.smtp_error)
             if 500 <= exc.smtp_code < 600:
-                raise MailingStopped(f"{where} refuses the connection: {reply}") from None
+                raise MailingStopped(_("{server} refuses the connection: {reply}").format(
+                    server=where, reply=reply)) from None
             raise Transient(reply, connection_lost=True) from None
         except OSError as exc:                              # refused, unreachable, timed out, closed
-            raise Transient(f"cannot connect to {where}: {exc or type(exc).__name__}", connection_lost=True) from None
+            raise Transient(_("cannot connect to {server}: {reason}").format(
+                server=where, reason=exc or type(exc).__name__), connection_lost=True) from None
 
     def send(self, message: EmailMessage, sender: str, recipient: str, before_data: Callable[[], None]) -> None:
         """Returns once the server accepted the message (250 after DATA); raises otherwise.
@@ -160,8 +165,9 @@ class Connection:
             error = (code, _reply(code, text), code == 421)
         except smtplib.SMTPSenderRefused as exc:
             if 500 <= exc.smtp_code < 600:
-                raise MailingStopped(f"the server refuses the sender {sender}: "
-                                     f"{_reply(exc.smtp_code, exc.smtp_error)}; check mail.sender in site.yaml") from None
+                raise MailingStopped(_("the server refuses the sender {sender}: {reply}; check mail.sender in "
+                                       "site.yaml").format(sender=sender, reply=_reply(exc.smtp_code, exc.smtp_error))
+                                     ) from None
             error = (exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error), exc.smtp_code == 421)
         except smtplib.SMTPResponseException as exc:    # DATA refused
             error = (exc.smtp_code, _reply(exc.smtp_code, exc.smtp_error), exc.smtp_code == 421)
@@ -169,11 +175,14 @@ class Connection:
             unknown = self.awaiting_verdict
             self.drop()
             if unknown:
-                raise Unconfirmed(f"the connection was lost after the message was sent, before the "
-                                  f"server's reply ({exc or type(exc).__name__})") from None
+                raise Unconfirmed(_("the connection was lost after the message was sent, before the server's "
+                                    "reply ({reason})").format(reason=exc or type(exc).__name__)) from None
             if isinstance(exc, ssl.SSLError):
-                raise MailingStopped(f"TLS with {self.server.host}:{self.server.port} failed: {exc}") from None
-            raise Transient(f"connection lost: {exc or type(exc).__name__}", connection_lost=True) from None
+                raise MailingStopped(_("TLS with {server} failed: {reason}").format(
+                    server=f"{self.server.host}:{self.server.port}", reason=exc)) from None
+            raise Transient(_("connection lost: {reason}").format(reason=exc or type(exc).__name__),
+                            connection_lost=True) from None
+
         code, reply, lost = error
         if lost:
             self.drop()

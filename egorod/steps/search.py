@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..context import BuildContext
+from ..i18n import _
 from ..output import StagedOutput
 from ..search import (
     ENTRY_FILE,
@@ -54,9 +55,16 @@ class SearchStep(Step):
         figures = bundle_figures(bundle)
         figures.update(cached=cached, key=key, seconds=round(time.perf_counter() - started, 3))
         context.report.search = figures
-        context.log(f"search: {figures['pages']} pages indexed, {figures['bytes'] / 1024:.0f} KB "
-                    f"(index {figures['index_bytes'] / 1024:.0f} KB), {figures['seconds']:.2f} s"
-                    + (" (unchanged, reused from cache)" if cached else ""))
+        context.log(_search_summary(figures, cached))
+
+
+def _search_summary(figures: dict, cached: bool) -> str:
+    sizes = {"pages": figures["pages"], "size": figures["bytes"] / 1024, "index": figures["index_bytes"] / 1024,
+             "seconds": figures["seconds"]}
+    if cached:
+        return _("search: {pages} pages indexed, {size:.0f} KB (index {index:.0f} KB), {seconds:.2f} s "
+                 "(unchanged, reused from cache)").format(**sizes)
+    return _("search: {pages} pages indexed, {size:.0f} KB (index {index:.0f} KB), {seconds:.2f} s").format(**sizes)
 
 
 def _last_key_file(context: BuildContext) -> Path:
