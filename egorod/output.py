@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Iterator
 
 from .errors import BuildFailed, Problem
+from .i18n import _
 from .paths import forbidden_character, name_problem
 
 
@@ -84,17 +85,18 @@ class SwapInterrupted(OSError):
 def check_destination(destination: Path, root: Path) -> None:
     destination, root = destination.resolve(), root.resolve()
     if destination == root or root.is_relative_to(destination):
-        raise UnsafeDestination(f"the output folder {destination} would contain the repository itself; "
-                                "choose a folder of its own, e.g. output/")
+        raise UnsafeDestination(_("the output folder {folder} would contain the repository itself; "
+                                  "choose a folder of its own, e.g. output/").format(folder=destination))
     for protected in ("content", "templates", "static", "egorod", "fonts", ".git"):
         if destination.is_relative_to(root / protected):
-            raise UnsafeDestination(f"the output folder {destination} is inside {protected}/ of the repository")
+            raise UnsafeDestination(_("the output folder {folder} is inside {protected}/ of the repository")
+                                    .format(folder=destination, protected=protected))
     if destination.exists() and not destination.is_dir():
-        raise UnsafeDestination(f"{destination} exists and is not a folder")
+        raise UnsafeDestination(_("{folder} exists and is not a folder").format(folder=destination))
     ours = (destination / MARKER).is_file() or (destination / STAGING / SWAP_RECORD).is_file()   # or half swapped
     if destination.is_dir() and not ours and any(path.name != STAGING for path in destination.iterdir()):
-        raise UnsafeDestination(f"the output folder {destination} already holds files that were not made "
-                                "by this build; choose an empty or new folder (nothing was written)")
+        raise UnsafeDestination(_("the output folder {folder} already holds files that were not made by this "
+                                  "build; choose an empty or new folder (nothing was written)").format(folder=destination))
 
 
 # --- the list of published files -----------------------------------------------------------
@@ -257,8 +259,8 @@ def lock_output(work: Path, destination: Path) -> int:
             os.close(descriptor)
             if error.errno not in (errno.EAGAIN, errno.EACCES):
                 raise
-            raise OutputBusy(f"another build is writing into {destination} (pid {holder}); wait for it "
-                             "or stop it, then run this build again") from None
+            raise OutputBusy(_("another build is writing into {folder} (pid {pid}); wait for it or stop it, "
+                               "then run this build again").format(folder=destination, pid=holder)) from None
         try:
             if os.stat(work / LOCK).st_ino == os.fstat(descriptor).st_ino:
                 break
@@ -382,8 +384,8 @@ class StagedOutput:
                 if problem is not None:
                     problems.append(problem)
                 elif path.is_symlink():
-                    problems.append(Problem(shown, 0, "-", f"is a symbolic link; put the file itself "
-                                            f"into {source.name}/"))
+                    problems.append(Problem(shown, 0, "-", _("is a symbolic link; put the file itself into "
+                                                             "{folder}/").format(folder=source.name)))
                 elif name in names and not name.startswith("."):
                     files.append(path)
         if problems:

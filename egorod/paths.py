@@ -11,6 +11,7 @@ import re
 from pathlib import Path
 
 from .errors import Problem
+from .i18n import _
 
 _FORBIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -32,8 +33,8 @@ def name_problem(relative: str) -> Problem | None:
     if character is None:
         return None
     return Problem(shown(relative), 0, "path",
-                   f"the name contains the control or line-separator character U+{ord(character):04X}; "
-                   "rename the file or folder without it")
+                   _("the name contains the control or line-separator character U+{code:04X}; rename the file "
+                     "or folder without it").format(code=ord(character)))
 
 
 def name_problems(folder: Path, root: Path) -> list[Problem]:
