@@ -48,6 +48,7 @@ def test_internal_links_resolve(repo):
     assert broken_links(repo.out) == []
 
 
+@pytest.mark.slow
 def test_city_page_lists_its_practices_and_bulletins(repo):
     repo.build()
     html = repo.read("cities/kazan/index.html")
@@ -55,6 +56,7 @@ def test_city_page_lists_its_practices_and_bulletins(repo):
     assert 'href="/bulletins/1/"' in html
 
 
+@pytest.mark.slow
 def test_rubric_pages_count_practices_and_show_empty_problems(repo):
     repo.build()
     sector = repo.read("practices/rubrics/gorodskaya-infrastruktura/index.html")
@@ -75,6 +77,7 @@ def test_home_shows_numbers_computed_from_content(repo):
     assert soup.select(".figures li")[0].get_text(" ", strip=True).startswith("2 города-участника")
 
 
+@pytest.mark.slow
 def test_typography_in_rendered_text_but_not_in_code(repo):
     repo.write("content/pages/typo.md", """
         ---
@@ -88,6 +91,7 @@ def test_typography_in_rendered_text_but_not_in_code(repo):
     assert '<code>a - "b"</code>' in html or "<code>a - &quot;b&quot;</code>" in html
 
 
+@pytest.mark.slow
 def test_failed_build_leaves_previous_output_untouched(repo):
     repo.build()
     before = tree_digest(repo.out)
@@ -111,6 +115,7 @@ def test_usage_error_exits_2(repo):
     assert repo.run("build", "--no-such-option").status == 2
 
 
+@pytest.mark.slow
 def test_sitemap_lists_pages_with_absolute_urls(repo):
     repo.build("--base-url", "https://example.org/mag")
     sitemap = repo.read("sitemap.xml")

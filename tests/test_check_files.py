@@ -183,6 +183,7 @@ def hooked(repo, tmp_path) -> Hooked:
     return hooked
 
 
+@pytest.mark.slow
 def test_pre_commit_hook_blocks_a_broken_commit(repo, hooked):
     break_practice(repo, "razdelnyy-sbor.md", "year: 2020", "yaer: 2020")
     break_practice(repo, "novye-avtobusy.md", "year: 2019", "year: двадцатый")   # broken but not staged
@@ -199,6 +200,7 @@ def test_pre_commit_hook_blocks_a_broken_commit(repo, hooked):
     assert hooked.run("git", "rev-list", "--count", "HEAD").stdout.strip() == "2"
 
 
+@pytest.mark.slow
 def test_the_pre_commit_hook_speaks_russian(repo, hooked):
     del hooked.env["EGOROD_LANG"]          # an editor's environment: the default language
     break_practice(repo, "razdelnyy-sbor.md", "year: 2020", "yaer: 2020")

@@ -37,6 +37,7 @@ def test_outlines_cover_the_member_countries():
             "Tajikistan", "Moldova", "Uzbekistan"} <= names
 
 
+@pytest.mark.slow
 def test_map_draws_country_outlines(built):
     land = map_soup(built).select("svg.city-map g.land path")
     assert len(land) >= 20
@@ -82,6 +83,7 @@ def test_city_page_has_a_locator_map_marking_the_city(built):
     assert len(str(locator)) < 20_000             # a small map, not the whole one again
 
 
+@pytest.mark.slow
 def test_browser_names_a_city_on_keyboard_focus_and_points_are_tappable_on_a_phone(built, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -105,6 +107,7 @@ def test_browser_names_a_city_on_keyboard_focus_and_points_are_tappable_on_a_pho
         driver.quit()
 
 
+@pytest.mark.slow
 def test_every_member_city_of_the_sample_site_is_reachable_and_named_on_the_map(tmp_path):
     from conftest import PROJECT
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 EDIT = re.compile(r'<a class="edit-link" href="([^"]+)">Редактировать эту страницу</a>')
 
 
@@ -41,6 +43,7 @@ def test_every_page_of_a_file_links_to_that_file(repo):
     assert not EDIT.search(repo.read("practices/index.html"))
 
 
+@pytest.mark.slow
 def test_no_edit_link_without_repo_url(repo):
     set_repo(repo, "")
     repo.build()

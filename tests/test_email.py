@@ -61,6 +61,7 @@ def soup_of(repo, number=2):
     return BeautifulSoup(repo.read(f"bulletins/{number}/email.html"), "lxml")
 
 
+@pytest.mark.slow
 def test_email_edition_is_published_beside_the_issue(built):
     assert (built.out / "bulletins/1/email.html").is_file()
     assert (built.out / "bulletins/1/email.txt").is_file()
@@ -68,6 +69,7 @@ def test_email_edition_is_published_beside_the_issue(built):
     assert 'href="/bulletins/2/email.html"' in page
 
 
+@pytest.mark.slow
 def test_no_style_block_is_left_for_a_client_to_drop(built):
     soup = soup_of(built)
     assert soup.find_all("style") == []
@@ -77,6 +79,7 @@ def test_no_style_block_is_left_for_a_client_to_drop(built):
     assert "background-color" in soup.body["style"]
 
 
+@pytest.mark.slow
 def test_layout_is_tables_at_most_600_px_wide_and_readable_in_dark_mode(built):
     soup = soup_of(built)
     sheet = soup.find("table", class_="sheet")
@@ -92,6 +95,7 @@ def test_layout_is_tables_at_most_600_px_wide_and_readable_in_dark_mode(built):
     assert soup.find("meta", attrs={"name": "supported-color-schemes"})
 
 
+@pytest.mark.slow
 def test_every_link_is_absolute_and_images_have_alt_text(built):
     soup = soup_of(built)
     links = [a["href"] for a in soup.find_all("a", href=True)]
@@ -107,6 +111,7 @@ def test_every_link_is_absolute_and_images_have_alt_text(built):
         assert image["src"].startswith("https://") and image["alt"].strip(), image
 
 
+@pytest.mark.slow
 def test_read_on_the_site_and_unsubscribe(built):
     soup = soup_of(built)
     web = [a for a in soup.find_all("a") if a["href"] == f"{BASE}bulletins/2/"]
@@ -118,6 +123,7 @@ def test_read_on_the_site_and_unsubscribe(built):
     assert "unsubscribe@e-gorod.ru" in text and "отписаться" in text.lower()
 
 
+@pytest.mark.slow
 def test_html_carries_every_news_item_with_its_heading(built):
     soup = soup_of(built)
     assert [h.get_text() for h in soup.find_all("h2")] == [
@@ -127,6 +133,7 @@ def test_html_carries_every_news_item_with_its_heading(built):
     assert soup.find("title").get_text() == "Бюллетень МАГ № 2: Выпуск с «кавычками»"
 
 
+@pytest.mark.slow
 def test_text_part_has_every_news_item_and_keeps_links_as_numbered_references(built):
     text = built.read("bulletins/2/email.txt")
     for heading in ("Сессия МАГ в\u00a0Казани", "Таблица показателей", "Контакты"):

@@ -33,6 +33,7 @@ def build_process(repo, *args: str, env: dict[str, str] | None = None) -> subpro
 
 # --- 1. names cannot put other paths into the list of published files -------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("separator", ["\n", "\r", "\u2028", "\x85", "\x7f"])
 def test_content_names_with_control_or_line_separator_characters_are_refused(repo, tmp_path, separator):
     repo.build()
@@ -74,6 +75,7 @@ def test_the_output_never_writes_a_name_that_a_list_could_split(tmp_path):
         staged.abort()
 
 
+@pytest.mark.slow
 def test_the_list_of_published_files_is_json_and_holds_any_name_whole(repo):
     repo.build()
     text = (repo.out / MARKER).read_text(encoding="utf-8")
@@ -82,6 +84,7 @@ def test_the_list_of_published_files_is_json_and_holds_any_name_whole(repo):
     assert "\n".join(["#", "/etc/x"]) not in marker_text(["#\n/etc/x"])   # written escaped, never split
 
 
+@pytest.mark.slow
 def test_nothing_outside_the_output_folder_is_removed_whatever_the_list_says(repo, tmp_path):
     repo.build()
     victim = tmp_path / "victim.txt"
@@ -96,6 +99,7 @@ def test_nothing_outside_the_output_folder_is_removed_whatever_the_list_says(rep
     assert (tmp_path / "elsewhere/page.html").read_text(encoding="utf-8") == "precious"
 
 
+@pytest.mark.slow
 def test_a_list_of_the_old_line_format_is_replaced_and_only_the_output_folder_looked_at(repo, tmp_path):
     repo.build()
     victim = tmp_path / "victim.txt"
@@ -110,6 +114,7 @@ def test_a_list_of_the_old_line_format_is_replaced_and_only_the_output_folder_lo
 
 # --- 2. static/ holds files, not links to files ------------------------------------------------
 
+@pytest.mark.slow
 @pytest.mark.parametrize("target", ["/proc/self/environ", ".git/config", "dir"])
 def test_symbolic_links_in_static_are_refused(repo, target):
     repo.build()
@@ -192,6 +197,7 @@ def test_a_failed_first_build_leaves_no_output_folder(repo):
 
 # --- 4. one build at a time; staging on the output's file system; workers die with the build ----
 
+@pytest.mark.slow
 def test_a_second_build_into_the_same_folder_is_refused_while_the_first_runs(repo):
     repo.build()
     before = tree_digest(repo.out)
@@ -239,6 +245,7 @@ def mount_point(tmp_path):
     subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.slow
 def test_an_output_folder_that_is_a_mount_point_is_built_and_updated(repo, mount_point, tmp_path):
     repo.build("--out", str(mount_point))
     _edit(repo)
@@ -283,6 +290,7 @@ def _running(pid: int) -> bool:
 
 # --- 5. a read-only output ends with a message, and the previous output stays ------------------
 
+@pytest.mark.slow
 def test_a_read_only_output_folder_is_reported_and_the_previous_output_kept(repo, mount_point):
     out = mount_point / "site"
     repo.build("--out", str(out))
@@ -296,6 +304,7 @@ def test_a_read_only_output_folder_is_reported_and_the_previous_output_kept(repo
     assert tree_digest(out) == before
 
 
+@pytest.mark.slow
 def test_a_full_disk_is_reported_and_the_previous_output_kept(repo, tmp_path):
     disk = tmp_path / "small"
     _mount_tmpfs(disk, size="3m")
@@ -354,6 +363,7 @@ def test_a_search_bundle_is_used_only_once_pagefind_has_written_every_file(repo,
 
 # --- 5. serve: idle connections cannot pile up threads ---------------------------------------------
 
+@pytest.mark.slow
 def test_serve_drops_silent_connections_and_bounds_its_threads(monkeypatch):
     import socket
     import threading
@@ -407,6 +417,7 @@ def test_a_damaged_pdf_or_cover_in_the_cache_is_rendered_again(repo):
     assert cover.read_bytes() == published["vestnik/1/vestnik-1-cover.jpg"]
 
 
+@pytest.mark.slow
 def test_a_rendered_body_changed_in_the_cache_is_rendered_again(repo, tmp_path):
     import sqlite3
     repo.build()
@@ -420,6 +431,7 @@ def test_a_rendered_body_changed_in_the_cache_is_rendered_again(repo, tmp_path):
     assert "alert(1)" not in "".join(p.read_text(encoding="utf-8") for p in fresh.rglob("*.html"))
 
 
+@pytest.mark.slow
 def test_a_file_of_the_previous_build_where_the_new_one_has_a_folder_is_replaced(repo, tmp_path):
     (repo.root / "static/extra").write_text("a file", encoding="utf-8")
     repo.build()

@@ -55,6 +55,7 @@ def parse(repo, name):
     return feed
 
 
+@pytest.mark.slow
 def test_feeds_are_well_formed_with_every_issue_newest_first(repo):
     add_bulletins(repo)
     repo.build()
@@ -76,6 +77,7 @@ def test_feeds_are_well_formed_with_every_issue_newest_first(repo):
     assert [e.id for e in practices.entries] == [f"{BASE}practices/razdelnyy-sbor/", f"{BASE}practices/novye-avtobusy/"]
 
 
+@pytest.mark.slow
 def test_self_links_and_dates_come_from_the_content(repo):
     add_bulletins(repo)
     repo.build()
@@ -143,6 +145,7 @@ def test_default_limit_is_fifty(repo):
     assert entries[0].id == f"{BASE}bulletins/59/"
 
 
+@pytest.mark.slow
 def test_every_link_in_feeds_is_absolute(repo):
     add_bulletins(repo)
     repo.build("--base-url", "https://example.org/mag/")
@@ -163,6 +166,7 @@ def test_every_link_in_feeds_is_absolute(repo):
     assert 'href="https://example.org/mag/bulletins/1/"' in content              # ../1/
 
 
+@pytest.mark.slow
 def test_pages_announce_the_feeds(repo):
     repo.build()
     soup = BeautifulSoup(repo.read("index.html"), "lxml")

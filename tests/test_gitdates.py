@@ -175,6 +175,7 @@ def test_one_git_log_for_the_whole_repository(history, monkeypatch):
     assert sitemap(repo)["/bulletins/17/"] == "2024-04-05"
 
 
+@pytest.mark.slow
 def test_site_in_a_subfolder_of_the_repository(repo, tmp_path):
     top = repo.root.parent          # the git repository holds the site in a subfolder
     (top / "README.md").write_text("Репозиторий.\n", encoding="utf-8")
@@ -215,6 +216,7 @@ def test_rename_chains_and_deleted_files(tmp_path):
     assert "content/b.md" not in history.committed and "content/ёлка.md" not in history.committed
 
 
+@pytest.mark.slow
 def test_outside_git_dates_are_file_modification_times(repo, monkeypatch):
     monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(repo.root.parent))
     assert gitdates.read_history(repo.root).in_git is False

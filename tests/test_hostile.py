@@ -178,6 +178,7 @@ def _run(args: list[str], cwd: Path) -> tuple[int, str, float, float]:
     return process.returncode, log.read_text(encoding="utf-8", errors="replace"), seconds, usage.ru_maxrss / 1024
 
 
+@pytest.mark.slow
 def test_the_whole_corpus_costs_check_under_a_second_and_build_changes_nothing(tmp_path):
     repo = make_repo(tmp_path / "site")
     repo.build()
@@ -199,6 +200,7 @@ def test_the_whole_corpus_costs_check_under_a_second_and_build_changes_nothing(t
     assert _snapshot(repo.out) == before
 
 
+@pytest.mark.slow
 def test_harmless_corpus_builds_with_summaries_as_text_in_the_feed(tmp_path):
     from lxml import etree
     repo = make_repo(tmp_path / "site")
@@ -215,6 +217,7 @@ def test_harmless_corpus_builds_with_summaries_as_text_in_the_feed(tmp_path):
     assert (repo.out / "pages/plan.svg").is_file()
 
 
+@pytest.mark.slow
 def test_worst_markdown_within_the_limits_renders_in_time_linear_in_its_size():
     """Every kind of bracket trick at the limits, in a file of the largest size allowed."""
     filler = "слово " * 10_000

@@ -14,6 +14,7 @@ def assert_incremental_equals_cold(repo, tmp_path, name):
     shutil.rmtree(cold)
 
 
+@pytest.mark.slow
 def test_incremental_equals_cold_over_a_sequence_of_edits(repo, tmp_path):
     repo.build()
     edits = [
@@ -82,6 +83,7 @@ def test_incremental_equals_cold_over_a_sequence_of_edits(repo, tmp_path):
         assert_incremental_equals_cold(repo, tmp_path, name)
 
 
+@pytest.mark.slow
 def test_nothing_changed_renders_no_page_and_rewrites_no_file(repo):
     repo.build()
     before = {p: p.stat().st_mtime_ns for p in repo.out.rglob("*") if p.is_file()}
@@ -92,6 +94,7 @@ def test_nothing_changed_renders_no_page_and_rewrites_no_file(repo):
     assert after == before
 
 
+@pytest.mark.slow
 def test_one_edit_renders_only_the_pages_that_show_it(repo):
     repo.build()
     repo.write("content/practices/novye-avtobusy.md", """
@@ -113,6 +116,7 @@ def test_one_edit_renders_only_the_pages_that_show_it(repo):
     assert not (repo.out / "cities/moskva/index.html").stat().st_nlink == 0
 
 
+@pytest.mark.slow
 def test_a_template_change_invalidates_the_pages(repo):
     repo.build()
     template = repo.root / "templates/city.html"
@@ -122,6 +126,7 @@ def test_a_template_change_invalidates_the_pages(repo):
     assert "Опыт города" in repo.read("cities/kazan/index.html")
 
 
+@pytest.mark.slow
 def test_a_settings_change_invalidates_the_pages(repo):
     repo.build()
     settings = repo.root / "site.yaml"
@@ -131,6 +136,7 @@ def test_a_settings_change_invalidates_the_pages(repo):
     assert "Связаться с нами" in repo.read("cities/kazan/index.html")
 
 
+@pytest.mark.slow
 def test_a_deleted_source_removes_its_page(repo):
     repo.build()
     assert (repo.out / "practices/novye-avtobusy/index.html").exists()
@@ -147,6 +153,7 @@ def test_a_file_with_a_problem_is_reported_on_every_run(repo):
         assert "content/vestnik/1/03-bez-avtora.md:1: authors: is required but missing" in result.output
 
 
+@pytest.mark.slow
 def test_cached_records_follow_every_edit(repo):
     repo.build()
     repo.write("content/pages/about.md", "---\ntitle: О нас\nmenu: 1\n---\nНовый текст.\n")
@@ -154,6 +161,7 @@ def test_cached_records_follow_every_edit(repo):
     assert "Новый текст." in repo.read("about/index.html")
 
 
+@pytest.mark.slow
 def test_parallel_rendering_of_a_larger_site_equals_cold_and_keeps_unchanged_files(repo, tmp_path):
     from conftest import PRACTICE
 
@@ -174,6 +182,7 @@ def test_parallel_rendering_of_a_larger_site_equals_cold_and_keeps_unchanged_fil
     assert tree_digest(repo.out) == tree_digest(cold)
 
 
+@pytest.mark.slow
 def test_a_correction_in_the_text_re_renders_only_the_page_of_that_text(repo):
     repo.build()
     path = repo.root / "content/practices/novye-avtobusy.md"
@@ -183,6 +192,7 @@ def test_a_correction_in_the_text_re_renders_only_the_page_of_that_text(repo):
     assert "Исправление опечатки." in repo.read("practices/novye-avtobusy/index.html")
 
 
+@pytest.mark.slow
 def test_a_page_changed_by_hand_in_the_output_is_made_again(repo):
     repo.build()
     page = repo.out / "cities/kazan/index.html"
@@ -192,6 +202,7 @@ def test_a_page_changed_by_hand_in_the_output_is_made_again(repo):
     assert page.read_text(encoding="utf-8") == original
 
 
+@pytest.mark.slow
 def test_files_with_windows_line_ends_read_the_same_from_the_cache(repo):
     (repo.root / "content/pages/crlf.md").write_bytes(
         "\ufeff---\r\ntitle: Страница\r\n---\r\nПервая строка.\r\n\r\nВторая строка.\r\n".encode("utf-8"))
@@ -203,6 +214,7 @@ def test_files_with_windows_line_ends_read_the_same_from_the_cache(repo):
     assert "Вторая строка." in first
 
 
+@pytest.mark.slow
 def test_a_damaged_cache_of_rendered_bodies_is_made_afresh(repo, tmp_path):
     repo.build()
     store = repo.root / ".cache/bodies.sqlite"
@@ -216,6 +228,7 @@ def test_a_damaged_cache_of_rendered_bodies_is_made_afresh(repo, tmp_path):
     assert store.read_bytes().startswith(b"SQLite format 3")
 
 
+@pytest.mark.slow
 def test_an_edit_that_keeps_the_size_and_modification_time_of_the_file_is_seen(repo, monkeypatch):
     from egorod import content
     monkeypatch.setattr(content.cache, "RACY_NS", 0)   # the files count as old: trusted by their stats
@@ -231,6 +244,7 @@ def test_an_edit_that_keeps_the_size_and_modification_time_of_the_file_is_seen(r
     assert "Тезис" in repo.read("practices/novye-avtobusy/index.html")
 
 
+@pytest.mark.slow
 def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_path, monkeypatch):
     from egorod import content
     # Files written just before a build are hashed again rather than trusted by their
@@ -250,6 +264,7 @@ def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_pat
     assert read, "no body was read from its file when it was needed"
 
 
+@pytest.mark.slow
 def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tmp_path):
     """Loading, pages and e-mail editions each go to worker processes when there are many."""
     from conftest import PRACTICE
@@ -279,6 +294,7 @@ def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tm
     assert "Новость 40" in (tmp_path / "out-2/bulletins/40/email.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_a_preview_of_a_future_entry_becomes_a_page_when_its_day_comes(repo, tmp_path):
     import datetime as dt
 
@@ -296,6 +312,7 @@ def test_a_preview_of_a_future_entry_becomes_a_page_when_its_day_comes(repo, tmp
     assert tree_digest(tmp_path / "out-site") == tree_digest(tmp_path / "out-cold")
 
 
+@pytest.mark.slow
 def test_rendered_bodies_of_earlier_settings_are_not_kept(repo):
     import sqlite3
     store = repo.root / ".cache/bodies.sqlite"
@@ -312,6 +329,7 @@ def test_rendered_bodies_of_earlier_settings_are_not_kept(repo):
     assert stored_bodies() == first
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("change", ["remove", "rewrite"])
 def test_a_file_changed_while_the_site_is_built_is_reported_not_rendered(repo, monkeypatch, change):
     from egorod import content
@@ -338,6 +356,7 @@ def test_a_file_changed_while_the_site_is_built_is_reported_not_rendered(repo, m
     assert tree_digest(repo.out) == before
 
 
+@pytest.mark.slow
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="the build uses worker processes only on several cores")
 def test_a_worker_that_dies_fails_the_build_rather_than_hanging_it(repo, monkeypatch):
 

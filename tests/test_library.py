@@ -24,6 +24,7 @@ def rubric_counts(page):
     return counts
 
 
+@pytest.mark.slow
 def test_library_tree_shows_every_sector_and_problem_with_counts(repo):
     repo.build()
     counts = rubric_counts(soup(repo, "practices/index.html"))
@@ -71,6 +72,7 @@ def test_year_page_groups_by_contest_edition_and_marks_awards(repo):
     assert "Раздельный сбор отходов" in page.get_text()   # the practice of 2020 outside the contest
 
 
+@pytest.mark.slow
 def test_country_page_and_city_page_filter_practices(repo):
     repo.build()
     belarus = soup(repo, "practices/countries/belarus/index.html")
@@ -79,6 +81,7 @@ def test_country_page_and_city_page_filter_practices(repo):
     assert [a.get_text() for a in minsk.select(".practice-card h3 a")] == ["Новые автобусы"]
 
 
+@pytest.mark.slow
 def test_practice_page_links_city_country_problems_and_sectors(repo):
     repo.build()
     page = soup(repo, "practices/novye-avtobusy/index.html")

@@ -56,6 +56,7 @@ READABLE_TIE = re.compile(
     r"|(?<![\w\-\u00ad.])([А-ЯЁа-яёA-Za-z]{1,2}) (?=\S)")
 
 
+@pytest.mark.slow
 def test_non_breaking_spaces_follow_the_readable_rule():
     from egorod.markup import _TIE
     words = ["г", "гг", "г.", "гг.", "ул.", "д.", "стр.", "т.е.", "т.д.", "т.п.", "им.", "№", "§", "в", "и",
@@ -75,6 +76,7 @@ def _stock_footnotes() -> markdown.Markdown:
         "BACKLINK_TITLE": "Вернуться к тексту", "SUPERSCRIPT_TEXT": "{}", "SEPARATOR": "-"}})
 
 
+@pytest.mark.slow
 def test_footnotes_in_constant_time_per_reference_give_the_stock_output():
     from egorod.markup import _LinearFootnotes
     ours = markdown.Markdown(extensions=[_LinearFootnotes(BACKLINK_TITLE="Вернуться к тексту",
@@ -92,6 +94,7 @@ def test_footnotes_in_constant_time_per_reference_give_the_stock_output():
         assert ours.convert(text) == stock.convert(text), text
 
 
+@pytest.mark.slow
 def test_link_scans_bounded_and_by_brackets_give_the_stock_output():
     from markdown import inlinepatterns
     ours, stock = make_markdown(), make_markdown()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 import yaml
 
 from egorod.content import read_source
@@ -24,6 +25,7 @@ def assert_check_passes(repo) -> None:
     assert result.status == 0, result.output
 
 
+@pytest.mark.slow
 def test_new_bulletin_takes_the_next_number(repo):
     repo.write("content/bulletins/7.md", "---\nnumber: 7\ndate: 2024-07-15\n---\n## Новость\n")
     result = repo.run("new", "bulletin", 'Итоги: "год" в городах')
@@ -56,6 +58,7 @@ def test_new_bulletin_date_option(repo):
     assert repo.run("new", "bulletin", "--date", "15.12.2026").status == 2
 
 
+@pytest.mark.slow
 def test_new_vestnik_issue_with_an_example_article(repo):
     index = repo.root / "content/vestnik/1/_index.md"
     index.write_text(index.read_text(encoding="utf-8").replace(
@@ -105,6 +108,7 @@ def test_new_city_with_a_country(repo):
     assert_check_passes(repo)
 
 
+@pytest.mark.slow
 def test_new_practice(repo):
     result = repo.run("new", "practice", "Умные остановки: опыт Казани", "--city", "kazan",
                       "--rubric", "obshchestvennyy-transport", "--rubric", "elektronnye-uslugi")

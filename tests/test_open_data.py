@@ -68,6 +68,7 @@ def test_every_field_of_a_practice_file_has_its_column():
     assert {c for cs in FILE_FIELDS.values() for c in cs} <= columns and "url" in columns
 
 
+@pytest.mark.slow
 def test_csv_and_json_list_every_published_practice_once(built):
     slugs = {"razdelnyy-sbor", "novye-avtobusy", "konkurs"}
     assert {row["slug"] for row in csv_rows(built)} == slugs

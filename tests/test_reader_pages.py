@@ -34,6 +34,7 @@ def soup(out, page: str) -> BeautifulSoup:
     return BeautifulSoup((out / page).read_text(encoding="utf-8"), "html.parser")
 
 
+@pytest.mark.slow
 def test_every_footer_links_the_accessibility_statement_privacy_policy_and_feeds_page(sample):
     pages = [p for p in sample.rglob("*.html") if p.name != "email.html"]
     for page in pages:
@@ -74,6 +75,7 @@ def test_feeds_page_lists_every_feed_with_its_address(sample):
     assert heads and heads == shown
 
 
+@pytest.mark.slow
 def test_phone_home_page_shows_the_figures_in_two_columns(browser):
     from selenium.webdriver.common.by import By
     browser.set_window_size(375, 900)
@@ -184,6 +186,7 @@ def test_print_shows_the_address_of_outside_links(browser):
         browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
 
 
+@pytest.mark.slow
 def test_print_drops_previous_and_next_links(browser):
     from selenium.webdriver.common.by import By
     browser.set_window_size(1280, 900)

@@ -36,6 +36,7 @@ def test_seed_lists_85_cities():
     assert len(seed_cities()) == 85
 
 
+@pytest.mark.slow
 def test_every_member_city_of_the_seed_has_its_page(sample_site):
     soup = BeautifulSoup((sample_site / "cities/index.html").read_text(encoding="utf-8"), "lxml")
     listed = {}
@@ -62,10 +63,12 @@ def test_home_counts_the_city_files(sample_site):
     assert int(figure) == len(list((PROJECT / "content/cities").glob("*.md")))
 
 
+@pytest.mark.slow
 def test_no_broken_internal_links(sample_site):
     assert broken_links(sample_site) == []
 
 
+@pytest.mark.slow
 def test_every_page_declares_russian(sample_site):
     for page in sample_site.rglob("*.html"):
         if page.parts[-2:-1] == ("pagefind",):
@@ -74,6 +77,7 @@ def test_every_page_declares_russian(sample_site):
         assert html.get("lang") == "ru", page
 
 
+@pytest.mark.slow
 def test_every_page_is_valid_html5(sample_site):
     """The Nu Html Checker (the W3C validator), run locally from its jar."""
     import shutil

@@ -108,6 +108,7 @@ def search_site(tmp_path_factory) -> Repo:
 
 # --- the bundle ----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_index_is_russian_and_holds_only_main_content(search_site):
     bundle = search_site.out / "pagefind"
     for asset in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "wasm.ru.pagefind"):
@@ -163,6 +164,7 @@ def test_search_page_falls_back_to_the_rubricator_without_javascript(search_site
     assert '"/pagefind/"' in (search_site.out / "static" / "js" / "search.js").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_no_search_builds_no_bundle(repo):
     repo.build()   # --no-search
     assert not (repo.out / "pagefind").exists()
@@ -171,6 +173,7 @@ def test_no_search_builds_no_bundle(repo):
 
 # --- the cache -----------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it(repo):
     add_search_content(repo)
     first = build(repo)
@@ -293,6 +296,7 @@ def _settled(driver, count: int) -> bool:
     return len(urls) == min(count, 10)
 
 
+@pytest.mark.slow
 def test_browser_finds_other_grammatical_form_and_narrows_by_sector(browser, site_url):
     from selenium.webdriver.common.by import By
 
@@ -333,6 +337,7 @@ def test_browser_finds_other_grammatical_form_and_narrows_by_sector(browser, sit
     assert all(url.startswith(site_url) for url in resources), resources
 
 
+@pytest.mark.slow
 def test_browser_query_parameters_and_facets(browser, site_url):
     from selenium.webdriver.common.by import By
 
@@ -368,6 +373,7 @@ def test_browser_query_parameters_and_facets(browser, site_url):
     assert filters["Сфера"][TRANSPORT] == len(TRANSPORT_PRACTICES)
 
 
+@pytest.mark.slow
 def test_browser_without_javascript_shows_the_rubricator(search_site, site_url, tmp_path_factory):
     from selenium.webdriver.common.by import By
 
@@ -383,6 +389,7 @@ def test_browser_without_javascript_shows_the_rubricator(search_site, site_url, 
         driver.quit()
 
 
+@pytest.mark.slow
 def test_browser_keeps_the_links_when_the_build_has_no_index(browser, repo):
     from selenium.webdriver.common.by import By
 

@@ -33,6 +33,7 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
+@pytest.mark.slow
 def test_result_meta_names_the_kind_and_date_in_russian(search_site):
     pages = fragments(search_site.out / "pagefind")
     assert pages["/bulletins/1/"]["meta"]["Бюллетень"] == "№ 1, 15\u00a0января 2024\u00a0г."
@@ -52,6 +53,7 @@ def test_excerpts_leave_out_kickers_and_dates(search_site):
     assert "Вестник МАГ» № 1" not in article and "Экспертный совет МАГ" not in article
 
 
+@pytest.mark.slow
 def test_practices_rank_above_city_pages_that_mention_the_word(repo, tmp_path):
     repo.write("content/cities/kazan.md", """
         ---
@@ -87,6 +89,7 @@ def test_practices_rank_above_city_pages_that_mention_the_word(repo, tmp_path):
     assert order.index("/practices/tramvai/") < order.index("/cities/kazan/"), order
 
 
+@pytest.mark.slow
 def test_result_count_is_announced_in_a_live_region(browser, site_url):
     from selenium.webdriver.common.by import By
 
@@ -99,6 +102,7 @@ def test_result_count_is_announced_in_a_live_region(browser, site_url):
     assert box.get_attribute("aria-labelledby") == "search-title"
 
 
+@pytest.mark.slow
 def test_results_show_kind_and_date_and_no_english_label(browser, site_url):
     from selenium.webdriver.common.by import By
 
@@ -110,6 +114,7 @@ def test_results_show_kind_and_date_and_no_english_label(browser, site_url):
     assert not [tag for tag in tags if tag.split(":")[0].isascii()], tags
 
 
+@pytest.mark.slow
 def test_filters_are_folded_above_the_results_on_a_phone(search_site, tmp_path):
     from selenium.webdriver.common.by import By
 

@@ -166,6 +166,7 @@ def text_of(page: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", page))
 
 
+@pytest.mark.slow
 def test_home_page_served_with_reload_script(serve):
     server = serve()
     status, page, headers = get(server.port, "/")
@@ -189,6 +190,7 @@ def test_home_page_served_with_reload_script(serve):
     assert status == 200 and headers["Content-Type"].startswith("text/css")
 
 
+@pytest.mark.slow
 def test_change_rebuilds_and_emits_reload(serve, repo):
     server = serve()
     events = server.stream()
@@ -216,6 +218,7 @@ def test_change_rebuilds_and_emits_reload(serve, repo):
     assert "МАГ-тест" in get(server.port, "/")[1]
 
 
+@pytest.mark.slow
 def test_content_error_shows_error_page_and_site_comes_back(serve, repo):
     server = serve()
     events = server.stream()
@@ -245,6 +248,7 @@ def test_content_error_shows_error_page_and_site_comes_back(serve, repo):
     assert f"/_livereload.js?v={fixed}" in page
 
 
+@pytest.mark.slow
 def test_template_error_is_shown_with_its_line(serve, repo):
     server = serve()
     events = server.stream()
@@ -259,6 +263,7 @@ def test_template_error_is_shown_with_its_line(serve, repo):
     assert get(server.port, "/about/")[0] == 200
 
 
+@pytest.mark.slow
 def test_drafts_and_future_entries_are_shown_and_marked(serve, repo):
     repo.write("content/bulletins/2.md", """
         ---
@@ -309,6 +314,7 @@ def wait_until(condition, timeout: float = EVENT_TIMEOUT) -> float:
     pytest.fail(f"the condition was not met within {timeout} s")
 
 
+@pytest.mark.slow
 def test_the_open_tab_reloads_by_itself(serve, repo, browser):
     server = serve()
     browser.get(f"http://127.0.0.1:{server.port}/cities/kazan/")
@@ -330,6 +336,7 @@ def test_the_open_tab_reloads_by_itself(serve, repo, browser):
     wait_until(lambda: "Казань после правки." in browser.page_source and browser.title != "Ошибка сборки сайта")
 
 
+@pytest.mark.slow
 def test_new_entries_and_static_files_appear_in_the_preview(serve, repo):
     server = serve()
     events = server.stream()
@@ -347,6 +354,7 @@ def test_new_entries_and_static_files_appear_in_the_preview(serve, repo):
     assert ".preview-test { color: red; }" in get(server.port, "/static/css/site.css")[1]
 
 
+@pytest.mark.slow
 def test_published_output_has_no_reload_script(repo):
     repo.build()
     pages = list(repo.out.rglob("*.html"))
@@ -356,6 +364,7 @@ def test_published_output_has_no_reload_script(repo):
     assert not (repo.out / "_livereload.js").exists()
 
 
+@pytest.mark.slow
 def test_serve_builds_outside_output_and_ctrl_c_exits_cleanly(serve, repo):
     server = serve()
     events = server.stream()

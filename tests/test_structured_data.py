@@ -32,6 +32,7 @@ def of_type(items: list[dict], kind: str) -> list[dict]:
     return [item for item in items if item.get("@type") == kind]
 
 
+@pytest.mark.slow
 def test_every_page_has_one_parsable_json_ld_block(built):
     pages = [p for p in built.out.rglob("*.html") if p.name != "email.html"]
     assert len(pages) > 20
@@ -71,6 +72,7 @@ def test_breadcrumb_list_follows_the_visible_breadcrumb_to_the_page(built):
     assert trail["itemListElement"][-1]["item"] == BASE + "practices/novye-avtobusy/"
 
 
+@pytest.mark.slow
 def test_json_ld_cannot_close_its_script_element(repo):
     repo.write("content/pages/about.md", "---\ntitle: О </script><b>нас\n---\nТекст.\n")
     repo.build()

@@ -1,5 +1,7 @@
 """Every editor's mistake is reported as `path:line: field: message`, all in one run."""
 
+import pytest
+
 
 def problems(repo):
     result = repo.run("check")
@@ -230,6 +232,7 @@ def test_all_errors_are_reported_in_one_run(repo):
     assert "3 errors" in repo.run("check").output
 
 
+@pytest.mark.slow
 def test_draft_and_future_entries_are_left_out_unless_drafts(repo):
     repo.write("content/bulletins/2.md", """
         ---
@@ -252,6 +255,7 @@ def test_draft_and_future_entries_are_left_out_unless_drafts(repo):
     assert (repo.out / "chernovik/index.html").exists()
 
 
+@pytest.mark.slow
 def test_raw_html_in_markdown_is_escaped_by_default(repo):
     repo.write("content/pages/xss.md", """
         ---
@@ -266,6 +270,7 @@ def test_raw_html_in_markdown_is_escaped_by_default(repo):
     assert "javascript:" not in html
 
 
+@pytest.mark.slow
 def test_front_matter_text_is_escaped_in_templates(repo):
     repo.write("content/pages/esc.md", """
         ---
