@@ -111,6 +111,10 @@ class VestnikIssue(Entry):
     editorial_board: tuple[str, ...]
     summary: str
     articles: tuple[Article, ...]
+    # --- the issue's part of the imprint (выходные данные) of the print edition
+    print_run: int | None = None          # тираж, copies
+    print_order: str = ""                 # the printing house's order number
+    signed_for_print: dt.date | None = None   # подписано в печать; empty: the issue date
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,10 @@ VESTNIK_FIELDS = {
     "cover": Field(lambda v: _file_name(v), default=""),
     "editorial_board": Field(list_of(text), default=list),
     "summary": Field(text, default=""),
+    # the issue's imprint (print edition)
+    "print_run": Field(integer(1), default=None),
+    "print_order": Field(text, default=""),
+    "signed_for_print": Field(date, default=None),
 }
 ARTICLE_FIELDS = {
     **COMMON,
@@ -435,7 +443,9 @@ def load_vestnik_issue(root: Path, folder: Path, problems: Problems) -> VestnikI
                      f"cover image {cover!r} not found beside _index.md")
     return VestnikIssue(**_common(parsed, values), number=values["number"], date=values["date"],
                         cover=cover, editorial_board=tuple(values["editorial_board"]),
-                        summary=values["summary"], articles=tuple(sorted(articles, key=lambda a: a.order)))
+                        summary=values["summary"], articles=tuple(sorted(articles, key=lambda a: a.order)),
+                        print_run=values["print_run"], print_order=values["print_order"],
+                        signed_for_print=values["signed_for_print"])
 
 
 def load_page(root: Path, path: Path, settings: Settings, problems: Problems) -> Page | None:

@@ -11,7 +11,14 @@ from urllib.parse import unquote, urlsplit
 from .content import Entry, content_assets
 from .errors import Problem
 from .model import Site
-from .routes import Route, bulletin_pdf_url, url_of, vestnik_pdf_url
+from .routes import (
+    Route,
+    bulletin_pdf_url,
+    bulletin_print_pdf_url,
+    url_of,
+    vestnik_pdf_url,
+    vestnik_print_pdf_url,
+)
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _PLAIN_PATH = re.compile(r"/(?!/)[^?#%]*\Z")
@@ -24,9 +31,10 @@ def published_targets(site: Site, routes: list[Route], root: Path) -> set[str]:
     targets = {route.url for route in routes} | _GENERATED
     for bulletin in site.bulletins:
         base = f"/bulletins/{bulletin.number}/"
-        targets |= {bulletin_pdf_url(bulletin.number), base + "email.html", base + "email.txt"}
+        targets |= {bulletin_pdf_url(bulletin.number), bulletin_print_pdf_url(bulletin.number),
+                    base + "email.html", base + "email.txt"}
     for issue in site.vestnik:
-        targets.add(vestnik_pdf_url(issue.number))
+        targets |= {vestnik_pdf_url(issue.number), vestnik_print_pdf_url(issue.number)}
     # The files the build copies: static/ as it is, and the images beside the Markdown.
     static = root / "static"
     if static.is_dir():

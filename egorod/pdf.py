@@ -27,21 +27,35 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from .parallel import process_count
-from .print_html import PrintDocument, filler_html
+from .print_html import PrintDocument
 
 CACHE_SUBDIR = "pdf"
-CACHE_FORMAT = "egorod-pdf-3"          # bump when the cache layout or rendering options change
+CACHE_FORMAT = "egorod-pdf-4"          # bump when the cache layout or rendering options change
 COVER_WIDTH = 420                      # px; shown at 210 px in the archive (2× for dense screens)
 COVER_QUALITY = 84
 MAGAZINE_SIGNATURE = 4                 # a stapled magazine has a multiple of 4 pages
 KEEP_VARIANTS = 2                      # cache entries kept per document (e.g. with and without drafts)
+MM = 72 / 25.4                         # PDF points per millimetre
+BLEED_MM = 3.0                         # as print.css's @page bleed
+MARK_OFFSET_MM = 2.0                   # crop marks start this far outside the bleed...
+MARK_LENGTH_MM = 5.0                   # ...and are this long
+READER_VARIANT = "pdf/ua-1"
+PRINT_VARIANT = "pdf/x-4"
+
+
+@dataclass(frozen=True)
+class PressSettings:
+    """What the print shop asks of its file (``print:`` in site.yaml)."""
+    crop_marks: bool = True
+    output_profile: str = ""        # ICC profile of the printing condition, relative to the root
+    output_condition: str = ""      # its registered identifier, e.g. "FOGRA39"
 
 
 @dataclass(frozen=True)
@@ -55,21 +69,23 @@ class Job:
     cover: bool
     signature: int = 1
     source: str = ""        # the editor's file, for error messages
+    press: PressSettings = field(default_factory=PressSettings)
 
 
 @dataclass(frozen=True)
 class Rendered:
     name: str
     key: str
-    pages: int
-    size: int
+    pages: int              # of the print edition (the layout's pages, fillers included)
+    size: int               # of the reader's edition
     seconds: float
     warnings: tuple[str, ...] = ()
 
 
 @dataclass
 class Entry:
-    """A cache entry: ``<stem>.<key>.pdf`` with ``.json`` metadata and maybe ``.jpg``."""
+    """A cache entry: the reader's edition ``<stem>.<key>.pdf``, the print edition
+    ``<stem>.<key>.print.pdf``, ``.json`` metadata and maybe a ``.jpg`` cover."""
     folder: Path
     name: str
     key: str
@@ -81,6 +97,10 @@ class Entry:
     @property
     def pdf(self) -> Path:
         return self.folder / f"{self.stem}.pdf"
+
+    @property
+    def print_pdf(self) -> Path:
+        return self.folder / f"{self.stem}.print.pdf"
 
     @property
     def meta(self) -> Path:
@@ -107,9 +127,10 @@ def code_version() -> str:
     return digest.hexdigest()
 
 
-def document_key(document: PrintDocument, code_version: str, cover: bool) -> str:
+def document_key(document: PrintDocument, code_version: str, cover: bool,
+                 press: PressSettings) -> str:
     digest = hashlib.sha256(code_version.encode())
-    digest.update(f"{document.name}|cover={cover}|".encode())
+    digest.update(f"{document.name}|cover={cover}|{press!r}|".encode())
     digest.update(document.html.encode("utf-8"))
     return digest.hexdigest()
 
@@ -140,6 +161,13 @@ class FileDigests:
         return self._known[relative]
 
 
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None
+
+
 def cached(entry: Entry, digests: FileDigests) -> dict | None:
     """The entry's metadata when it is complete and every file it was made from is unchanged."""
     try:
@@ -148,6 +176,8 @@ def cached(entry: Entry, digests: FileDigests) -> dict | None:
     except (OSError, ValueError):
         return None
     if meta.get("key") != entry.key or meta.get("size") != size:
+        return None
+    if meta.get("print_size") != _size(entry.print_pdf):
         return None
     if meta.get("cover") and not entry.cover.is_file():
         return None
@@ -277,38 +307,134 @@ class _Collect(logging.Handler):
         self.messages.append(record.getMessage())
 
 
+def with_fillers(pages: list, signature: int) -> list:
+    """The print edition's pages: blank pages before the back cover complete the last sheet.
+
+    The layout ends with one blank page after the back cover (``.filler`` in the template),
+    laid out once and shown as often as needed: no second layout for the blanks.
+    """
+    *body, back, filler = pages
+    missing = -(len(body) + 1) % signature
+    return [*body, *[filler] * missing, back]
+
+
+def _object(pdf: Any, reference: bytes) -> Any:
+    return pdf.objects[int(reference.split()[0])]
+
+
+def _pages(pdf: Any) -> list:
+    return [pdf.objects[number] for number in pdf.pages["Kids"][::3]]
+
+
+def crop_marks(trim: list[float]) -> bytes:
+    """Crop marks in registration colour, outside the bleed: the cover's colour runs to
+    the bleed's edge and no mark is drawn over it."""
+    x0, y0, x1, y1 = trim
+    near, far = (BLEED_MM + MARK_OFFSET_MM) * MM, (BLEED_MM + MARK_OFFSET_MM + MARK_LENGTH_MM) * MM
+    lines = [(x0 - far, y, x0 - near, y) for y in (y0, y1)] + [(x1 + near, y, x1 + far, y) for y in (y0, y1)]
+    lines += [(x, y0 - far, x, y0 - near) for x in (x0, x1)] + [(x, y1 + near, x, y1 + far) for x in (x0, x1)]
+    path = " ".join(f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l" for a, b, c, d in lines)
+    return f"q 0.25 w 0 J 1 1 1 1 K {path} S Q".encode()
+
+
+def _media_box(trim: list[float], bleed: list[float], marks: bool) -> list[float]:
+    if not marks:
+        return bleed
+    outside = (BLEED_MM + MARK_OFFSET_MM + MARK_LENGTH_MM) * MM
+    return [trim[0] - outside, trim[1] - outside, trim[2] + outside, trim[3] + outside]
+
+
+def press_finisher(press: PressSettings, profile: bytes):
+    """Completes WeasyPrint's PDF/X-4 for the print shop (a ``write_pdf`` finisher):
+
+    * the output intent with the printing condition's ICC profile (WeasyPrint names it
+      after its file's URL, which would put the building machine's path in the file);
+    * ``DefaultRGB`` = sRGB, so that the RGB colours and images of the design are
+      device-independent colour, which PDF/X-4 accepts with a CMYK output intent;
+    * media box outside the bleed with crop marks there, or the bleed box alone when the
+      print shop makes its own marks; everything beyond the bleed clipped away.
+    """
+    def finish(document: Any, pdf: Any) -> None:
+        import pydyf
+        from weasyprint.pdf import __file__ as weasyprint_pdf
+
+        destination = pydyf.Stream([profile], pydyf.Dictionary({"N": 4}), compress=True)
+        srgb = pydyf.Stream([(Path(weasyprint_pdf).parent / "sRGB2014.icc").read_bytes()],
+                            pydyf.Dictionary({"N": 3}), compress=True)
+        for stream in (destination, srgb):
+            pdf.add_object(stream)
+        pdf.catalog["OutputIntents"] = pydyf.Array([pydyf.Dictionary({
+            "Type": "/OutputIntent", "S": "/GTS_PDFX",
+            "OutputConditionIdentifier": pydyf.String(press.output_condition),
+            "RegistryName": pydyf.String("http://www.color.org"),
+            "Info": pydyf.String(press.output_condition),
+            "DestOutputProfile": destination.reference})])
+        pages = _pages(pdf)
+        for resources in {page["Resources"] for page in pages}:
+            colour_spaces = _object(pdf, _object(pdf, resources)["ColorSpace"])
+            colour_spaces["DefaultRGB"] = pydyf.Array(("/ICCBased", srgb.reference))
+        parts: dict[tuple, tuple[bytes, bytes]] = {}
+        for page in pages:
+            trim, bleed = [float(v) for v in page["TrimBox"]], [float(v) for v in page["BleedBox"]]
+            if tuple(trim + bleed) not in parts:
+                x0, y0, x1, y1 = bleed
+                clip = pydyf.Stream([f"q {x0:.3f} {y0:.3f} {x1 - x0:.3f} {y1 - y0:.3f} re W n".encode()])
+                close = pydyf.Stream([b"Q", crop_marks(trim) if press.crop_marks else b""])
+                pdf.add_object(clip)
+                pdf.add_object(close)
+                parts[tuple(trim + bleed)] = (clip.reference, close.reference)
+            clip_ref, close_ref = parts[tuple(trim + bleed)]
+            page["Contents"] = pydyf.Array([clip_ref, page["Contents"], close_ref])
+            page["MediaBox"] = pydyf.Array(_media_box(trim, bleed, press.crop_marks))
+    return finish
+
+
+def reader_finisher(document: Any, pdf: Any) -> None:
+    """The reader's edition is the trimmed page: A4, no bleed (a ``write_pdf`` finisher)."""
+    import pydyf
+
+    for page in _pages(pdf):
+        page["MediaBox"] = pydyf.Array(page["TrimBox"])
+        del page["BleedBox"]
+
+
 def render(job: Job) -> Rendered:
-    """Render one document with WeasyPrint into the cache (runs in a worker process)."""
+    """Lay out one document once with WeasyPrint and write both editions into the cache
+    (runs in a worker process)."""
     from weasyprint import HTML
     from weasyprint.logger import LOGGER
 
     _footnote_workarounds()
     started = time.perf_counter()
     root = Path(job.root)
-    base_url = root.as_uri() + "/"
     collect = _Collect()
     LOGGER.addHandler(collect)
     try:
         fetcher = _weasyprint_fetcher(root)
-        document = HTML(string=job.html, base_url=base_url, url_fetcher=fetcher).render()
-        missing = -len(document.pages) % job.signature
-        if missing:
-            # Blank pages before the back cover complete the last sheet of the magazine.
-            filler = HTML(string=filler_html(missing), base_url=base_url, url_fetcher=fetcher).render()
-            document = document.copy(document.pages[:-1] + filler.pages + document.pages[-1:])
-        pages = len(document.pages)
-        pdf = document.write_pdf(pdf_identifier=document_identifier(job.name, job.html))
+        layout = HTML(string=job.html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
+        pages = with_fillers(layout.pages, job.signature) if job.signature > 1 else layout.pages
+        reader_pages = layout.pages[:-1] if job.signature > 1 else layout.pages
+        profile = (root / job.press.output_profile).read_bytes()
+        # Written from the same layout: the second edition costs a PDF writing, not a layout.
+        reader_pdf = layout.copy(reader_pages).write_pdf(
+            pdf_variant=READER_VARIANT, finisher=reader_finisher,
+            pdf_identifier=document_identifier(job.name, job.html))
+        print_pdf = layout.copy(pages).write_pdf(
+            pdf_variant=PRINT_VARIANT, finisher=press_finisher(job.press, profile),
+            pdf_identifier=document_identifier(f"print|{job.name}", job.html))
     finally:
         LOGGER.removeHandler(collect)
     entry = Entry(Path(job.cache), job.name, job.key)
     if job.cover:
-        _atomic_write(entry.cover, cover_jpeg(pdf))
-    _atomic_write(entry.pdf, pdf)
-    files = {path: file_digest(root / path) for path in sorted(fetcher.files)}
-    meta = {"key": job.key, "name": job.name, "pages": pages, "size": len(pdf),
-            "cover": job.cover, "files": files}
+        _atomic_write(entry.cover, cover_jpeg(reader_pdf))
+    _atomic_write(entry.pdf, reader_pdf)
+    _atomic_write(entry.print_pdf, print_pdf)
+    read = sorted(fetcher.files | {job.press.output_profile})
+    files = {path: file_digest(root / path) for path in read}
+    meta = {"key": job.key, "name": job.name, "pages": len(reader_pages), "size": len(reader_pdf),
+            "print_pages": len(pages), "print_size": len(print_pdf), "cover": job.cover, "files": files}
     _atomic_write(entry.meta, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
-    return Rendered(job.name, job.key, pages, len(pdf), time.perf_counter() - started,
+    return Rendered(job.name, job.key, len(pages), len(reader_pdf), time.perf_counter() - started,
                     tuple(collect.messages))
 
 
@@ -381,5 +507,5 @@ def prune(folder: Path, names: set[str], keep: set[Path]) -> None:
     for metas in groups.values():
         metas.sort(key=lambda p: (p.with_suffix(".pdf") in keep, p.stat().st_mtime), reverse=True)
         for meta in metas[KEEP_VARIANTS:]:
-            for suffix in (".json", ".pdf", ".jpg"):
+            for suffix in (".json", ".pdf", ".print.pdf", ".jpg"):
                 meta.with_suffix(suffix).unlink(missing_ok=True)

@@ -47,7 +47,13 @@ def bulletin_url(number: int) -> str:
 
 
 def bulletin_pdf_url(number: int) -> str:
+    """The reader's edition: the default download, the feeds' enclosure."""
     return f"/bulletins/{number}/bulletin-{number}.pdf"
+
+
+def bulletin_print_pdf_url(number: int) -> str:
+    """The print shop's edition (PDF/X-4 with bleed and crop marks)."""
+    return f"/bulletins/{number}/bulletin-{number}-print.pdf"
 
 
 def vestnik_url(number: int) -> str:
@@ -55,7 +61,13 @@ def vestnik_url(number: int) -> str:
 
 
 def vestnik_pdf_url(number: int) -> str:
+    """The reader's edition: the default download, the feeds' enclosure."""
     return f"/vestnik/{number}/vestnik-{number}.pdf"
+
+
+def vestnik_print_pdf_url(number: int) -> str:
+    """The print shop's edition (PDF/X-4 with bleed and crop marks)."""
+    return f"/vestnik/{number}/vestnik-{number}-print.pdf"
 
 
 def article_url(article: Article) -> str:

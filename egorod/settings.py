@@ -1,12 +1,14 @@
 """Stage 1: site settings from site.yaml, validated like content."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import yamlsrc
 from .errors import Problems
+from .i18n import _
 from .schema import Field, Invalid, boolean, check_mapping, integer, slug, text, url
 
 SETTINGS_FILE = "site.yaml"
@@ -70,6 +72,20 @@ class PrintSettings:
     vestnik_note: str = ""
     bulletin_since: int | None = None
     bulletin_note: str = ""
+    # --- the imprint of «Вестник МАГ» that does not change from issue to issue (выходные данные);
+    # the issue's own part (print run, order, date signed) is in its _index.md
+    founder: str = ""                     # учредитель; empty: the publisher
+    chief_editor: str = ""
+    registration: str = ""                # the media registration certificate, as printed
+    issn: str = ""
+    age_mark: str = ""                    # e.g. 12+
+    printer: str = ""                     # the printing house
+    printer_address: str = ""
+    imprint_sample: bool = False          # the values are samples: the imprint says so
+    # --- what the print shop asks of its file
+    crop_marks: bool = True
+    output_profile: str = "templates/print/cmyk-swop-artifex.icc"   # relative to the root
+    output_condition: str = "CGATS TR 001"                         # registered name of the condition
 
 
 @dataclass(frozen=True)
@@ -148,6 +164,28 @@ def _journal_dir(value: Any) -> str:
     return raw
 
 
+def _issn(value: Any) -> str:
+    """An ISSN as printed (ISSN 1234-567X), with its check digit verified."""
+    raw = _optional_text(value).upper().removeprefix("ISSN").strip()
+    if not raw:
+        return ""
+    digits = raw.replace("-", "")
+    if not re.fullmatch(r"\d{7}[\dX]", digits):
+        raise Invalid(_("{value!r} is not an ISSN (eight characters such as 1234-5679)").format(value=raw))
+    check = -sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True)) % 11
+    if digits[7] != ("X" if check == 10 else str(check)):
+        raise Invalid(_("ISSN {value} has a wrong check digit").format(value=raw))
+    return f"{digits[:4]}-{digits[4:]}"
+
+
+def _age_mark(value: Any) -> str:
+    """The information products' age mark of Russian law (436-FZ): 0+, 6+, 12+, 16+ or 18+."""
+    raw = _optional_text(value).replace(" ", "")
+    if raw and raw not in ("0+", "6+", "12+", "16+", "18+"):
+        raise Invalid(_("{value!r} is not an age mark: 0+, 6+, 12+, 16+ or 18+").format(value=raw))
+    return raw
+
+
 TOP_FIELDS = {
     "title": Field(text, required=True),
     "short_title": Field(text, default="МАГ"),
@@ -202,6 +240,19 @@ PRINT_FIELDS = {
     "vestnik_note": Field(_optional_text, default=""),
     "bulletin_since": Field(integer(1900, 2100), default=None),
     "bulletin_note": Field(_optional_text, default=""),
+    # imprint
+    "founder": Field(_optional_text, default=""),
+    "chief_editor": Field(_optional_text, default=""),
+    "registration": Field(_optional_text, default=""),
+    "issn": Field(_issn, default=""),
+    "age_mark": Field(_age_mark, default=""),
+    "printer": Field(_optional_text, default=""),
+    "printer_address": Field(_optional_text, default=""),
+    "imprint_sample": Field(boolean, default=False),
+    # the print shop's file
+    "crop_marks": Field(boolean, default=PrintSettings.crop_marks),
+    "output_profile": Field(text, default=PrintSettings.output_profile),
+    "output_condition": Field(text, default=PrintSettings.output_condition),
 }
 
 
