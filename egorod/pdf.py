@@ -344,7 +344,18 @@ def _media_box(trim: list[float], bleed: list[float], marks: bool) -> list[float
     return [trim[0] - outside, trim[1] - outside, trim[2] + outside, trim[3] + outside]
 
 
-def press_finisher(press: PressSettings, profile: bytes):
+def _stable_document_id(pdf: Any, identifier: bytes) -> None:
+    """WeasyPrint's PDF/X metadata names the document with a random UUID: made from the
+    document's identifier instead, so that the same content gives the same file."""
+    import re
+    import uuid
+
+    stream = _object(pdf, pdf.catalog["Metadata"])
+    stable = f"xmp.did:{uuid.UUID(hex=identifier.decode('ascii')[:32])}".encode()
+    stream.stream = [re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable, bytes(part)) for part in stream.stream]
+
+
+def press_finisher(press: PressSettings, profile: bytes, identifier: bytes):
     """Completes WeasyPrint's PDF/X-4 for the print shop (a ``write_pdf`` finisher):
 
     * the output intent with the printing condition's ICC profile (WeasyPrint names it
@@ -358,6 +369,7 @@ def press_finisher(press: PressSettings, profile: bytes):
         import pydyf
         from weasyprint.pdf import __file__ as weasyprint_pdf
 
+        _stable_document_id(pdf, identifier)
         destination = pydyf.Stream([profile], pydyf.Dictionary({"N": 4}), compress=True)
         srgb = pydyf.Stream([(Path(weasyprint_pdf).parent / "sRGB2014.icc").read_bytes()],
                             pydyf.Dictionary({"N": 3}), compress=True)
@@ -419,9 +431,10 @@ def render(job: Job) -> Rendered:
         reader_pdf = layout.copy(reader_pages).write_pdf(
             pdf_variant=READER_VARIANT, finisher=reader_finisher,
             pdf_identifier=document_identifier(job.name, job.html))
+        print_identifier = document_identifier(f"print|{job.name}", job.html)
         print_pdf = layout.copy(pages).write_pdf(
-            pdf_variant=PRINT_VARIANT, finisher=press_finisher(job.press, profile),
-            pdf_identifier=document_identifier(f"print|{job.name}", job.html))
+            pdf_variant=PRINT_VARIANT, finisher=press_finisher(job.press, profile, print_identifier),
+            pdf_identifier=print_identifier)
     finally:
         LOGGER.removeHandler(collect)
     entry = Entry(Path(job.cache), job.name, job.key)

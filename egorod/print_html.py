@@ -341,8 +341,9 @@ def cover_skyline(seed: int) -> Markup:
         x += w + rng.uniform(0.0, 2.5)
     rect(0, height - 4, width, 4, "#10304d")
     return Markup(f'<svg class="cover-skyline" xmlns="http://www.w3.org/2000/svg" '
-                  f'viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" aria-hidden="true">'
-                  + "".join(shapes) + "</svg>")
+                  f'viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" role="img">'
+                  # The tagged reader's edition gives a figure this text for screen readers.
+                  "<title>Силуэт города</title>" + "".join(shapes) + "</svg>")
 
 
 def print_environment(env: jinja2.Environment) -> jinja2.Environment:
