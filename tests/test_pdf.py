@@ -467,3 +467,25 @@ def test_reader_edition_passes_the_pdfua_checker(built, edition):
     command = shutil.which("pdfua") or str(Path(sys.executable).parent / "pdfua")
     result = subprocess.run([command, "check", str(repo.out / edition)], capture_output=True, text=True)
     assert "result: PASS" in result.stdout or "errors=0" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('issn: "0000-0018"', "0000-0018"),          # the check digit of 0000-001 is 9
+    ("age_mark: 14+", "14+"),
+])
+def test_imprint_settings_are_checked(repo, line, message):
+    settings = repo.root / "site.yaml"
+    field = line.split(":", 1)[0]
+    text = re.sub(rf"(?m)^  {field}:.*$", f"  {line}", settings.read_text(encoding="utf-8"))
+    settings.write_text(text, encoding="utf-8")
+    result = repo.run("check")
+    assert result.status == 1 and f"print.{field}" in result.output and message in result.output
+
+
+def test_print_edition_needs_a_cmyk_output_profile(repo):
+    settings = repo.root / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "output_profile: templates/print/cmyk-swop-artifex.icc", "output_profile: static/img/logo.svg"),
+        encoding="utf-8")
+    result = repo.run("build", "--no-search", "--quiet")
+    assert result.status == 1 and "print.output_profile" in result.output and "CMYK" in result.output
