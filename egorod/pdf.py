@@ -254,7 +254,7 @@ def _footnote_workarounds() -> None:
        last note exceeds the bottom of the footnote area, comparing float sums exactly.
        Summed in different orders they differ by ~1e-13 px, so a note that fits goes to
        the next page (seen whenever ``@footnote`` has a border and padding). An area of
-       automatic height cannot really overflow: we re-check with a tolerance.
+       automatic height cannot really overflow: we compare with a tolerance.
     2. ``layout.column._report_footnotes`` moves notes to the next page until the area is
        low enough, and fails with IndexError when the empty area (its margin, border and
        padding) is still higher than allowed: we stop when no note is left to move.
@@ -267,17 +267,28 @@ def _footnote_workarounds() -> None:
 
     update = LayoutContext._update_footnote_area
     if not getattr(update, "egorod_patched", False):
+        # WeasyPrint's own method with the tolerance in its comparison: re-checking after it
+        # would lay the footnote area out twice on every overflow (a tenth of a layout's time).
         def tolerant_update(self):  # noqa: ANN001 - WeasyPrint's own signature
-            if not update(self):
-                return False
             area = self.current_footnote_area
-            if area.style["height"] != "auto" or area.style["max_height"].value != inf:
-                return True
+            if area.height != "auto" and not self.in_column:
+                self.page_bottom += area.margin_height()
+            area.children = self.current_page_footnotes
+            if not area.children:
+                area.height = 0
+                if not self.in_column:
+                    self.page_bottom -= area.margin_height()
+                return False
             laid = block_level_layout(self, build.create_anonymous_boxes(area.deepcopy()), -inf,
                                       None, area.page)[0]
+            area.height = laid.height
+            if not self.in_column:
+                self.page_bottom -= laid.margin_height()
             last = laid.children[-1]
             bottom = last.position_y + last.margin_height() - last.margin_bottom
-            return bottom > laid.position_y + laid.margin_height() - laid.margin_bottom + 0.01
+            limit = laid.position_y + laid.margin_height() - laid.margin_bottom
+            automatic = area.style["height"] == "auto" and area.style["max_height"].value == inf
+            return bottom > limit + (0.01 if automatic else 0)
 
         setattr(tolerant_update, "egorod_patched", True)  # noqa: B010 (a mark on a function)
         LayoutContext._update_footnote_area = tolerant_update
