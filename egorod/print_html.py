@@ -167,19 +167,26 @@ def print_body(body: str, *, prefix: str, asset_dir: str, base_url: str,
 
 
 def _mark_wide_tables(tokens: list[Token]) -> list[Token]:
-    """Class ``wide`` on tables of many columns: they span both columns of the page rather
-    than break their words letter by letter in a column's width."""
-    out = list(tokens)
-    for index, token in enumerate(tokens):
+    """Tables of many columns in a ``<div class="wide">``: it spans both columns of the page
+    rather than the table breaking its words letter by letter in a column's width (the div,
+    because WeasyPrint lets a block span columns, not a table)."""
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
         if token[0] == "start" and token[1] == "table":
-            row = next((i for i in range(index, len(tokens)) if tokens[i][:2] == ("start", "tr")), None)
-            if row is None:
-                continue
-            end = _element_end(tokens, row)
-            cells = sum(1 for t in tokens[row:end] if t[0] == "start" and t[1] in ("td", "th"))
+            end = _element_end(tokens, index)
+            table = tokens[index:end + 1]
+            row = next((i for i, t in enumerate(table) if t[:2] == ("start", "tr")), None)
+            cells = 0 if row is None else sum(
+                1 for t in table[row:_element_end(table, row)] if t[0] == "start" and t[1] in ("td", "th"))
             if cells >= WIDE_TABLE_COLUMNS:
-                classes = " ".join(sorted(_classes(token) | {"wide"}))
-                out[index] = ("start", "table", {**token[2], "class": classes})
+                table = [("start", "div", {"class": "wide"}), *table, ("end", "div")]
+            out += table
+            index = end + 1
+            continue
+        out.append(token)
+        index += 1
     return out
 
 
@@ -364,7 +371,7 @@ class PrintArticle:
     follows_brief: bool = False    # comes after a brief article and closes up its page
 
 
-BRIEF_CHARACTERS = 1500     # an article this short fills a quarter of a page at most
+BRIEF_CHARACTERS = 1500     # an article this short fills a third of a page at most
 
 
 def is_brief(body: PrintBody) -> bool:

@@ -10,6 +10,7 @@ from pypdf import PdfReader
 from test_pdf import build, page_texts
 
 ISSUE = "vestnik/2/vestnik-2-print.pdf"
+MM = 72 / 25.4
 TABLE_WORDS = ["Эффективность", "Муниципалитет", "Финансирование", "Инфраструктура", "Ответственность"]
 LONG_TITLE = ("Как города Содружества учатся друг у друга: опыт межмуниципального сотрудничества "
               "в благоустройстве дворов, общественном транспорте и цифровых сервисах для жителей")
@@ -83,13 +84,31 @@ def test_a_three_line_title_opens_its_article_page_with_its_text(laid_out):
     assert "Как города" in "".join(_lines(page)[:4]) and "Город развивается" in page
 
 
-def test_no_word_is_broken_inside_a_table_cell(laid_out):
-    _, texts = laid_out
-    everything = "\n".join(texts)
-    for word in TABLE_WORDS:
-        assert word in everything.replace("-\n", "\n"), word
-        head = word[: len(word) // 2]
-        assert not re.search(re.escape(head) + r"[^\s]*-\n", everything.split("Таблица показателей")[-1][:4000])
+def _words_at(page) -> list[tuple[str, float]]:
+    """The words of a page with the x of their start, in points from the trim's left edge."""
+    found: list[tuple[str, float]] = []
+
+    def visit(text, cm, tm, font_dict, font_size):
+        if text.strip():
+            found.append((text.strip(), cm[4] + tm[4] * cm[0]))
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_a_wide_table_spans_both_columns_without_breaking_a_word(laid_out):
+    pdf, texts = laid_out
+    (number,) = [i for i, text in enumerate(texts) if "Таблица показателей" in text.split("\n")[1:3]
+                 or text.lstrip().startswith("Таблица показателей")]
+    cells = [(text, x) for text, x in _words_at(pdf.pages[number]) if any(w in text for w in TABLE_WORDS)]
+    # Every word of the table whole (no hyphen, no half of it on the next line)...
+    assert cells and all(text.strip("-") in " ".join(TABLE_WORDS) for text, _ in cells)
+    assert {word for word in TABLE_WORDS if any(word in text for text, _ in cells)} == set(TABLE_WORDS)
+    # ...and the table across the page: its last column starts right of the first column's end.
+    trim = [float(v) for v in pdf.pages[number]["/TrimBox"]]
+    lefts = [x for _, x in cells]
+    assert max(lefts) - min(lefts) > (trim[2] - trim[0]) / 2
+    assert max(lefts) < trim[2] - 20 * MM
 
 
 def test_brief_articles_close_up_half_empty_pages(laid_out):
