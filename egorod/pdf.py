@@ -386,7 +386,8 @@ def print_edition(reader: bytes, xmp: bytes, press: PressSettings, profile: byte
             page.contents_add(close)
             page.obj.BleedBox = pikepdf.Array(_grown(trim, bleed_by))
             page.obj.MediaBox = pikepdf.Array(_grown(trim, media_by))
-            spaces = page.obj.get("/Resources", {}).get("/ColorSpace")
+            resources = page.obj.get("/Resources")
+            spaces = resources.get("/ColorSpace") if resources is not None else None
             if spaces is not None:
                 spaces.DefaultRGB = pikepdf.Array([pikepdf.Name.ICCBased, srgb])
         if fillers:

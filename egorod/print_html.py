@@ -288,16 +288,17 @@ def _footnote_call(target: str, notes: dict[str, list[Token]], used: set[str]) -
 def _rewrite_attrs(tag: str, attrs: dict[str, str | None], prefix: str, asset_dir: str,
                    base_url: str, images: list[str]) -> dict[str, str | None]:
     attrs = dict(attrs)
-    if prefix and attrs.get("id") and not attrs["id"].startswith(prefix):
-        attrs["id"] = prefix + attrs["id"]
+    identifier = attrs.get("id")
+    if prefix and identifier and not identifier.startswith(prefix):
+        attrs["id"] = prefix + identifier
     href = attrs.get("href")
     if href:
         if href.startswith("#") and prefix and not href.startswith("#" + prefix):
             attrs["href"] = "#" + prefix + href[1:]
         elif href.startswith("/") and not href.startswith("//"):
             attrs["href"] = base_url.rstrip("/") + href
-    if tag == "img" and attrs.get("src"):
-        src = attrs["src"]
+    src = attrs.get("src")
+    if tag == "img" and src:
         if not _SCHEME.match(src) and not src.startswith("//"):
             path = src.lstrip("/") if src.startswith("/") else posixpath.join(asset_dir, src)
             path = posixpath.normpath(path)
