@@ -2,6 +2,11 @@
 
 The step that makes them is ``steps/pdf.py``.
 
+Two editions from one layout. WeasyPrint lays the document out once and writes the reader's
+edition (PDF/UA-1: tagged, cut to the trim); the print shop's edition (PDF/X-4: bleed, crop
+marks, output intent, blank pages to complete the magazine's last sheet) is made from that
+file with pikepdf, in milliseconds, rather than by painting the layout a second time.
+
 Cost. The print HTML of every document is assembled in this process (cheap); WeasyPrint
 runs only for documents that changed. A document's cache entry (``.cache/pdf/``) is
 keyed by a hash of its print HTML — content, templates and the Markdown renderer's
@@ -11,8 +16,9 @@ fonts, images, logo) with its hash, and is used only while all of them are uncha
 Documents to render are shared among worker processes, with a progress bar.
 
 Reproducibility. The same content gives byte-identical PDFs: dates come from the issue
-date, the PDF identifier from the document's name and print HTML, the font subset tags from the fonts, and
-nothing depends on the clock, the machine's fonts or the output folder.
+date, the PDF identifier from the document's name and print HTML (the print edition's from
+its content), the font subset tags from the fonts, and nothing depends on the clock, the
+machine's fonts or the output folder.
 """
 from __future__ import annotations
 
@@ -116,6 +122,7 @@ class Entry:
 
 def code_version() -> str:
     """This module, the HTML assembly and the rendering libraries, as one hash."""
+    import pikepdf
     import pydyf
     import pypdfium2
     import weasyprint
@@ -124,7 +131,7 @@ def code_version() -> str:
     for module in ("pdf.py", "print_html.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     digest.update(f"{weasyprint.__version__}|{pydyf.__version__}|"
-                  f"{pypdfium2.version.PYPDFIUM_INFO}".encode())
+                  f"{pypdfium2.version.PYPDFIUM_INFO}|{pikepdf.__version__}".encode())
     return digest.hexdigest()
 
 
