@@ -55,6 +55,7 @@ BLEED_MM = 3.0                         # as print.css's @page bleed
 MARK_OFFSET_MM = 2.0                   # crop marks start this far outside the bleed...
 MARK_LENGTH_MM = 5.0                   # ...and are this long
 READER_VARIANT = "pdf/ua-1"
+PRINT_DPI = 300                        # what offset printing needs of a photograph
 
 
 @dataclass(frozen=True)
@@ -429,6 +430,24 @@ def pdfx4_metadata(metadata: Any, identifier: bytes) -> bytes:
     return stable_document_id(packet, identifier)
 
 
+def low_resolution_images(pages: list, minimum: int = PRINT_DPI) -> list[tuple[str, int]]:
+    """Photographs printed at less than ``minimum`` dots per inch: (image, dpi), each once.
+    The print edition keeps every image as it is; only the editor can give a sharper one."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.images import RasterImage
+
+    found: dict[str, int] = {}
+    for page in pages:
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.ReplacedBox) and isinstance(box.replacement, RasterImage) \
+                    and box.width and box.element is not None:
+                dpi = round(box.replacement.width / (box.width / 96))
+                source = box.element.get("src") or "?"
+                if dpi < minimum:
+                    found[source] = min(dpi, found.get(source, dpi))
+    return sorted(found.items())
+
+
 def render(job: Job) -> Rendered:
     """Lay out one document once with WeasyPrint and write both editions into the cache
     (runs in a worker process)."""
@@ -462,7 +481,7 @@ def render(job: Job) -> Rendered:
     files = {path: file_digest(root / path) for path in read}
     meta = {"key": job.key, "name": job.name, "pages": len(pages), "size": len(reader_pdf),
             "print_pages": len(pages) + fillers, "print_size": len(print_pdf), "cover": job.cover,
-            "files": files}
+            "files": files, "low_resolution": low_resolution_images(pages)}
     _atomic_write(entry.meta, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
     return Rendered(job.name, job.key, len(pages) + fillers, len(reader_pdf), time.perf_counter() - started,
                     tuple(collect.messages))

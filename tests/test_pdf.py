@@ -489,3 +489,14 @@ def test_print_edition_needs_a_cmyk_output_profile(repo):
         encoding="utf-8")
     result = repo.run("build", "--no-search", "--quiet")
     assert result.status == 1 and "print.output_profile" in result.output and "CMYK" in result.output
+
+
+def test_an_image_too_coarse_for_print_is_named_on_every_build(repo):
+    Image.new("RGB", (60, 40), (90, 120, 160)).save(repo.root / "content/vestnik/1/skhema.png")
+    article = repo.root / "content/vestnik/1/02-opyt.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n![Схема](skhema.png)\n", encoding="utf-8")
+    for _ in range(2):      # rendered, then from the cache
+        result = repo.run("build", "--no-search")
+        assert result.status == 0, result.output
+        assert "vestnik-1-print.pdf" in result.output and "content/vestnik/1/skhema.png" in result.output
+        assert "300" in result.output

@@ -19,6 +19,7 @@ from ..output import StagedOutput
 from ..pdf import (
     CACHE_SUBDIR,
     MAGAZINE_SIGNATURE,
+    PRINT_DPI,
     Entry,
     FileDigests,
     Job,
@@ -89,12 +90,19 @@ class PdfStep(Step):
             for warning in result.warnings:
                 context.log(f"{result.name}: WeasyPrint: {warning}")
 
+
         facts = context.facts
         for document in documents:
             entry = entries[document.url]
             meta = json.loads(entry.meta.read_text(encoding="utf-8"))
             facts.pdfs[document.url] = PdfInfo(meta["size"], meta["pages"])
             facts.pdfs[document.print_url] = PdfInfo(meta["print_size"], meta["print_pages"])
+            # Told on every build, not only when the document is rendered: it is still true.
+            for image, dpi in meta["low_resolution"]:
+                context.log(_("{name}: {image} is printed at {dpi} dpi; the print shop needs {needed} "
+                              "(give a larger image or show it smaller)").format(
+                                  name=document.print_url.rsplit("/", 1)[-1], image=image, dpi=dpi,
+                                  needed=PRINT_DPI))
             issue = issues.get(document.url)
             cover_url = None
             if issue is not None and not issue.cover and meta.get("cover"):
