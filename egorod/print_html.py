@@ -200,9 +200,19 @@ def _link_addresses(tokens: list[Token]) -> list[Token]:
             href = token[2].get("href") or ""
             address = href.split("://", 1)[1].rstrip("/") if re.match(r"https?://", href) else None
         elif token[0] == "end" and token[1] == "a" and address:
-            out += [("data", " ("), ("start", "span", {"class": "link-address"}), ("data", address),
+            out += [("data", " ("), ("start", "span", {"class": "link-address"}), *_address(address),
                     ("end", "span"), ("data", ")")]
             address = None
+    return out
+
+
+def _address(address: str) -> list[Token]:
+    """An address that a line may end after a slash, never inside the host name (whose
+    hyphen would read as a word broken in two)."""
+    host, _, path = address.partition("/")
+    out: list[Token] = [("start", "span", {"class": "link-host"}), ("data", host), ("end", "span")]
+    for part in path.split("/") if path else []:
+        out += [("data", "/"), ("start", "wbr", {}), ("data", part)]
     return out
 
 
