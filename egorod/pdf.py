@@ -422,6 +422,38 @@ def print_edition(reader: bytes, xmp: bytes, press: PressSettings, profile: byte
     return output.getvalue()
 
 
+def pdfx4_problems(data: bytes) -> list[str]:
+    """What the produced print edition lacks of PDF/X-4's structure (empty: nothing): the
+    output intent with an embedded profile, the version in the metadata, a TrimBox and a
+    BleedBox on every page, every font embedded, no encryption, nothing that runs."""
+    import pikepdf
+
+    problems: list[str] = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if pdf.is_encrypted:
+            problems.append("encrypted")
+        intents = [i for i in pdf.Root.get("/OutputIntents", []) if i.get("/S") == "/GTS_PDFX"]
+        if len(intents) != 1 or "/DestOutputProfile" not in intents[0]:
+            problems.append("no PDF/X output intent with its profile")
+        metadata = pdf.Root.get("/Metadata")
+        if metadata is None or b"GTS_PDFXVersion>PDF/X-4<" not in metadata.read_bytes():
+            problems.append("no PDF/X-4 version in the metadata")
+        if "/JavaScript" in pdf.Root.get("/Names", {}) or "/OpenAction" in pdf.Root or "/AA" in pdf.Root:
+            problems.append("JavaScript or actions")
+        for number, page in enumerate(pdf.pages, 1):
+            if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj:
+                problems.append(f"page {number} without TrimBox and BleedBox")
+            resources: Any = page.obj.get("/Resources")
+            fonts: Any = resources.get("/Font") if resources is not None else None
+            for font in fonts.values() if fonts is not None else []:
+                for face in font.get("/DescendantFonts") or [font]:
+                    descriptor: Any = face.get("/FontDescriptor")
+                    if descriptor is None or not any(key in descriptor
+                                                     for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+                        problems.append(f"page {number}: font {face.get('/BaseFont')} not embedded")
+    return problems
+
+
 def pdfx4_metadata(metadata: Any, identifier: bytes) -> bytes:
     """The XMP packet of a PDF/X-4 file, as WeasyPrint writes it for its ``pdf/x-4``."""
     header = b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/">'
@@ -470,6 +502,9 @@ def render(job: Job) -> Rendered:
         xmp = pdfx4_metadata(layout.metadata, document_identifier(f"print|{job.name}", job.html))
         print_pdf = print_edition(reader_pdf, xmp, job.press,
                                   (root / job.press.output_profile).read_bytes(), fillers)
+        # A print shop's preflight refuses the file for any of these: better the build.
+        if problems := pdfx4_problems(print_pdf):
+            raise ValueError(f"the print edition is not PDF/X-4: {'; '.join(problems)}")
     finally:
         LOGGER.removeHandler(collect)
     entry = Entry(Path(job.cache), job.name, job.key)

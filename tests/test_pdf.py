@@ -20,6 +20,7 @@ from pypdf import PdfReader
 
 from egorod import pipeline
 from egorod.markup import Renderer
+from egorod.pdf import pdfx4_problems
 from egorod.print_html import print_body
 
 MM = 72 / 25.4
@@ -500,3 +501,13 @@ def test_an_image_too_coarse_for_print_is_named_on_every_build(repo):
         assert result.status == 0, result.output
         assert "vestnik-1-print.pdf" in result.output and "content/vestnik/1/skhema.png" in result.output
         assert "300" in result.output
+
+
+def test_print_editions_pass_the_builds_own_pdfx4_check_and_it_catches_a_reader_file(built):
+    repo, _ = built
+    for edition in (ISSUE_PRINT, BULLETIN_PRINT):
+        assert pdfx4_problems((repo.out / edition).read_bytes()) == []
+    problems = pdfx4_problems((repo.out / ISSUE_PDF).read_bytes())
+    assert "no PDF/X output intent with its profile" in problems
+    assert "no PDF/X-4 version in the metadata" in problems
+    assert "page 1 without TrimBox and BleedBox" in problems
