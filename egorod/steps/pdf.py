@@ -1,4 +1,5 @@
-"""Step "pdf": print PDFs of every «Вестник МАГ» issue and bulletin, and the archive's covers.
+"""Step "pdf": print PDFs of every «Вестник МАГ» issue and bulletin (the reader's edition and
+the print shop's), and the archive's covers.
 
 Its ``prepare`` makes (or finds unchanged in the cache) every PDF, because issue pages show
 the size and page count of their PDF and the Vestnik archive a cover image per issue; its
@@ -89,7 +90,6 @@ class PdfStep(Step):
         for result in sorted(results, key=lambda item: item.name):
             for warning in result.warnings:
                 context.log(f"{result.name}: WeasyPrint: {warning}")
-
 
         facts = context.facts
         for document in documents:
