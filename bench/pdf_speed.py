@@ -1,27 +1,29 @@
-"""Milliseconds per page: the PDF step's renderer against plain WeasyPrint, same layout, one run.
+"""Milliseconds per page: the PDF step against plain WeasyPrint, same layouts, one run.
 
-    .venv/bin/python bench/pdf_speed.py                 # the sample site's newest Vestnik issue
+    .venv/bin/python bench/pdf_speed.py                 # the sample site's documents
     .venv/bin/python bench/pdf_speed.py --issue 76 --repeat 5
 
-Both sides get the same print HTML of one issue (as the build assembles it) and run in this
-process, taking turns, so that a busy machine slows both alike:
+Both sides get the same print HTML (as the build assembles it) and are measured in CPU time,
+which other processes on a shared machine disturb far less than wall time:
 
-* plain: ``HTML(string=...).render().write_pdf()``, one edition, nothing else, untagged;
-* plain tagged: the same with ``pdf_variant="pdf/ua-1"`` (what the reader's edition is);
-* ours: ``egorod.pdf.render`` of the build's job, which writes both editions (reader's and
-  print shop's), the cover image and the cache entry.
+1. **the step**: every document of the site (Vestnik issues and bulletins) through
+   ``egorod.pdf.render_all`` as the build runs it, in worker processes, writing both
+   editions (reader's PDF/UA-1 and print shop's PDF/X-4), the covers and the cache entries;
+   the workers' CPU time and this process's, over the pages of the layouts; beside it plain
+   WeasyPrint (``HTML(string=...).render().write_pdf()``, one untagged edition) over the same
+   documents in this process;
+2. **one issue** (``--issue``, default the longest), in this process, taking turns: the
+   step's ``render`` against plain WeasyPrint untagged and tagged (``pdf_variant="pdf/ua-1"``,
+   what the reader's edition is); best of ``--repeat`` runs, the median beside it.
 
-Both are divided by the pages of the same layout (the print edition adds blank pages from
-one laid-out filler page, the reader's edition leaves them out). Times are the process's CPU
-time, which other processes on a shared machine hardly disturb (wall time is printed too);
-the best of the repeats is reported, with the median beside it. The last line is
-``ours_ms_per_page=X plain_ms_per_page=Y ratio=Z`` (CPU time).
+The last line is ``step_ms_per_page=X plain_ms_per_page=Y ratio=Z`` (part 1).
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
 import os
+import resource
 import statistics
 import sys
 import tempfile
@@ -36,23 +38,18 @@ from egorod.context import BuildConfig, BuildContext  # noqa: E402
 from egorod.markup import MarkdownOptions  # noqa: E402
 from egorod.model import BuildOptions  # noqa: E402
 from egorod.pipeline import load_site  # noqa: E402
+from egorod.print_html import PrintDocument  # noqa: E402
 from egorod.render_html import BodyCache  # noqa: E402
 from egorod.routes import all_routes  # noqa: E402
 from egorod.steps.pdf import collect_documents, make_job  # noqa: E402
 
 
-def issue_job(root: Path, number: int | None, cache: Path) -> pdf.Job:
+def site_documents(root: Path, cache: Path, workers: int | None) -> tuple[BuildContext, list[PrintDocument]]:
     site = load_site(root, BuildOptions(drafts=False, today=dt.date.today()))
-    config = BuildConfig(root=root, out=cache / "out", cache_dir=cache, quiet=True, workers=1)
+    config = BuildConfig(root=root, out=cache / "out", cache_dir=cache, quiet=True, workers=workers)
     bodies = BodyCache(MarkdownOptions(allow_raw_html=site.settings.allow_raw_html))
     context = BuildContext(config, site.settings, site, all_routes(site), bodies)
-    documents = [d for d in collect_documents(context) if d.kind == "vestnik"]
-    if number is not None:
-        documents = [d for d in documents if d.name == f"vestnik-{number}.pdf"]
-    if not documents:
-        raise SystemExit("no such Vestnik issue")
-    document = max(documents, key=lambda d: len(d.html))
-    return make_job(context, document, pdf.code_version(), cache)
+    return context, collect_documents(context)
 
 
 def plain_weasyprint(job: pdf.Job, variant: str | None = None) -> int:
@@ -63,45 +60,64 @@ def plain_weasyprint(job: pdf.Job, variant: str | None = None) -> int:
     return len(document.pages)
 
 
+def cpu_of_workers() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def the_step(jobs: list[pdf.Job], workers: int | None) -> tuple[float, float, int]:
+    """(step ms/page, plain ms/page, pages of the layouts), all documents."""
+    plain_cpu, pages = time.process_time(), 0
+    for job in jobs:
+        pages += plain_weasyprint(job)
+    plain_cpu = time.process_time() - plain_cpu
+    own, children = time.process_time(), cpu_of_workers()
+    pdf.render_all(jobs, quiet=True, workers=workers)
+    step_cpu = time.process_time() - own + cpu_of_workers() - children
+    return step_cpu * 1000 / pages, plain_cpu * 1000 / pages, pages
+
+
+def one_issue(job: pdf.Job, repeat: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {"ours": [], "plain": [], "plain tagged": []}
+    pages = 0
+    for _ in range(repeat):
+        started = time.process_time()
+        pdf.render(job)
+        times["ours"].append(time.process_time() - started)
+        started = time.process_time()
+        pages = plain_weasyprint(job)
+        times["plain"].append(time.process_time() - started)
+        started = time.process_time()
+        plain_weasyprint(job, "pdf/ua-1")
+        times["plain tagged"].append(time.process_time() - started)
+    return {label: [t * 1000 / pages for t in values] for label, values in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--issue", type=int, help="Vestnik issue number (default: the longest)")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--workers", type=int, help="worker processes of the step (default: one per core)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="egorod-pdf-bench-") as folder:
-        job = issue_job(ROOT, args.issue, Path(folder))
-        plain_weasyprint(job)        # warm-up: imports, fonts, the first layout's caches
-        ours_ms: list[float] = []
-        plain_ms: list[float] = []
-        ours_wall: list[float] = []
-        plain_wall: list[float] = []
-        tagged_ms: list[float] = []
-        pages = 0
-        for _ in range(args.repeat):
-            cpu, wall = time.process_time(), time.perf_counter()
-            pdf.render(job)
-            ours_ms.append((time.process_time() - cpu) * 1000)
-            ours_wall.append((time.perf_counter() - wall) * 1000)
-            cpu, wall = time.process_time(), time.perf_counter()
-            pages = plain_weasyprint(job)
-            plain_ms.append((time.process_time() - cpu) * 1000)
-            plain_wall.append((time.perf_counter() - wall) * 1000)
-            cpu = time.process_time()
-            plain_weasyprint(job, "pdf/ua-1")
-            tagged_ms.append((time.process_time() - cpu) * 1000)
-        ours_ms, plain_ms = [t / pages for t in ours_ms], [t / pages for t in plain_ms]
-        tagged_ms = [t / pages for t in tagged_ms]
-        ours_wall, plain_wall = [t / pages for t in ours_wall], [t / pages for t in plain_wall]
-    load = os.getloadavg()[0]
-    print(f"{job.name}: {pages} pages laid out, {args.repeat} runs each, load average {load:.1f}")
-    for label, cpu, wall in (("ours (both editions)", ours_ms, ours_wall),
-                             ("plain WeasyPrint    ", plain_ms, plain_wall)):
-        print(f"{label}: CPU best {min(cpu):.1f} ms/page, median {statistics.median(cpu):.1f}; "
-              f"wall best {min(wall):.1f}, median {statistics.median(wall):.1f}")
-    print(f"plain WeasyPrint, tagged (pdf/ua-1): CPU best {min(tagged_ms):.1f} ms/page, "
-          f"median {statistics.median(tagged_ms):.1f}")
-    print(f"ours_ms_per_page={min(ours_ms):.1f} plain_ms_per_page={min(plain_ms):.1f} "
-          f"plain_tagged_ms_per_page={min(tagged_ms):.1f} ratio={min(ours_ms) / min(plain_ms):.2f}")
+        context, documents = site_documents(ROOT, Path(folder), args.workers)
+        version = pdf.code_version()
+        jobs = [make_job(context, document, version, Path(folder)) for document in documents]
+        issues = [job for job in jobs if job.signature > 1]
+        if args.issue is not None:
+            issues = [job for job in issues if job.name == f"vestnik-{args.issue}.pdf"]
+        if not issues:
+            raise SystemExit("no such Vestnik issue")
+        issue = max(issues, key=lambda job: len(job.html))
+        plain_weasyprint(issue)        # warm-up: imports, fonts, the first layout's caches
+        step, plain, pages = the_step(jobs, args.workers)
+        single = one_issue(issue, args.repeat)
+    print(f"load average {os.getloadavg()[0]:.1f}")
+    print(f"the step, {len(jobs)} documents, {pages} pages: {step:.1f} ms/page (both editions, worker "
+          f"processes) against plain WeasyPrint {plain:.1f} ms/page (one untagged edition)")
+    for label, values in single.items():
+        print(f"{issue.name}, {label}: best {min(values):.1f} ms/page, median {statistics.median(values):.1f}")
+    print(f"step_ms_per_page={step:.1f} plain_ms_per_page={plain:.1f} ratio={step / plain:.2f}")
 
 
 if __name__ == "__main__":
