@@ -95,8 +95,10 @@ class PageFacts:
         facts = [repr(self.feeds), repr(self.live_reload)]
         for bulletin in site.bulletins:
             facts.append(repr(self.pdf_info(r.bulletin_pdf_url(bulletin.number))))
+            facts.append(repr(self.pdf_info(r.bulletin_print_pdf_url(bulletin.number))))
         for issue in site.vestnik:
             facts.append(repr(self.pdf_info(r.vestnik_pdf_url(issue.number))))
+            facts.append(repr(self.pdf_info(r.vestnik_print_pdf_url(issue.number))))
             facts.append(repr(self.cover_of(issue)))
         return facts
 

@@ -2,6 +2,11 @@
 
 The step that makes them is ``steps/pdf.py``.
 
+Two editions from one layout. WeasyPrint lays the document out once and writes the reader's
+edition (PDF/UA-1: tagged, cut to the trim); the print shop's edition (PDF/X-4: bleed, crop
+marks, output intent, blank pages to complete the magazine's last sheet) is made from that
+file with pikepdf, in milliseconds, rather than by painting the layout a second time.
+
 Cost. The print HTML of every document is assembled in this process (cheap); WeasyPrint
 runs only for documents that changed. A document's cache entry (``.cache/pdf/``) is
 keyed by a hash of its print HTML — content, templates and the Markdown renderer's
@@ -11,8 +16,9 @@ fonts, images, logo) with its hash, and is used only while all of them are uncha
 Documents to render are shared among worker processes, with a progress bar.
 
 Reproducibility. The same content gives byte-identical PDFs: dates come from the issue
-date, the PDF identifier from the document's name and print HTML, the font subset tags from the fonts, and
-nothing depends on the clock, the machine's fonts or the output folder.
+date, the PDF identifier from the document's name and print HTML (the print edition's from
+its content), the font subset tags from the fonts, and nothing depends on the clock, the
+machine's fonts or the output folder.
 """
 from __future__ import annotations
 
@@ -23,25 +29,41 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
 from .parallel import die_with_parent, process_count
-from .print_html import PrintDocument, filler_html
+from .print_html import PrintDocument
 
 CACHE_SUBDIR = "pdf"
-CACHE_FORMAT = "egorod-pdf-3"          # bump when the cache layout or rendering options change
+CACHE_FORMAT = "egorod-pdf-4"          # bump when the cache layout or rendering options change
 COVER_WIDTH = 420                      # px; shown at 210 px in the archive (2× for dense screens)
 COVER_QUALITY = 84
 MAGAZINE_SIGNATURE = 4                 # a stapled magazine has a multiple of 4 pages
 KEEP_VARIANTS = 2                      # cache entries kept per document (e.g. with and without drafts)
+MM = 72 / 25.4                         # PDF points per millimetre
+BLEED_MM = 3.0                         # as print.css's @page bleed
+MARK_OFFSET_MM = 2.0                   # crop marks start this far outside the bleed...
+MARK_LENGTH_MM = 5.0                   # ...and are this long
+READER_VARIANT = "pdf/ua-1"
+PRINT_DPI = 300                        # what offset printing needs of a photograph
+
+
+@dataclass(frozen=True)
+class PressSettings:
+    """What the print shop asks of its file (``print:`` in site.yaml)."""
+    crop_marks: bool = True
+    output_profile: str = ""        # ICC profile of the printing condition, relative to the root
+    output_condition: str = ""      # its registered identifier, e.g. "FOGRA39"
 
 
 @dataclass(frozen=True)
@@ -55,21 +77,23 @@ class Job:
     cover: bool
     signature: int = 1
     source: str = ""        # the editor's file, for error messages
+    press: PressSettings = field(default_factory=PressSettings)
 
 
 @dataclass(frozen=True)
 class Rendered:
     name: str
     key: str
-    pages: int
-    size: int
+    pages: int              # of the print edition (the layout's pages, fillers included)
+    size: int               # of the reader's edition
     seconds: float
     warnings: tuple[str, ...] = ()
 
 
 @dataclass
 class Entry:
-    """A cache entry: ``<stem>.<key>.pdf`` with ``.json`` metadata and maybe ``.jpg``."""
+    """A cache entry: the reader's edition ``<stem>.<key>.pdf``, the print edition
+    ``<stem>.<key>.print.pdf``, ``.json`` metadata and maybe a ``.jpg`` cover."""
     folder: Path
     name: str
     key: str
@@ -81,6 +105,10 @@ class Entry:
     @property
     def pdf(self) -> Path:
         return self.folder / f"{self.stem}.pdf"
+
+    @property
+    def print_pdf(self) -> Path:
+        return self.folder / f"{self.stem}.print.pdf"
 
     @property
     def meta(self) -> Path:
@@ -95,6 +123,7 @@ class Entry:
 
 def code_version() -> str:
     """This module, the HTML assembly and the rendering libraries, as one hash."""
+    import pikepdf
     import pydyf
     import pypdfium2
     import weasyprint
@@ -103,13 +132,14 @@ def code_version() -> str:
     for module in ("pdf.py", "print_html.py"):
         digest.update((Path(__file__).parent / module).read_bytes())
     digest.update(f"{weasyprint.__version__}|{pydyf.__version__}|"
-                  f"{pypdfium2.version.PYPDFIUM_INFO}".encode())
+                  f"{pypdfium2.version.PYPDFIUM_INFO}|{pikepdf.__version__}".encode())
     return digest.hexdigest()
 
 
-def document_key(document: PrintDocument, code_version: str, cover: bool) -> str:
+def document_key(document: PrintDocument, code_version: str, cover: bool,
+                 press: PressSettings) -> str:
     digest = hashlib.sha256(code_version.encode())
-    digest.update(f"{document.name}|cover={cover}|".encode())
+    digest.update(f"{document.name}|cover={cover}|{press!r}|".encode())
     digest.update(document.html.encode("utf-8"))
     return digest.hexdigest()
 
@@ -150,7 +180,7 @@ def cached(entry: Entry, digests: FileDigests) -> dict | None:
     if meta.get("key") != entry.key or meta.get("size") != size:
         return None
     # A file damaged in the cache (truncated, changed) is made again, never published.
-    if file_digest(entry.pdf) != meta.get("sha256"):
+    if file_digest(entry.pdf) != meta.get("sha256") or file_digest(entry.print_pdf) != meta.get("print_sha256"):
         return None
     if meta.get("cover") and file_digest(entry.cover) != meta.get("cover_sha256"):
         return None
@@ -227,7 +257,7 @@ def _footnote_workarounds() -> None:
        last note exceeds the bottom of the footnote area, comparing float sums exactly.
        Summed in different orders they differ by ~1e-13 px, so a note that fits goes to
        the next page (seen whenever ``@footnote`` has a border and padding). An area of
-       automatic height cannot really overflow: we re-check with a tolerance.
+       automatic height cannot really overflow: we compare with a tolerance.
     2. ``layout.column._report_footnotes`` moves notes to the next page until the area is
        low enough, and fails with IndexError when the empty area (its margin, border and
        padding) is still higher than allowed: we stop when no note is left to move.
@@ -240,17 +270,28 @@ def _footnote_workarounds() -> None:
 
     update = LayoutContext._update_footnote_area
     if not getattr(update, "egorod_patched", False):
+        # WeasyPrint's own method with the tolerance in its comparison: re-checking after it
+        # would lay the footnote area out twice on every overflow (a tenth of a layout's time).
         def tolerant_update(self):  # noqa: ANN001 - WeasyPrint's own signature
-            if not update(self):
-                return False
             area = self.current_footnote_area
-            if area.style["height"] != "auto" or area.style["max_height"].value != inf:
-                return True
+            if area.height != "auto" and not self.in_column:
+                self.page_bottom += area.margin_height()
+            area.children = self.current_page_footnotes
+            if not area.children:
+                area.height = 0
+                if not self.in_column:
+                    self.page_bottom -= area.margin_height()
+                return False
             laid = block_level_layout(self, build.create_anonymous_boxes(area.deepcopy()), -inf,
                                       None, area.page)[0]
+            area.height = laid.height
+            if not self.in_column:
+                self.page_bottom -= laid.margin_height()
             last = laid.children[-1]
             bottom = last.position_y + last.margin_height() - last.margin_bottom
-            return bottom > laid.position_y + laid.margin_height() - laid.margin_bottom + 0.01
+            limit = laid.position_y + laid.margin_height() - laid.margin_bottom
+            automatic = area.style["height"] == "auto" and area.style["max_height"].value == inf
+            return bottom > limit + (0.01 if automatic else 0)
 
         setattr(tolerant_update, "egorod_patched", True)  # noqa: B010 (a mark on a function)
         LayoutContext._update_footnote_area = tolerant_update
@@ -287,40 +328,201 @@ class _Collect(logging.Handler):
             self.messages.append(message)
 
 
+def crop_marks(trim: list[float]) -> bytes:
+    """Crop marks in registration colour, outside the bleed: the cover's colour runs to
+    the bleed's edge and no mark is drawn over it."""
+    x0, y0, x1, y1 = trim
+    near, far = (BLEED_MM + MARK_OFFSET_MM) * MM, (BLEED_MM + MARK_OFFSET_MM + MARK_LENGTH_MM) * MM
+    lines = [(x0 - far, y, x0 - near, y) for y in (y0, y1)] + [(x1 + near, y, x1 + far, y) for y in (y0, y1)]
+    lines += [(x, y0 - far, x, y0 - near) for x in (x0, x1)] + [(x, y1 + near, x, y1 + far) for x in (x0, x1)]
+    path = " ".join(f"{a:.3f} {b:.3f} m {c:.3f} {d:.3f} l" for a, b, c, d in lines)
+    return f"q 0.25 w 0 J 1 1 1 1 K {path} S Q".encode()
+
+
+def _grown(box: list[float], by: float) -> list[float]:
+    return [box[0] - by, box[1] - by, box[2] + by, box[3] + by]
+
+
+def reader_finisher(document: Any, pdf: Any) -> None:
+    """The reader's edition is the trimmed page: A4, no bleed (a ``write_pdf`` finisher)."""
+    import pydyf
+
+    for number in pdf.pages["Kids"][::3]:
+        page = pdf.objects[number]
+        page["MediaBox"] = pydyf.Array(page["TrimBox"])
+        del page["BleedBox"]
+
+
+def stable_document_id(xmp: bytes, identifier: bytes) -> bytes:
+    """WeasyPrint's PDF/X metadata names the document with a random UUID: made from the
+    document's identifier instead, so that the same content gives the same file."""
+    stable = f"xmp.did:{uuid.UUID(hex=identifier.decode('ascii')[:32])}".encode()
+    return re.sub(rb"xmp\.did:[0-9a-f-]{36}", stable, xmp)
+
+
+def print_edition(reader: bytes, xmp: bytes, press: PressSettings, profile: bytes, fillers: int) -> bytes:
+    """The print shop's PDF/X-4, made from the reader's edition rather than painted again
+    (painting is a third of WeasyPrint's time; this takes a few milliseconds per page):
+
+    * the bleed around the trim (its content is in the reader's file, outside its media box)
+      and crop marks outside it, or the bleed box alone when the print shop adds its own
+      marks; whatever lies beyond the bleed clipped away;
+    * blank pages before the back cover to complete the magazine's last sheet;
+    * the output intent with the printing condition's CMYK profile, and ``DefaultRGB`` =
+      sRGB, so that the design's RGB colours and images are device-independent colour,
+      which PDF/X-4 accepts beside a CMYK output intent;
+    * the PDF/X-4 metadata (``xmp``, from WeasyPrint's own) and ``Trapped``.
+
+    The structure tree stays: PDF/X-4 allows a tagged file.
+    """
+    import pikepdf
+    from weasyprint.pdf import __file__ as weasyprint_pdf
+
+    bleed_by = BLEED_MM * MM
+    media_by = (BLEED_MM + MARK_OFFSET_MM + MARK_LENGTH_MM) * MM if press.crop_marks else bleed_by
+    with pikepdf.open(io.BytesIO(reader)) as pdf:
+        srgb = pdf.make_stream((Path(weasyprint_pdf).parent / "sRGB2014.icc").read_bytes(), N=3)
+        wrappers: dict[tuple[float, ...], tuple[Any, Any]] = {}
+        for page in pdf.pages:
+            trim = [float(v) for v in page.obj.TrimBox]
+            if tuple(trim) not in wrappers:
+                x0, y0, x1, y1 = _grown(trim, bleed_by)
+                clip = pdf.make_stream(f"q {x0:.3f} {y0:.3f} {x1 - x0:.3f} {y1 - y0:.3f} re W n".encode())
+                close = pdf.make_stream(b"Q " + (crop_marks(trim) if press.crop_marks else b""))
+                wrappers[tuple(trim)] = (clip, close)
+            clip, close = wrappers[tuple(trim)]
+            page.contents_add(clip, prepend=True)
+            page.contents_add(close)
+            page.obj.BleedBox = pikepdf.Array(_grown(trim, bleed_by))
+            page.obj.MediaBox = pikepdf.Array(_grown(trim, media_by))
+            resources = page.obj.get("/Resources")
+            spaces = resources.get("/ColorSpace") if resources is not None else None
+            if spaces is not None:
+                spaces.DefaultRGB = pikepdf.Array([pikepdf.Name.ICCBased, srgb])
+        if fillers:
+            last = pdf.pages[-1].obj
+            for _ in range(fillers):
+                blank = pdf.make_indirect(pikepdf.Dictionary(
+                    Type=pikepdf.Name.Page, MediaBox=last.MediaBox, TrimBox=last.TrimBox,
+                    BleedBox=last.BleedBox, Resources=pikepdf.Dictionary(),
+                    Contents=pdf.make_stream(crop_marks([float(v) for v in last.TrimBox])
+                                             if press.crop_marks else b"")))
+                pdf.pages.insert(len(pdf.pages) - 1, pikepdf.Page(blank))
+        pdf.Root.OutputIntents = pikepdf.Array([pikepdf.Dictionary(
+            Type=pikepdf.Name.OutputIntent, S=pikepdf.Name.GTS_PDFX,
+            OutputConditionIdentifier=pikepdf.String(press.output_condition),
+            RegistryName=pikepdf.String("http://www.color.org"),
+            Info=pikepdf.String(press.output_condition),
+            DestOutputProfile=pdf.make_stream(profile, N=4))])
+        pdf.Root.Metadata = pdf.make_stream(xmp, Type=pikepdf.Name.Metadata, Subtype=pikepdf.Name.XML)
+        pdf.docinfo.Trapped = pikepdf.Name("/False")
+        output = io.BytesIO()
+        # A fixed /ID made from the content (qpdf's deterministic_id): reproducible files.
+        pdf.save(output, force_version="1.6", deterministic_id=True,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return output.getvalue()
+
+
+def pdfx4_problems(data: bytes) -> list[str]:
+    """What the produced print edition lacks of PDF/X-4's structure (empty: nothing): the
+    output intent with an embedded profile, the version in the metadata, a TrimBox and a
+    BleedBox on every page, every font embedded, no encryption, nothing that runs."""
+    import pikepdf
+
+    problems: list[str] = []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        if pdf.is_encrypted:
+            problems.append("encrypted")
+        intents = [i for i in pdf.Root.get("/OutputIntents", []) if i.get("/S") == "/GTS_PDFX"]
+        if len(intents) != 1 or "/DestOutputProfile" not in intents[0]:
+            problems.append("no PDF/X output intent with its profile")
+        metadata = pdf.Root.get("/Metadata")
+        if metadata is None or b"GTS_PDFXVersion>PDF/X-4<" not in metadata.read_bytes():
+            problems.append("no PDF/X-4 version in the metadata")
+        if "/JavaScript" in pdf.Root.get("/Names", {}) or "/OpenAction" in pdf.Root or "/AA" in pdf.Root:
+            problems.append("JavaScript or actions")
+        for number, page in enumerate(pdf.pages, 1):
+            if "/TrimBox" not in page.obj or "/BleedBox" not in page.obj:
+                problems.append(f"page {number} without TrimBox and BleedBox")
+            resources: Any = page.obj.get("/Resources")
+            fonts: Any = resources.get("/Font") if resources is not None else None
+            for font in fonts.values() if fonts is not None else []:
+                for face in font.get("/DescendantFonts") or [font]:
+                    descriptor: Any = face.get("/FontDescriptor")
+                    if descriptor is None or not any(key in descriptor
+                                                     for key in ("/FontFile", "/FontFile2", "/FontFile3")):
+                        problems.append(f"page {number}: font {face.get('/BaseFont')} not embedded")
+    return problems
+
+
+def pdfx4_metadata(metadata: Any, identifier: bytes) -> bytes:
+    """The XMP packet of a PDF/X-4 file, as WeasyPrint writes it for its ``pdf/x-4``."""
+    header = b'<?xpacket begin="" id="W5M0MpCehiHzreSzNTczkc9d"?>\n<x:xmpmeta xmlns:x="adobe:ns:meta/">'
+    footer = b'</x:xmpmeta>\n<?xpacket end="r"?>'
+    packet = b"\n".join((header, metadata.generate_rdf_metadata("x", 4, "PDF/X-4"), footer))
+    return stable_document_id(packet, identifier)
+
+
+def low_resolution_images(pages: list, minimum: int = PRINT_DPI) -> list[tuple[str, int]]:
+    """Photographs printed at less than ``minimum`` dots per inch: (image, dpi), each once.
+    The print edition keeps every image as it is; only the editor can give a sharper one."""
+    from weasyprint.formatting_structure import boxes
+    from weasyprint.images import RasterImage
+
+    found: dict[str, int] = {}
+    for page in pages:
+        for box in page._page_box.descendants():
+            if isinstance(box, boxes.ReplacedBox) and isinstance(box.replacement, RasterImage) \
+                    and box.width and box.element is not None:
+                dpi = round(box.replacement.width / (box.width / 96))
+                source = box.element.get("src") or "?"
+                if dpi < minimum:
+                    found[source] = min(dpi, found.get(source, dpi))
+    return sorted(found.items())
+
+
 def render(job: Job) -> Rendered:
-    """Render one document with WeasyPrint into the cache (runs in a worker process)."""
+    """Lay out one document once with WeasyPrint and write both editions into the cache
+    (runs in a worker process)."""
     from weasyprint import HTML
     from weasyprint.logger import LOGGER
 
     _footnote_workarounds()
     started = time.perf_counter()
     root = Path(job.root)
-    base_url = root.as_uri() + "/"
     collect = _Collect()
     LOGGER.addHandler(collect)
     try:
         fetcher = _weasyprint_fetcher(root)
-        document = HTML(string=job.html, base_url=base_url, url_fetcher=fetcher).render()
-        missing = -len(document.pages) % job.signature
-        if missing:
-            # Blank pages before the back cover complete the last sheet of the magazine.
-            filler = HTML(string=filler_html(missing), base_url=base_url, url_fetcher=fetcher).render()
-            document = document.copy(document.pages[:-1] + filler.pages + document.pages[-1:])
-        pages = len(document.pages)
-        pdf = document.write_pdf(pdf_identifier=document_identifier(job.name, job.html))
+        layout = HTML(string=job.html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
+        pages = layout.pages
+        fillers = -len(pages) % job.signature   # the print edition's blanks before the back cover
+        reader_pdf = layout.copy(pages).write_pdf(
+            pdf_variant=READER_VARIANT, finisher=reader_finisher,
+            pdf_identifier=document_identifier(job.name, job.html))
+        xmp = pdfx4_metadata(layout.metadata, document_identifier(f"print|{job.name}", job.html))
+        print_pdf = print_edition(reader_pdf, xmp, job.press,
+                                  (root / job.press.output_profile).read_bytes(), fillers)
+        # A print shop's preflight refuses the file for any of these: better the build.
+        if problems := pdfx4_problems(print_pdf):
+            raise ValueError(f"the print edition is not PDF/X-4: {'; '.join(problems)}")
     finally:
         LOGGER.removeHandler(collect)
     entry = Entry(Path(job.cache), job.name, job.key)
-    cover = cover_jpeg(pdf) if job.cover else b""
+    cover = cover_jpeg(reader_pdf) if job.cover else b""
     if job.cover:
         _atomic_write(entry.cover, cover)
-    _atomic_write(entry.pdf, pdf)
-    files = {path: file_digest(root / path) for path in sorted(fetcher.files)}
-    meta = {"key": job.key, "name": job.name, "pages": pages, "size": len(pdf),
-            "sha256": hashlib.sha256(pdf).hexdigest(), "cover": job.cover,
-            "cover_sha256": hashlib.sha256(cover).hexdigest() if job.cover else None, "files": files}
+    _atomic_write(entry.pdf, reader_pdf)
+    _atomic_write(entry.print_pdf, print_pdf)
+    read = sorted(fetcher.files | {job.press.output_profile})
+    files = {path: file_digest(root / path) for path in read}
+    meta = {"key": job.key, "name": job.name, "pages": len(pages), "size": len(reader_pdf),
+            "sha256": hashlib.sha256(reader_pdf).hexdigest(), "print_pages": len(pages) + fillers,
+            "print_size": len(print_pdf), "print_sha256": hashlib.sha256(print_pdf).hexdigest(),
+            "cover": job.cover, "cover_sha256": hashlib.sha256(cover).hexdigest() if job.cover else None,
+            "files": files, "low_resolution": low_resolution_images(pages)}
     _atomic_write(entry.meta, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
-    return Rendered(job.name, job.key, pages, len(pdf), time.perf_counter() - started,
+    return Rendered(job.name, job.key, len(pages) + fillers, len(reader_pdf), time.perf_counter() - started,
                     tuple(collect.messages))
 
 
@@ -332,9 +534,19 @@ class RenderFailed(Exception):
 
 def _start_method() -> str:
     """``fork`` is fastest (the worker inherits the imported modules), but forking a process
-    that runs other threads (``serve`` watches files) can deadlock: spawn then."""
+    that runs other threads (``serve`` watches files) can deadlock: spawn then.
+
+    tqdm's monitor thread, which any progress bar of the build starts and which outlives it,
+    does not count: it sleeps between checks of the bars and holds nothing a worker needs.
+    Counted, it made every build spawn its workers, each importing everything and starting
+    WeasyPrint cold (a 16-page issue took 8-11 s in the build against 2 s warm).
+    """
+    from tqdm import tqdm
+
     methods = multiprocessing.get_all_start_methods()
-    return "fork" if "fork" in methods and threading.active_count() == 1 else "spawn"
+    others = [thread for thread in threading.enumerate()
+              if thread is not threading.main_thread() and thread is not tqdm.monitor]
+    return "fork" if "fork" in methods and not others else "spawn"
 
 
 def render_all(jobs: list[Job], quiet: bool = False, workers: int | None = None) -> list[Rendered]:
@@ -394,5 +606,5 @@ def prune(folder: Path, names: set[str], keep: set[Path]) -> None:
     for metas in groups.values():
         metas.sort(key=lambda p: (p.with_suffix(".pdf") in keep, p.stat().st_mtime), reverse=True)
         for meta in metas[KEEP_VARIANTS:]:
-            for suffix in (".json", ".pdf", ".jpg"):
+            for suffix in (".json", ".pdf", ".print.pdf", ".jpg"):
                 meta.with_suffix(suffix).unlink(missing_ok=True)

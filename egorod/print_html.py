@@ -127,14 +127,18 @@ class PrintBody:
     footnotes: int = 0
 
 
+WIDE_TABLE_COLUMNS = 4      # a table of this many columns is too wide for half a page
+
+
 def print_body(body: str, *, prefix: str, asset_dir: str, base_url: str,
-               initial: bool = False) -> PrintBody:
+               initial: bool = False, addresses: bool = False) -> PrintBody:
     """Rewrite a body rendered by ``markup.Renderer`` for a printed document.
 
     ``prefix`` namespaces ids (the renderer already used it for footnote ids);
     ``asset_dir`` is the folder of the source file relative to the root, for images;
     ``base_url`` is the site's address, for links to site pages; ``initial`` sets the
-    first letter of the first paragraph apart as a drop cap.
+    first letter of the first paragraph apart as a drop cap; ``addresses`` prints the
+    address of every link after its words (on paper a link is only words otherwise).
     """
     images: list[str] = []
     tokens = [("start", t[1], _rewrite_attrs(t[1], t[2], prefix, asset_dir, base_url, images))
@@ -142,6 +146,9 @@ def print_body(body: str, *, prefix: str, asset_dir: str, base_url: str,
     notes, tokens = _extract_footnotes(tokens)
     if initial:
         tokens = _drop_cap(tokens)
+    tokens = _mark_wide_tables(tokens)
+    if addresses:
+        tokens = _link_addresses(tokens)
     out: list[Token] = []
     used: set[str] = set()
     index = 0
@@ -157,6 +164,56 @@ def print_body(body: str, *, prefix: str, asset_dir: str, base_url: str,
         out.append(token)
         index += 1
     return PrintBody(Markup(_serialize(out)), images, len(notes))
+
+
+def _mark_wide_tables(tokens: list[Token]) -> list[Token]:
+    """Tables of many columns in a ``<div class="wide">``: it spans both columns of the page
+    rather than the table breaking its words letter by letter in a column's width (the div,
+    because WeasyPrint lets a block span columns, not a table)."""
+    out: list[Token] = []
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token[0] == "start" and token[1] == "table":
+            end = _element_end(tokens, index)
+            table = tokens[index:end + 1]
+            row = next((i for i, t in enumerate(table) if t[:2] == ("start", "tr")), None)
+            cells = 0 if row is None else sum(
+                1 for t in table[row:_element_end(table, row)] if t[0] == "start" and t[1] in ("td", "th"))
+            if cells >= WIDE_TABLE_COLUMNS:
+                table = [("start", "div", {"class": "wide"}), *table, ("end", "div")]
+            out += table
+            index = end + 1
+            continue
+        out.append(token)
+        index += 1
+    return out
+
+
+def _link_addresses(tokens: list[Token]) -> list[Token]:
+    """After each link to another page, its address in brackets (without the scheme)."""
+    out: list[Token] = []
+    address = None
+    for token in tokens:
+        out.append(token)
+        if token[0] == "start" and token[1] == "a":
+            href = token[2].get("href") or ""
+            address = href.split("://", 1)[1].rstrip("/") if re.match(r"https?://", href) else None
+        elif token[0] == "end" and token[1] == "a" and address:
+            out += [("data", " ("), ("start", "span", {"class": "link-address"}), *_address(address),
+                    ("end", "span"), ("data", ")")]
+            address = None
+    return out
+
+
+def _address(address: str) -> list[Token]:
+    """An address that a line may end after a slash, never inside the host name (whose
+    hyphen would read as a word broken in two)."""
+    host, _, path = address.partition("/")
+    out: list[Token] = [("start", "span", {"class": "link-host"}), ("data", host), ("end", "span")]
+    for part in path.split("/") if path else []:
+        out += [("data", "/"), ("start", "wbr", {}), ("data", part)]
+    return out
 
 
 _INITIAL = re.compile(r"^([«„\"'(\[]*[^\W\d_])", re.UNICODE)
@@ -241,16 +298,17 @@ def _footnote_call(target: str, notes: dict[str, list[Token]], used: set[str]) -
 def _rewrite_attrs(tag: str, attrs: dict[str, str | None], prefix: str, asset_dir: str,
                    base_url: str, images: list[str]) -> dict[str, str | None]:
     attrs = dict(attrs)
-    if prefix and attrs.get("id") and not attrs["id"].startswith(prefix):
-        attrs["id"] = prefix + attrs["id"]
+    identifier = attrs.get("id")
+    if prefix and identifier and not identifier.startswith(prefix):
+        attrs["id"] = prefix + identifier
     href = attrs.get("href")
     if href:
         if href.startswith("#") and prefix and not href.startswith("#" + prefix):
             attrs["href"] = "#" + prefix + href[1:]
         elif href.startswith("/") and not href.startswith("//"):
             attrs["href"] = base_url.rstrip("/") + href
-    if tag == "img" and attrs.get("src"):
-        src = attrs["src"]
+    src = attrs.get("src")
+    if tag == "img" and src:
         if not _SCHEME.match(src) and not src.startswith("//"):
             path = src.lstrip("/") if src.startswith("/") else posixpath.join(asset_dir, src)
             path = posixpath.normpath(path)
@@ -301,15 +359,9 @@ def cover_skyline(seed: int) -> Markup:
         x += w + rng.uniform(0.0, 2.5)
     rect(0, height - 4, width, 4, "#10304d")
     return Markup(f'<svg class="cover-skyline" xmlns="http://www.w3.org/2000/svg" '
-                  f'viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" aria-hidden="true">'
-                  + "".join(shapes) + "</svg>")
-
-
-def filler_html(pages: int) -> str:
-    """Blank pages (same geometry and marks) to make a magazine's page count a multiple of 4."""
-    return ('<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8">'
-            f'<link rel="stylesheet" href="{STYLESHEET}"></head><body class="vestnik">'
-            + '<div class="filler"></div>' * pages + "</body></html>")
+                  f'viewBox="0 0 {width:.0f} {height:.0f}" preserveAspectRatio="none" role="img">'
+                  # The tagged reader's edition gives a figure this text for screen readers.
+                  "<title>Силуэт города</title>" + "".join(shapes) + "</svg>")
 
 
 def print_environment(env: jinja2.Environment) -> jinja2.Environment:
@@ -327,12 +379,67 @@ class PrintArticle:
     anchor: str
     body: PrintBody
     opens_section: bool
+    follows_brief: bool = False    # comes after a brief article and closes up its page
+
+
+BRIEF_CHARACTERS = 1500     # an article this short fills a third of a page at most
+
+
+def is_brief(body: PrintBody) -> bool:
+    """A short piece: the next article follows on its page instead of leaving it half empty."""
+    return len(re.sub(r"<[^>]*>", "", str(body.html)).strip()) < BRIEF_CHARACTERS and not body.images
 
 
 @dataclass(frozen=True)
 class TocSection:
     title: str
     articles: tuple[PrintArticle, ...]
+
+
+@dataclass(frozen=True)
+class Imprint:
+    """The imprint (выходные данные) a periodical's print edition carries by Russian law
+    (the mass media law, art. 27; 436-FZ for the age mark) and that the print shop checks."""
+    title: str
+    number: int
+    chief_editor: str
+    founder: str
+    publisher: str
+    publisher_address: str
+    registration: str
+    age_mark: str
+    issn: str
+    print_run: int | None
+    signed_for_print: dt.date
+    printer: str
+    printer_address: str
+    print_order: str
+    sample: bool
+
+    def missing(self) -> list[str]:
+        return [label for name, label in IMPRINT_REQUIRED.items() if not getattr(self, name)]
+
+
+# What a print edition may not go without, by the imprint's own labels (ISSN only when the
+# journal has one).
+IMPRINT_REQUIRED = {"chief_editor": "главный редактор", "founder": "учредитель", "publisher": "издатель",
+                    "publisher_address": "адрес издателя и редакции",
+                    "registration": "свидетельство о регистрации СМИ",
+                    "age_mark": "знак информационной продукции", "print_run": "тираж",
+                    "printer": "типография", "printer_address": "адрес типографии",
+                    "print_order": "номер заказа"}
+
+
+def vestnik_imprint(settings: Any, issue: VestnikIssue) -> Imprint:
+    press = settings.print
+    publisher = press.publisher or settings.title
+    return Imprint(title="Вестник МАГ", number=issue.number, chief_editor=press.chief_editor,
+                   founder=press.founder or publisher, publisher=publisher,
+                   publisher_address=press.address, registration=press.registration,
+                   age_mark=press.age_mark, issn=press.issn, print_run=issue.print_run,
+                   signed_for_print=issue.signed_for_print or issue.date, printer=press.printer,
+                   printer_address=press.printer_address, print_order=issue.print_order,
+                   sample=press.imprint_sample)
 
 
 @dataclass(frozen=True)
@@ -344,6 +451,8 @@ class PrintDocument:
     images: tuple[tuple[str, str], ...]    # (image path relative to root, source file)
     kind: str                  # "vestnik" | "bulletin"
     source: str = ""           # the editor's main file (the issue's _index.md, the bulletin)
+    imprint: Imprint | None = None     # the Vestnik's; checked before the print shop gets it
+    print_url: str = ""        # where the print shop's edition is published (url: the reader's)
 
 
 def plain(value: str) -> str:
@@ -361,10 +470,11 @@ def _common(settings: Any, date: dt.date) -> dict[str, Any]:
 
 
 def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue: VestnikIssue,
-                     name: str, url: str) -> PrintDocument:
+                     name: str, url: str, print_url: str) -> PrintDocument:
     base = settings.base_url
     articles: list[PrintArticle] = []
     previous_section: str | None = None
+    previous_brief = False
     images: list[tuple[str, str]] = []
     for article in issue.articles:
         prefix = f"a{article.order:02d}-"
@@ -372,8 +482,10 @@ def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue:
                           asset_dir=_source_dir(article), base_url=base, initial=True)
         images += [(path, article.source.path) for path in body.images]
         articles.append(PrintArticle(article, f"article-{article.order:02d}-{article.slug}", body,
-                                     opens_section=article.section != previous_section))
+                                     opens_section=article.section != previous_section,
+                                     follows_brief=previous_brief))
         previous_section = article.section
+        previous_brief = is_brief(body)
     editorial = print_body(str(bodies(issue, footnote_prefix="ed-")), prefix="ed-",
                            asset_dir=_source_dir(issue), base_url=base, initial=True)
     images += [(path, issue.source.path) for path in editorial.images]
@@ -385,22 +497,25 @@ def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue:
             sections[-1] = TocSection(sections[-1].title, sections[-1].articles + (item,))
     authors = list(dict.fromkeys(author for a in issue.articles for author in a.authors))
     template = env.get_template(f"{PRINT_TEMPLATES}/vestnik.html")
+    imprint = vestnik_imprint(settings, issue)
     document = template.render(
         **_common(settings, issue.date), issue=issue, articles=articles, sections=sections,
+        imprint=imprint,
         editorial=editorial, has_editorial=bool(issue.body.strip()),
         meta_title=plain(f"Вестник МАГ № {issue.number}. {issue.title}"),
         meta_authors=[plain(a) for a in authors],
         meta_subject=plain(issue.summary or issue.title),
         meta_keywords=[plain(s) for s in dict.fromkeys(a.section for a in issue.articles if a.section)],
     )
-    return PrintDocument(name, url, document, tuple(images), "vestnik", issue.source.path)
+    return PrintDocument(name, url, document, tuple(images), "vestnik", issue.source.path, imprint,
+                         print_url)
 
 
 def bulletin_document(env: jinja2.Environment, bodies: Any, settings: Any, bulletin: Bulletin,
-                      name: str, url: str, cities: list) -> PrintDocument:
+                      name: str, url: str, print_url: str, cities: list) -> PrintDocument:
     prefix = f"b{bulletin.number}-"
     body = print_body(str(bodies(bulletin, footnote_prefix=prefix)), prefix=prefix,
-                      asset_dir=_source_dir(bulletin), base_url=settings.base_url)
+                      asset_dir=_source_dir(bulletin), base_url=settings.base_url, addresses=True)
     template = env.get_template(f"{PRINT_TEMPLATES}/bulletin.html")
     title = f"Информационный бюллетень МАГ № {bulletin.number}"
     document = template.render(
@@ -411,4 +526,4 @@ def bulletin_document(env: jinja2.Environment, bodies: Any, settings: Any, bulle
     )
     return PrintDocument(name, url, document,
                          tuple((path, bulletin.source.path) for path in body.images), "bulletin",
-                         bulletin.source.path)
+                         bulletin.source.path, print_url=print_url)

@@ -255,6 +255,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         question_url=r.question_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
+        bulletin_print_pdf_url=r.bulletin_print_pdf_url, vestnik_print_pdf_url=r.vestnik_print_pdf_url,
         city_map=lambda: citymap.city_map_svg(site),
         locator_map=lambda city: citymap.locator_svg(site, city), live_reload=False, updated_of=lambda path: None,
         pdf_info=lambda url: None, feeds=[],

@@ -72,6 +72,7 @@ def bulletin_url(number: int) -> str:
 
 
 def bulletin_pdf_url(number: int) -> str:
+    """The reader's edition: the default download, the feeds' enclosure."""
     return f"/bulletins/{number}/bulletin-{number}.pdf"
 
 
@@ -83,12 +84,23 @@ def bulletin_email_text_url(number: int) -> str:
     return f"/bulletins/{number}/email.txt"
 
 
+def bulletin_print_pdf_url(number: int) -> str:
+    """The print shop's edition (PDF/X-4 with bleed and crop marks)."""
+    return f"/bulletins/{number}/bulletin-{number}-print.pdf"
+
+
 def vestnik_url(number: int) -> str:
     return f"/vestnik/{number}/"
 
 
 def vestnik_pdf_url(number: int) -> str:
+    """The reader's edition: the default download, the feeds' enclosure."""
     return f"/vestnik/{number}/vestnik-{number}.pdf"
+
+
+def vestnik_print_pdf_url(number: int) -> str:
+    """The print shop's edition (PDF/X-4 with bleed and crop marks)."""
+    return f"/vestnik/{number}/vestnik-{number}-print.pdf"
 
 
 def article_url(article: Article) -> str:
@@ -119,9 +131,10 @@ def file_urls(site: Site) -> set[str]:
     """Every file the build publishes besides the pages, static/ and the content images."""
     urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS}
     for bulletin in site.bulletins:
-        urls |= {bulletin_pdf_url(bulletin.number), bulletin_email_url(bulletin.number),
-                 bulletin_email_text_url(bulletin.number)}
-    urls |= {vestnik_pdf_url(issue.number) for issue in site.vestnik}
+        urls |= {bulletin_pdf_url(bulletin.number), bulletin_print_pdf_url(bulletin.number),
+                 bulletin_email_url(bulletin.number), bulletin_email_text_url(bulletin.number)}
+    for issue in site.vestnik:
+        urls |= {vestnik_pdf_url(issue.number), vestnik_print_pdf_url(issue.number)}
     return urls
 
 

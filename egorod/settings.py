@@ -6,6 +6,7 @@ across fields.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -87,6 +88,28 @@ def _database_path(value: Any) -> str:
     if not raw.startswith("/") and parts and parts[0] in (".cache", "output"):
         raise Invalid(f"{raw!r} is inside {parts[0]}/, which is published or deleted by `make clean`; "
                       "use a folder of its own such as subscribers/")
+    return raw
+
+
+def _issn(value: Any) -> str:
+    """An ISSN as printed (ISSN 1234-567X), with its check digit verified."""
+    raw = _optional_text(value).upper().removeprefix("ISSN").strip()
+    if not raw:
+        return ""
+    digits = raw.replace("-", "")
+    if not re.fullmatch(r"\d{7}[\dX]", digits):
+        raise Invalid(_("{value!r} is not an ISSN (eight characters such as 1234-5679)").format(value=raw))
+    check = -sum(int(d) * w for d, w in zip(digits[:7], range(8, 1, -1), strict=True)) % 11
+    if digits[7] != ("X" if check == 10 else str(check)):
+        raise Invalid(_("ISSN {value} has a wrong check digit").format(value=raw))
+    return f"{digits[:4]}-{digits[4:]}"
+
+
+def _age_mark(value: Any) -> str:
+    """The information products' age mark of Russian law (436-FZ): 0+, 6+, 12+, 16+ or 18+."""
+    raw = _optional_text(value).replace(" ", "")
+    if raw and raw not in ("0+", "6+", "12+", "16+", "18+"):
+        raise Invalid(_("{value!r} is not an age mark: 0+, 6+, 12+, 16+ or 18+").format(value=raw))
     return raw
 
 
@@ -177,6 +200,20 @@ class PrintSettings:
     vestnik_note: str = optional(_optional_text, "")
     bulletin_since: int | None = optional(integer(1900, 2100), None)
     bulletin_note: str = optional(_optional_text, "")
+    # --- the imprint of «Вестник МАГ» that does not change from issue to issue (выходные данные);
+    # the issue's own part (print run, order, date signed) is in its _index.md
+    founder: str = optional(_optional_text, "")           # учредитель; empty: the publisher
+    chief_editor: str = optional(_optional_text, "")
+    registration: str = optional(_optional_text, "")      # the media registration certificate, as printed
+    issn: str = optional(_issn, "")
+    age_mark: str = optional(_age_mark, "")               # e.g. 12+
+    printer: str = optional(_optional_text, "")           # the printing house
+    printer_address: str = optional(_optional_text, "")
+    imprint_sample: bool = optional(boolean, False)       # the values are samples: the imprint says so
+    # --- what the print shop asks of its file
+    crop_marks: bool = optional(boolean, True)
+    output_profile: str = optional(text, "templates/print/cmyk-swop-artifex.icc")   # relative to the root
+    output_condition: str = optional(text, "CGATS TR 001")                         # registered name of the condition
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,9 @@ def make_repo(root: Path) -> Repo:
         date: 2024-03-01
         title: Город для людей
         editorial_board: [Редакционный совет МАГ]
+        print_run: 500
+        print_order: "17"
+        signed_for_print: 2024-02-26
         ---
         Слово редакции.
         """)

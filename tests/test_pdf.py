@@ -10,6 +10,8 @@ import io
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from conftest import make_repo
@@ -18,11 +20,15 @@ from pypdf import PdfReader
 
 from egorod import pipeline
 from egorod.markup import Renderer
+from egorod.pdf import pdfx4_problems
 from egorod.print_html import print_body
 
 MM = 72 / 25.4
-ISSUE_PDF = "vestnik/1/vestnik-1.pdf"
+ISSUE_PDF = "vestnik/1/vestnik-1.pdf"              # the reader's edition
 BULLETIN_PDF = "bulletins/1/bulletin-1.pdf"
+ISSUE_PRINT = "vestnik/1/vestnik-1-print.pdf"        # the print shop's
+BULLETIN_PRINT = "bulletins/1/bulletin-1-print.pdf"
+EDITIONS = (ISSUE_PDF, BULLETIN_PDF, ISSUE_PRINT, BULLETIN_PRINT)
 ARTICLES = ["Введение", "Опыт городов"]     # the fixture's issue 1, in order
 FIRST_WORDS = {"Введение": "введения", "Опыт городов": "опыте"}
 
@@ -74,11 +80,13 @@ def box(page, name: str) -> list[float]:
 
 def test_issue_and_bulletin_pdfs_are_published(built):
     repo, context = built
-    issue, bulletin = reader(repo, ISSUE_PDF), reader(repo, BULLETIN_PDF)
+    issue, bulletin = reader(repo, ISSUE_PRINT), reader(repo, BULLETIN_PDF)
     # cover, inside cover, contents (a right-hand page), two articles, the back cover on a
-    # left-hand page: 6 pages, completed to 8 (a stapled magazine has a multiple of 4).
+    # left-hand page: 6 pages, completed to 8 in print (a stapled magazine has a multiple
+    # of 4); the reader's edition has no blank pages to complete a sheet.
     assert len(issue.pages) == 8
-    assert len(bulletin.pages) == 1
+    assert len(reader(repo, ISSUE_PDF).pages) == 6
+    assert len(bulletin.pages) == 1 and len(reader(repo, BULLETIN_PRINT).pages) == 1
     assert context.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf"]
     back = issue.pages[-1].extract_text()
     assert "e-gorod.ru" in back and "№\u00a01" in back
@@ -88,9 +96,9 @@ def test_issue_and_bulletin_pdfs_are_published(built):
     assert "Сессия МАГ" in text and "Практики Казани" in text
 
 
-def test_trim_and_bleed_boxes(built):
+def test_print_edition_has_trim_and_bleed_boxes_with_marks_outside_the_bleed(built):
     repo, _ = built
-    for relative in (ISSUE_PDF, BULLETIN_PDF):
+    for relative in (ISSUE_PRINT, BULLETIN_PRINT):
         for page in reader(repo, relative).pages:
             trim, bleed, media = box(page, "/TrimBox"), box(page, "/BleedBox"), box(page, "/MediaBox")
             assert trim[2] - trim[0] == pytest.approx(210 * MM, abs=0.01)
@@ -98,12 +106,14 @@ def test_trim_and_bleed_boxes(built):
             for side in (0, 1):
                 assert trim[side] - bleed[side] == pytest.approx(3 * MM, abs=0.01)
                 assert bleed[side + 2] - trim[side + 2] == pytest.approx(3 * MM, abs=0.01)
-                assert media[side] <= bleed[side] and media[side + 2] >= bleed[side + 2]
+                # The media box leaves room for the crop marks outside the bleed.
+                assert bleed[side] - media[side] == pytest.approx(7 * MM, abs=0.01)
+                assert media[side + 2] - bleed[side + 2] == pytest.approx(7 * MM, abs=0.01)
 
 
 def test_every_font_is_embedded_and_subset(built):
     repo, _ = built
-    for relative in (ISSUE_PDF, BULLETIN_PDF):
+    for relative in EDITIONS:
         seen = set()
         for page in reader(repo, relative).pages:
             fonts = page["/Resources"].get_object().get("/Font", {})
@@ -121,9 +131,10 @@ def test_every_font_is_embedded_and_subset(built):
         assert {"MAG-Serif", "MAG-Sans-Bold"} <= seen
 
 
-def test_outline_has_one_entry_per_article(built):
+@pytest.mark.parametrize("edition", [ISSUE_PDF, ISSUE_PRINT])
+def test_outline_has_one_entry_per_article(built, edition):
     repo, _ = built
-    pdf = reader(repo, ISSUE_PDF)
+    pdf = reader(repo, edition)
     top = [item for item in pdf.outline if not isinstance(item, list)]
     assert [item.title for item in top] == ARTICLES
     # The article's own sections are nested under it.
@@ -182,7 +193,12 @@ def test_issue_pages_show_pdf_size_pages_and_cover(built):
     size = (repo.out / ISSUE_PDF).stat().st_size
     issue_page = repo.read("vestnik/1/index.html")
     assert 'href="/vestnik/1/vestnik-1.pdf"' in issue_page
-    assert f"PDF, {-(-size // 1024)}\u00a0КБ, 8 страниц" in issue_page
+    assert f"PDF, {-(-size // 1024)}\u00a0КБ, 6 страниц" in issue_page
+    # The print shop's file beside it, with its own size and pages.
+    print_size = (repo.out / ISSUE_PRINT).stat().st_size
+    assert 'href="/vestnik/1/vestnik-1-print.pdf"' in issue_page and "для типографии" in issue_page
+    assert f"PDF, {-(-print_size // 1024)}\u00a0КБ, 8 страниц" in issue_page
+    assert 'href="/bulletins/1/bulletin-1-print.pdf"' in repo.read("bulletins/1/index.html")
     assert "PDF, " in repo.read("bulletins/1/index.html") and "1 страница" in repo.read("bulletins/1/index.html")
     assert 'src="/vestnik/1/vestnik-1-cover.jpg"' in repo.read("vestnik/index.html")
     cover = Image.open(repo.out / "vestnik/1/vestnik-1-cover.jpg")
@@ -195,14 +211,16 @@ def test_issue_pages_show_pdf_size_pages_and_cover(built):
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
 def test_pages_render_with_pdftoppm(built, tmp_path):
     repo, _ = built
-    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "3", str(repo.out / ISSUE_PDF),
+    subprocess.run(["pdftoppm", "-png", "-r", "30", "-f", "1", "-l", "3", str(repo.out / ISSUE_PRINT),
                     str(tmp_path / "page")], check=True)
     pages = sorted(tmp_path.glob("page-*.png"))
     assert len(pages) == 3
     cover, _, contents = (Image.open(page).convert("RGB") for page in pages)
-    # pdftoppm shows the media box: 216 × 303 mm at 30 dpi.
-    assert cover.size[0] == pytest.approx(216 / 25.4 * 30, abs=1)
-    assert cover.size[1] == pytest.approx(303 / 25.4 * 30, abs=1)
+    # pdftoppm shows the media box: 230 × 317 mm at 30 dpi (bleed and the marks' margin).
+    assert cover.size[0] == pytest.approx(230 / 25.4 * 30, abs=1)
+    assert cover.size[1] == pytest.approx(317 / 25.4 * 30, abs=1)
+    # Outside the bleed the page is white but for the crop marks.
+    assert cover.getpixel((2, 2)) == (255, 255, 255)
     assert cover.getpixel((cover.width * 2 // 3, cover.height // 2))[2] > 100      # blue cover
     colours = contents.getcolors(maxcolors=1 << 16)
     assert colours and len(colours) > 16         # text was drawn on the contents page
@@ -215,7 +233,7 @@ def test_two_builds_give_identical_files(repo, tmp_path):
     shutil.rmtree(repo.root / ".cache")
     second = build(repo, "--out", str(tmp_path / "two"))
     assert second.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf"]
-    for relative in (ISSUE_PDF, BULLETIN_PDF, "vestnik/1/vestnik-1-cover.jpg"):
+    for relative in (*EDITIONS, "vestnik/1/vestnik-1-cover.jpg"):
         assert (tmp_path / "one" / relative).read_bytes() == (tmp_path / "two" / relative).read_bytes()
 
 
@@ -241,9 +259,11 @@ def test_unchanged_issues_are_not_rendered_again(repo):
     second = build(repo)
     assert second.report.pdf_rendered == []
     assert second.report.pdf_cached == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
+    cache = repo.root / ".cache/pdf"
     assert (repo.out / "vestnik/2/vestnik-2.pdf").read_bytes() == \
-        (repo.root / ".cache/pdf").joinpath(
-            next(p.name for p in (repo.root / ".cache/pdf").glob("vestnik-2.*.pdf"))).read_bytes()
+        next(cache.glob("vestnik-2.*[0-9a-f].pdf")).read_bytes()
+    assert (repo.out / "vestnik/2/vestnik-2-print.pdf").read_bytes() == \
+        next(cache.glob("vestnik-2.*.print.pdf")).read_bytes()
 
     # Editing one article renders that issue only.
     article = repo.root / "content/vestnik/2/01-dannye.md"
@@ -259,7 +279,8 @@ def test_unchanged_issues_are_not_rendered_again(repo):
     fourth = build(repo)
     assert fourth.report.pdf_rendered == ["bulletin-1.pdf", "vestnik-1.pdf", "vestnik-2.pdf"]
     # Old variants are pruned: one cache entry per document and build state is enough.
-    assert len(list((repo.root / ".cache/pdf").glob("vestnik-2.*.pdf"))) <= 2
+    assert len(list((repo.root / ".cache/pdf").glob("vestnik-2.*.print.pdf"))) <= 2
+    assert len(list((repo.root / ".cache/pdf").glob("vestnik-2.*.pdf"))) <= 4
 
 
 def test_no_pdf_skips_print(repo):
@@ -317,3 +338,176 @@ def test_footnotes_move_to_their_reference_and_ids_get_the_prefix():
     assert 'src="content/vestnik/1/img/skhema.png"' in html
     assert body.images == ["content/vestnik/1/img/skhema.png"] and body.footnotes == 1
     assert 'class="footnote"' not in html and "footnote-backref" not in html and "<ol>" not in html
+
+
+# --- the two editions ----------------------------------------------------------------------
+
+def _catalog(pdf: PdfReader):
+    return pdf.trailer["/Root"]
+
+
+def _xmp(pdf: PdfReader) -> bytes:
+    return _catalog(pdf)["/Metadata"].get_object().get_data()
+
+
+@pytest.mark.parametrize("edition", [ISSUE_PRINT, BULLETIN_PRINT])
+def test_print_edition_is_pdfx4_with_a_cmyk_output_intent(built, edition):
+    repo, _ = built
+    pdf = reader(repo, edition)
+    (intent,) = [i.get_object() for i in _catalog(pdf)["/OutputIntents"]]
+    assert intent["/S"] == "/GTS_PDFX" and intent["/OutputConditionIdentifier"] == "CGATS TR 001"
+    profile = intent["/DestOutputProfile"].get_object()
+    assert profile["/N"] == 4 and profile.get_data()[16:20] == b"CMYK"
+    assert b"<pdfxid:GTS_PDFXVersion>PDF/X-4</pdfxid:GTS_PDFXVersion>" in _xmp(pdf)
+    assert pdf.metadata["/Trapped"] == "/False" and pdf.metadata.title
+    assert pdf.pdf_header >= "%PDF-1.6"
+    # The design's RGB is device-independent sRGB, which PDF/X-4 accepts beside CMYK.
+    spaces = pdf.pages[0]["/Resources"]["/ColorSpace"]
+    assert spaces["/DefaultRGB"][0] == "/ICCBased"
+    _assert_nothing_a_print_shop_refuses(pdf)
+
+
+def _assert_nothing_a_print_shop_refuses(pdf: PdfReader) -> None:
+    """PDF/X forbids encryption and anything that runs or plays (JavaScript, actions)."""
+    assert not pdf.is_encrypted and "/Encrypt" not in pdf.trailer
+    catalog = _catalog(pdf)
+    assert "/OpenAction" not in catalog and "/AA" not in catalog
+    assert "/JavaScript" not in catalog.get("/Names", {})
+    for page in pdf.pages:
+        assert "/AA" not in page
+        for annotation in page.get("/Annots", []):
+            action = annotation.get_object().get("/A", {})
+            assert action.get("/S") not in ("/JavaScript", "/Launch")
+
+
+def test_print_edition_carries_the_complete_imprint(built):
+    repo, _ = built
+    inside = page_texts(reader(repo, ISSUE_PRINT))[1].replace("\n", " ")
+    for shown in ("Главный редактор", "И.\u00a0И.\u00a0Образцов", "Учредитель", "Издатель",
+                  "Адрес издателя и\u00a0редакции", "119019", "ПИ №\u00a0ФС77-00000", "ISSN 0000-0019",
+                  "12+", "Подписано в\u00a0печать 26\u00a0февраля 2024", "Тираж 500\u00a0экз.",
+                  "Типография-образец", "Заказ №\u00a017", "образец"):
+        assert shown.replace("\u00a0", " ") in inside.replace("\u00a0", " "), shown
+
+
+def test_an_incomplete_imprint_is_named_in_the_build_log(repo, capsys):
+    index = repo.root / "content/vestnik/1/_index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace("print_run: 500\n", ""), encoding="utf-8")
+    result = repo.run("build", "--no-search")
+    assert result.status == 0, result.output
+    assert "vestnik-1-print.pdf" in result.output and "тираж" in result.output
+
+
+@pytest.mark.parametrize("edition", [ISSUE_PDF, BULLETIN_PDF])
+def test_reader_edition_is_the_trimmed_page_tagged_for_screen_readers(built, edition):
+    repo, _ = built
+    pdf = reader(repo, edition)
+    for page in pdf.pages:
+        assert box(page, "/MediaBox") == box(page, "/TrimBox")
+        assert box(page, "/MediaBox")[2:] == pytest.approx([210 * MM, 297 * MM], abs=0.01)
+        assert "/BleedBox" not in page
+    catalog = _catalog(pdf)
+    assert catalog["/Lang"] == "ru" and catalog["/MarkInfo"]["/Marked"]
+    assert catalog["/ViewerPreferences"]["/DisplayDocTitle"] and pdf.metadata.title
+    assert b'pdfuaid:part="1"' in _xmp(pdf)
+    assert "/OutputIntents" not in catalog
+    assert [item.title for item in pdf.outline if not isinstance(item, list)]
+    figures = _struct_elements(catalog["/StructTreeRoot"], "/Figure")
+    assert figures and all(figure.get("/Alt") for figure in figures)
+    _assert_nothing_a_print_shop_refuses(pdf)
+
+
+def _struct_elements(node, kind: str) -> list:
+    found = []
+    node = node.get_object()
+    if hasattr(node, "get") and node.get("/S") == kind:
+        found.append(node)
+    kids = node.get("/K", []) if hasattr(node, "get") else []
+    for kid in kids if isinstance(kids, list) else [kids]:
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if hasattr(kid, "get") and "/S" in kid or hasattr(kid, "get") and kid.get("/Type") == "/StructTreeRoot":
+            found += _struct_elements(kid, kind)
+    return found
+
+
+def test_reader_edition_is_smaller_than_the_print_file(built):
+    repo, _ = built
+    for readers, printers in ((ISSUE_PDF, ISSUE_PRINT), (BULLETIN_PDF, BULLETIN_PRINT)):
+        assert (repo.out / readers).stat().st_size < (repo.out / printers).stat().st_size
+
+
+def test_bulletin_prints_the_address_of_each_link_and_keeps_it_live(built):
+    repo, _ = built
+    pdf = reader(repo, BULLETIN_PDF)
+    text = page_texts(pdf)[0].replace("\n", "")
+    assert "практику (e-gorod.ru/practices/razdelnyy-sbor)" in text
+    uris = [a.get_object()["/A"].get("/URI") for a in pdf.pages[0].get("/Annots", [])]
+    assert "https://e-gorod.ru/practices/razdelnyy-sbor/" in uris
+
+
+def test_feeds_enclose_the_readers_edition(built):
+    repo, _ = built
+    feed = repo.read("vestnik/feed.xml")
+    assert "vestnik-1.pdf" in feed and "-print.pdf" not in feed
+
+
+def test_crop_marks_can_be_left_to_the_print_shop(repo):
+    settings = repo.root / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace("crop_marks: true", "crop_marks: false"),
+                        encoding="utf-8")
+    build(repo)
+    for page in reader(repo, ISSUE_PRINT).pages:
+        assert box(page, "/MediaBox") == box(page, "/BleedBox")
+
+
+@pytest.mark.skipif(shutil.which("pdfua") is None and not (Path(sys.executable).parent / "pdfua").exists(),
+                    reason="the pdfua checker (PyPI) is not installed")
+@pytest.mark.parametrize("edition", [ISSUE_PDF, BULLETIN_PDF])
+def test_reader_edition_passes_the_pdfua_checker(built, edition):
+    repo, _ = built
+    command = shutil.which("pdfua") or str(Path(sys.executable).parent / "pdfua")
+    result = subprocess.run([command, "check", str(repo.out / edition)], capture_output=True, text=True)
+    assert "result: PASS" in result.stdout or "errors=0" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ('issn: "0000-0018"', "0000-0018"),          # the check digit of 0000-001 is 9
+    ("age_mark: 14+", "14+"),
+])
+def test_imprint_settings_are_checked(repo, line, message):
+    settings = repo.root / "site.yaml"
+    field = line.split(":", 1)[0]
+    text = re.sub(rf"(?m)^  {field}:.*$", f"  {line}", settings.read_text(encoding="utf-8"))
+    settings.write_text(text, encoding="utf-8")
+    result = repo.run("check")
+    assert result.status == 1 and f"print.{field}" in result.output and message in result.output
+
+
+def test_print_edition_needs_a_cmyk_output_profile(repo):
+    settings = repo.root / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "output_profile: templates/print/cmyk-swop-artifex.icc", "output_profile: static/img/logo.svg"),
+        encoding="utf-8")
+    result = repo.run("build", "--no-search", "--quiet")
+    assert result.status == 1 and "print.output_profile" in result.output and "CMYK" in result.output
+
+
+def test_an_image_too_coarse_for_print_is_named_on_every_build(repo):
+    Image.new("RGB", (60, 40), (90, 120, 160)).save(repo.root / "content/vestnik/1/skhema.png")
+    article = repo.root / "content/vestnik/1/02-opyt.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\n![Схема](skhema.png)\n", encoding="utf-8")
+    for _ in range(2):      # rendered, then from the cache
+        result = repo.run("build", "--no-search")
+        assert result.status == 0, result.output
+        assert "vestnik-1-print.pdf" in result.output and "content/vestnik/1/skhema.png" in result.output
+        assert "300" in result.output
+
+
+def test_print_editions_pass_the_builds_own_pdfx4_check_and_it_catches_a_reader_file(built):
+    repo, _ = built
+    for edition in (ISSUE_PRINT, BULLETIN_PRINT):
+        assert pdfx4_problems((repo.out / edition).read_bytes()) == []
+    problems = pdfx4_problems((repo.out / ISSUE_PDF).read_bytes())
+    assert "no PDF/X output intent with its profile" in problems
+    assert "no PDF/X-4 version in the metadata" in problems
+    assert "page 1 without TrimBox and BleedBox" in problems

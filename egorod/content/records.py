@@ -32,6 +32,7 @@ from ..schema import (
     text,
     url,
 )
+from ..schema import date as date_
 from ..schema import slug as slug_
 
 CONTENT_DIR = "content"
@@ -141,6 +142,10 @@ class VestnikIssue(Entry):
     editorial_board: tuple[str, ...] = optional(list_of(text), ())
     summary: str = optional(text, "")
     articles: tuple[Article, ...]
+    # --- the issue's part of the imprint (выходные данные) of the print edition
+    print_run: int | None = optional(integer(1), None)          # тираж, copies
+    print_order: str = optional(text, "")                       # the printing house's order number
+    signed_for_print: dt.date | None = optional(date_, None)    # подписано в печать; empty: the issue date ("date" is a field here)
 
 
 @dataclass(frozen=True, kw_only=True)

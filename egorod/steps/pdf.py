@@ -1,4 +1,5 @@
-"""Step "pdf": print PDFs of every «Вестник МАГ» issue and bulletin, and the archive's covers.
+"""Step "pdf": print PDFs of every «Вестник МАГ» issue and bulletin (the reader's edition and
+the print shop's), and the archive's covers.
 
 Its ``prepare`` makes (or finds unchanged in the cache) every PDF, because issue pages show
 the size and page count of their PDF and the Vestnik archive a cover image per issue; its
@@ -13,14 +14,17 @@ from pathlib import Path
 
 from .. import routes as r
 from ..context import BuildContext, PdfInfo
-from ..errors import BuildFailed, Problems
+from ..errors import BuildFailed, Problem, Problems
+from ..i18n import _
 from ..output import StagedOutput
 from ..pdf import (
     CACHE_SUBDIR,
     MAGAZINE_SIGNATURE,
+    PRINT_DPI,
     Entry,
     FileDigests,
     Job,
+    PressSettings,
     RenderFailed,
     cached,
     code_version,
@@ -30,13 +34,15 @@ from ..pdf import (
 )
 from ..print_html import PrintDocument, bulletin_document, print_environment, vestnik_document
 from ..render_html import make_environment
+from ..settings import PrintSettings
 from .base import Step
 
 
 @dataclass(frozen=True)
 class MadeDocument:
-    url: str            # where the PDF is published
-    entry: Entry        # its cache entry
+    url: str            # where the reader's edition is published
+    print_url: str      # where the print shop's edition is published
+    entry: Entry        # their cache entry
     cover_url: str | None   # the cover image made from its first page, if any
 
 
@@ -53,6 +59,9 @@ class PdfStep(Step):
         folder.mkdir(parents=True, exist_ok=True)
         documents = collect_documents(context)
         check_images(root, documents)
+        check_output_profile(root, context.settings.print)
+        for message in incomplete_imprints(documents):
+            context.log(message)
 
         version = code_version()
         digests = FileDigests(root)
@@ -61,16 +70,13 @@ class PdfStep(Step):
         jobs: list[Job] = []
         reused: list[str] = []
         for document in documents:
-            # The cover image is made from the PDF unless the editor gave one of their own.
-            cover = document.url in issues and not issues[document.url].cover
-            entry = Entry(folder, document.name, document_key(document, version, cover))
+            job = make_job(context, document, version, folder)
+            entry = Entry(folder, document.name, job.key)
             entries[document.url] = entry
             if cached(entry, digests) is not None:
                 reused.append(document.name)
                 continue
-            jobs.append(Job(document.name, entry.key, document.html, str(root), str(folder), cover=cover,
-                            signature=MAGAZINE_SIGNATURE if document.kind == "vestnik" else 1,
-                            source=document.source))
+            jobs.append(job)
 
         try:
             results = render_all(jobs, quiet=config.quiet, workers=config.workers)
@@ -91,12 +97,19 @@ class PdfStep(Step):
             entry = entries[document.url]
             meta = json.loads(entry.meta.read_text(encoding="utf-8"))
             facts.pdfs[document.url] = PdfInfo(meta["size"], meta["pages"])
+            facts.pdfs[document.print_url] = PdfInfo(meta["print_size"], meta["print_pages"])
+            # Told on every build, not only when the document is rendered: it is still true.
+            for image, dpi in meta["low_resolution"]:
+                context.log(_("{name}: {image} is printed at {dpi} dpi; the print shop needs {needed} "
+                              "(give a larger image or show it smaller)").format(
+                                  name=document.print_url.rsplit("/", 1)[-1], image=image, dpi=dpi,
+                                  needed=PRINT_DPI))
             issue = issues.get(document.url)
             cover_url = None
             if issue is not None and not issue.cover and meta.get("cover"):
                 cover_url = document.url[: -len(".pdf")] + "-cover.jpg"
                 facts.covers[issue.number] = cover_url
-            self.made.append(MadeDocument(document.url, entry, cover_url))
+            self.made.append(MadeDocument(document.url, document.print_url, entry, cover_url))
         prune(folder, {d.name for d in documents}, {e.pdf for e in entries.values()})
 
         report = context.report
@@ -114,8 +127,35 @@ class PdfStep(Step):
     def run(self, context: BuildContext, staged: StagedOutput) -> None:
         for made in self.made:
             staged.write(made.url.lstrip("/"), made.entry.pdf.read_bytes())
+            staged.write(made.print_url.lstrip("/"), made.entry.print_pdf.read_bytes())
             if made.cover_url is not None:
                 staged.write(made.cover_url.lstrip("/"), made.entry.cover.read_bytes())
+
+
+def make_job(context: BuildContext, document: PrintDocument, version: str, folder: Path) -> Job:
+    """The rendering job of one document (its cache key included)."""
+    issues = {r.vestnik_pdf_url(issue.number): issue for issue in context.site.vestnik}
+    # The cover image is made from the PDF unless the editor gave one of their own.
+    cover = document.url in issues and not issues[document.url].cover
+    press = press_settings(context.settings.print)
+    return Job(document.name, document_key(document, version, cover, press), document.html,
+               str(context.config.root), str(folder), cover=cover,
+               signature=MAGAZINE_SIGNATURE if document.kind == "vestnik" else 1, source=document.source,
+               press=press)
+
+
+def press_settings(settings: PrintSettings) -> PressSettings:
+    return PressSettings(crop_marks=settings.crop_marks, output_profile=settings.output_profile,
+                         output_condition=settings.output_condition)
+
+
+def incomplete_imprints(documents: list[PrintDocument]) -> list[str]:
+    """What each print edition's imprint lacks, as messages for the build's log."""
+    return [_("{name}: the imprint of the print edition lacks: {fields} (a print shop will not "
+              "take the issue without them; {source})").format(
+                  name=document.print_url.rsplit("/", 1)[-1], fields=", ".join(missing), source=document.source)
+            for document in documents
+            if document.imprint is not None and (missing := document.imprint.missing())]
 
 
 def collect_documents(context: BuildContext) -> list[PrintDocument]:
@@ -125,12 +165,14 @@ def collect_documents(context: BuildContext) -> list[PrintDocument]:
     for issue in site.vestnik:
         name = f"vestnik-{issue.number}.pdf"
         documents.append(vestnik_document(env, context.bodies, site.settings, issue, name,
-                                          r.vestnik_pdf_url(issue.number)))
+                                          r.vestnik_pdf_url(issue.number),
+                                          r.vestnik_print_pdf_url(issue.number)))
     for bulletin in site.bulletins:
         name = f"bulletin-{bulletin.number}.pdf"
         cities = [site.city_by_slug[c] for c in bulletin.cities if c in site.city_by_slug]
         documents.append(bulletin_document(env, context.bodies, site.settings, bulletin, name,
-                                           r.bulletin_pdf_url(bulletin.number), cities))
+                                           r.bulletin_pdf_url(bulletin.number),
+                                           r.bulletin_print_pdf_url(bulletin.number), cities))
     return documents
 
 
@@ -154,6 +196,19 @@ def check_images(root: Path, documents: list[PrintDocument]) -> None:
             problems.add(source, line, "body", message)
     if problems:
         raise BuildFailed(problems.sorted())
+
+
+def check_output_profile(root: Path, settings: PrintSettings) -> None:
+    """The print edition's output intent needs the printing condition's CMYK profile."""
+    path = root / settings.output_profile
+    try:
+        header = path.read_bytes()[:20]
+    except OSError:
+        header = b""
+    if header[16:20] != b"CMYK":
+        raise BuildFailed([Problem("site.yaml", 0, "print.output_profile", _(
+            "{path!r} is not a CMYK ICC profile; the print edition (PDF/X-4) needs the printing "
+            "condition's profile, from the print shop").format(path=settings.output_profile))])
 
 
 def _line_of(path: Path, needle: str) -> tuple[int, str]:
