@@ -277,7 +277,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
         city_map=lambda: city_map_svg(site), live_reload=False, updated_of=lambda path: None,
-        pdf_info=lambda url: None, feeds=[],
+        pdf_info=lambda url: None, feeds=[], asset=lambda url: url,
         cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
     )
     cards: dict[tuple[int, bool], tuple[object, Markup]] = {}

@@ -449,7 +449,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, pdf: bool = Fal
     def make_config(folder: Path) -> pipeline.BuildConfig:
         # One rendering process: forking a process that runs server threads is not safe.
         return pipeline.BuildConfig(root=root, out=folder, drafts=True, base_url=address, pdf=pdf,
-                                    search=search, live_reload=True, quiet=True, workers=1)
+                                    search=search, compress=False, live_reload=True, quiet=True, workers=1)
 
     builder = Builder(make_config, out, hub, log)
     watcher = Watcher(root, builder.request, log)
