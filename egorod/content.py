@@ -20,6 +20,7 @@ from typing import Any, Callable
 import frontmatter
 
 from . import yamlsrc
+from .aliases import alias
 from .errors import BuildFailed, Problem, Problems
 from .parallel import forked_batches
 from .schema import Field, Invalid, boolean, check_mapping, coordinates, date, integer, list_of, slug, text, url
@@ -51,6 +52,7 @@ class Entry:
     body: str                 # for a record from the cache, a LazyBody: str-like, read from the file
     draft: bool
     sample: bool
+    aliases: tuple[str, ...]  # old addresses of this page, answered with a 301 by the web server
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ COMMON = {
     "title": Field(text, required=True),
     "draft": Field(boolean, default=False),
     "sample": Field(boolean, default=False),
+    "aliases": Field(list_of(alias), default=list),   # old addresses: 301s (egorod/redirects.py)
 }
 CITY_FIELDS = {
     **COMMON,
@@ -300,7 +303,7 @@ def _fields(parsed: Parsed, schema: dict[str, Field], problems: Problems) -> dic
 
 def _common(parsed: Parsed, values: dict[str, Any]) -> dict[str, Any]:
     return dict(source=parsed.source, title=values.get("title", ""), body=parsed.body,
-                draft=values["draft"], sample=values["sample"])
+                draft=values["draft"], sample=values["sample"], aliases=tuple(values["aliases"]))
 
 
 def _slug_from_name(path: Path, parsed: Parsed, problems: Problems) -> str | None:

@@ -21,6 +21,7 @@ from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .parallel import process_count
+from .redirects import redirect_problems, site_redirects
 from .render_html import BodyCache, template_problem
 from .routes import all_routes
 from .settings import load_settings
@@ -71,7 +72,9 @@ def check(root: Path) -> list[Problem]:
         site = build_site(content, settings, BuildOptions(drafts=drafts), view)
         found.update(view.items)
         if not problems and not view:   # links are checked on a site that is otherwise valid
-            found.update(broken_links(site, all_routes(site), root))
+            routes = all_routes(site)
+            found.update(broken_links(site, routes, root))
+            found.update(redirect_problems(site_redirects(site), routes))
     return sorted(found)
 
 
@@ -83,7 +86,7 @@ def build(config: BuildConfig) -> BuildContext:
                      workers=config.workers)
     settings = site.settings
     routes = all_routes(site)
-    broken = broken_links(site, routes, config.root)
+    broken = broken_links(site, routes, config.root) + redirect_problems(site_redirects(site), routes)
     if broken:
         raise BuildFailed(sorted(broken))
     context = BuildContext(config, settings, site, routes,

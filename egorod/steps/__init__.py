@@ -16,6 +16,7 @@ from .dates import DatesStep
 from .email import EmailStep
 from .feeds import FeedsStep
 from .html import HtmlStep
+from .redirects import RedirectsStep
 
 
 def steps_for(config: BuildConfig) -> list[Step]:
@@ -23,7 +24,7 @@ def steps_for(config: BuildConfig) -> list[Step]:
     if config.pdf:
         from .pdf import PdfStep  # WeasyPrint is loaded only for builds that make PDFs
         steps.append(PdfStep())
-    steps.append(HtmlStep())
+    steps += [HtmlStep(), RedirectsStep()]
     if config.search:
         from .search import SearchStep
         steps.append(SearchStep())
