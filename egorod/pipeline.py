@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 
+from .buildrecord import BuildRecord, save_record
 from .content import RecordCache, load_content
 from .context import CACHE_DIR, BuildConfig, BuildContext, PageFacts
 from .errors import BuildFailed, Problem, Problems
@@ -79,6 +80,27 @@ def check(root: Path) -> list[Problem]:
 
 
 def build(config: BuildConfig) -> BuildContext:
+    """Build the site into ``config.out``; the outcome is recorded for ``deploy``."""
+    try:
+        context = _build(config)
+    except BaseException:
+        _record(config, succeeded=False)
+        raise
+    _record(config, succeeded=True, base_url=context.settings.base_url)
+    return context
+
+
+def _record(config: BuildConfig, succeeded: bool, base_url: str = "") -> None:
+    try:
+        save_record(config.cache, config.out, BuildRecord(succeeded, config.drafts, base_url))
+    except OSError:
+        if succeeded:
+            raise
+        # The failed build's own error is what the editor must see; the previous record
+        # stays, and still describes the output, which a failed build leaves as it was.
+
+
+def _build(config: BuildConfig) -> BuildContext:
     started = time.perf_counter()
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
     code_key = code_and_settings_key(config.root)
