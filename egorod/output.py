@@ -45,6 +45,17 @@ MARKER = ".egorod-output"   # marks a folder as this generator's output: only su
 MARKER_HEADER = "# made by `python build.py`; the files of the last build:"
 
 
+def listed_files(destination: Path) -> list[str] | None:
+    """The files of the build in ``destination``, as its marker lists them (None: unknown)."""
+    try:
+        lines = (destination / MARKER).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return None
+    if not lines or lines[0] != MARKER_HEADER:
+        return None
+    return lines[1:]
+
+
 class UnsafeDestination(ValueError):
     """The output folder would overwrite something that is not a previous build."""
 
@@ -168,13 +179,7 @@ class StagedOutput:
     # --- the transaction ----------------------------------------------------------------
     def _previous_files(self) -> list[str] | None:
         """The files of the previous build, as its marker lists them (None: unknown)."""
-        try:
-            lines = (self.destination / MARKER).read_text(encoding="utf-8").splitlines()
-        except OSError:
-            return None
-        if not lines or lines[0] != MARKER_HEADER:
-            return None
-        return lines[1:]
+        return listed_files(self.destination)
 
     def commit(self) -> None:
         """Move the new and changed files into place and remove what the build no longer makes."""

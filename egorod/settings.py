@@ -1,12 +1,14 @@
 """Stage 1: site settings from site.yaml, validated like content."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import yamlsrc
 from .errors import Problems
+from .i18n import _
 from .schema import Field, Invalid, boolean, check_mapping, integer, slug, text, url
 
 SETTINGS_FILE = "site.yaml"
@@ -73,6 +75,13 @@ class PrintSettings:
 
 
 @dataclass(frozen=True)
+class DeploySettings:
+    """Where `python build.py deploy` publishes the built site."""
+    target: str = ""                      # rsync destination: user@host:/path (SSH) or a local folder
+    ssh_port: int = 22
+
+
+@dataclass(frozen=True)
 class Settings:
     root: Path
     title: str
@@ -90,6 +99,7 @@ class Settings:
     per_page: int
     mail: MailSettings = field(default_factory=MailSettings)
     print: PrintSettings = field(default_factory=PrintSettings)
+    deploy: DeploySettings = field(default_factory=DeploySettings)
 
     @property
     def problems(self) -> dict[str, Problem]:
@@ -148,6 +158,22 @@ def _journal_dir(value: Any) -> str:
     return raw
 
 
+_REMOTE_TARGET = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(.*)$")
+
+
+def _deploy_target(value: Any) -> str:
+    """``user@host:/path`` over SSH, or a local folder; never the root of a file system."""
+    raw = _optional_text(value)
+    remote = _REMOTE_TARGET.match(raw)
+    path = remote.group(1) if remote else raw
+    if raw and not path.startswith("/") and remote:
+        raise Invalid(_("{target!r}: write the folder on the server as an absolute path, e.g. "
+                        "deploy@e-gorod.ru:/srv/e-gorod/site").format(target=raw))
+    if raw and path.rstrip("/") == "":
+        raise Invalid(_("{target!r} is the root of a file system; name the site's own folder").format(target=raw))
+    return raw
+
+
 TOP_FIELDS = {
     "title": Field(text, required=True),
     "short_title": Field(text, default="МАГ"),
@@ -164,6 +190,7 @@ TOP_FIELDS = {
     "pagination": Field(lambda v: v, default=dict),
     "mail": Field(lambda v: v, default=dict),
     "print": Field(lambda v: v, default=dict),
+    "deploy": Field(lambda v: v, default=dict),
 }
 MENU_FIELDS = {"title": Field(text, required=True), "url": Field(_site_path, required=True)}
 COUNTRY_FIELDS = {"name": Field(text, required=True), "slug": Field(slug, required=True)}
@@ -202,6 +229,11 @@ PRINT_FIELDS = {
     "vestnik_note": Field(_optional_text, default=""),
     "bulletin_since": Field(integer(1900, 2100), default=None),
     "bulletin_note": Field(_optional_text, default=""),
+}
+
+DEPLOY_FIELDS = {
+    "target": Field(_deploy_target, default=""),
+    "ssh_port": Field(integer(1, 65535), default=DeploySettings.ssh_port),
 }
 
 
@@ -270,6 +302,7 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
     pagination = section("pagination", PAGINATION_FIELDS)
     mail = section("mail", MAIL_FIELDS)
     print_ = section("print", PRINT_FIELDS)
+    deploy = section("deploy", DEPLOY_FIELDS)
     if len(problems) > before:
         return None
     return Settings(
@@ -289,4 +322,5 @@ def load_settings(root: Path, problems: Problems) -> Settings | None:
         per_page=pagination["per_page"],
         mail=MailSettings(**mail),
         print=PrintSettings(**print_),
+        deploy=DeploySettings(**deploy),
     )
