@@ -178,6 +178,7 @@ def headless_chromium(user_data_dir: Path, javascript: bool = True):
                      "--no-first-run", "--disable-sync", "--window-size=1280,1000",
                      f"--user-data-dir={user_data_dir}"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})    # console messages, for CSP tests
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
