@@ -36,7 +36,7 @@ _PAGE_SUFFIXES = (".html", ".htm", "email.txt")
 _FEED_SUFFIXES = (".xml", ".ics")
 _TWIN_SUFFIXES = (".br", ".gz")
 # A remote target is [user@]host:/path; anything else is a folder on this machine.
-_REMOTE = re.compile(r"^(?:[\w.-]+@)?([\w.-]+):(/.*)$")
+_REMOTE = re.compile(r"^((?:[\w.-]+@)?[\w.-]+):(/.*)$")
 # Files on the server that no build makes and a deploy must never delete: the challenges of
 # the TLS certificate's renewal (certbot writes them into the site's folder).
 _PROTECTED = ("/.well-known/",)
@@ -71,7 +71,7 @@ class Transfer:
 @dataclass(frozen=True)
 class Target:
     destination: str          # as rsync takes it, ending with /
-    host: str                 # empty for a local folder
+    host: str                 # [user@]host for SSH; empty for a local folder
     ssh_port: int
 
 
@@ -170,9 +170,15 @@ def check_build(record: BuildRecord | None, out: Path, base_url: str) -> None:
                       .format(out=out, built=record.base_url, configured=base_url))
 
 
+# How rsync ends when its SSH connection could not be made (status 255, or 12 from rsync 3.5).
+_SSH_FAILED = re.compile(r"^ssh: |Permission denied|Host key verification failed|\(0 bytes received so far\)",
+                         re.MULTILINE)
+
+
 def _failure(target: Target, phase: str, status: int, stderr: str) -> Refused:
-    detail = next((line.strip() for line in reversed(stderr.splitlines()) if line.strip()), "")
-    if status == 255 and target.host:
+    # The first line names the cause; rsync's own summary follows it.
+    detail = next((line.strip() for line in stderr.splitlines() if line.strip()), "")
+    if target.host and (status == 255 or _SSH_FAILED.search(stderr)):
         return Refused(_(
             "could not reach {host} over SSH ({detail}). Check deploy.target in site.yaml, that "
             "`ssh -p {port} {host}` logs in without a password prompt (a key loaded with ssh-add; in CI "
