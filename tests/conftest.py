@@ -184,6 +184,23 @@ def headless_chromium(user_data_dir: Path, javascript: bool = True):
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
 
 
+# Collects the Content-Security-Policy violations a page causes, from before its first script
+# runs: ``driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ...})``.
+CSP_LISTENER = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__violations.push(event.violatedDirective + " " + event.blockedURI + " " + event.sourceFile);
+});
+"""
+
+
+def csp_violations(driver) -> list[str]:
+    """The page's violations: those its listener saw and those the console reported."""
+    seen = driver.execute_script("return window.__violations || []")
+    console = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+    return seen + console
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return make_repo(tmp_path / "site")

@@ -17,8 +17,10 @@ from urllib.parse import quote
 
 import brotli
 import pytest
-from conftest import Repo, headless_chromium, make_repo
+from conftest import CSP_LISTENER, Repo, csp_violations, headless_chromium, make_repo
 from webserver import Nginx, brotli_module, free_port, running_nginx
+
+from egorod.policy import content_security_policy
 
 pytestmark = pytest.mark.slow
 
@@ -123,8 +125,7 @@ def test_security_headers_are_on_every_answer(nginx: Nginx, path: str):
     assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
-    policy = headers["Content-Security-Policy"]
-    assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
+    assert headers["Content-Security-Policy"] == content_security_policy(path)
 
 
 def test_missing_page_gets_the_sites_404_page(nginx: Nginx, published: tuple[Repo, Path]):
@@ -137,6 +138,11 @@ def test_alias_answers_301_to_its_page(nginx: Nginx):
     status, _, headers = nginx.request(ALIAS)
     assert status == 301 and headers["Location"] == "/practices/razdelnyy-sbor/"
     assert nginx.request(headers["Location"])[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/bulletins/1/email.html"])
+def test_nginx_sends_the_policy_the_preview_sends(nginx: Nginx, path: str):
+    assert nginx.request(path)[2]["Content-Security-Policy"] == content_security_policy(path)
 
 
 @pytest.mark.parametrize("path", ["/.egorod-output", "/.server/nginx-redirects.conf"])
@@ -182,13 +188,6 @@ def test_subscription_requests_are_forwarded_to_the_service(published: tuple[Rep
 
 # --- the Content-Security-Policy in a real browser ---------------------------------------------
 
-# Collects the violations the browser reports, from before the page's first script runs.
-_LISTEN = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation", function (event) {
-  window.__violations.push(event.violatedDirective + " " + event.blockedURI + " " + event.sourceFile);
-});
-"""
 
 
 def _one_page_of_each_kind(site: Path) -> list[str]:
@@ -209,7 +208,7 @@ def test_every_kind_of_page_loads_with_the_policy_enforced_without_violations(
     driver = headless_chromium(tmp_path / "chromium")
     found: dict[str, list[str]] = {}
     try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _LISTEN})
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
         # The search first: its results come from Pagefind's script and WebAssembly.
         for path in [f"/search/?q={quote('автобусы')}", *pages]:
             driver.get(nginx.url + path)
@@ -217,11 +216,9 @@ def test_every_kind_of_page_loads_with_the_policy_enforced_without_violations(
                 _wait_for(lambda: driver.execute_script(
                     "return document.querySelectorAll('.pagefind-ui__result').length") > 0)
             time.sleep(0.2)     # reports are dispatched after the load
-            violations = driver.execute_script("return window.__violations")
-            console = [entry["message"] for entry in driver.get_log("browser")
-                       if "Content Security Policy" in entry["message"]]
-            if violations or console:
-                found[path] = violations + console
+            violations = csp_violations(driver)
+            if violations:
+                found[path] = violations
     finally:
         driver.quit()
     assert found == {}
@@ -241,7 +238,7 @@ def test_an_inline_script_is_counted_as_a_violation(nginx: Nginx, published: tup
         '<p style="color: red">probe</p></html>', encoding="utf-8")
     driver = headless_chromium(tmp_path / "chromium")
     try:
-        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": _LISTEN})
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
         driver.get(nginx.url + "/csp-probe.html")
         time.sleep(0.2)
         violations = driver.execute_script("return window.__violations")
