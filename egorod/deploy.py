@@ -104,6 +104,9 @@ _STATS = {
     "Number of deleted files": "deleted",
 }
 _STAT_LINE = re.compile(r"^(" + "|".join(_STATS) + r"): ([\d,.]+)")
+# An --itemize line of a regular file whose data is sent (<, >) or created (c); not ".f..t…",
+# a file whose checksum matched and only its time was set.
+_SENT_FILE = re.compile(r"^[<>c]f\S{9} (.+)$")
 
 
 def parse_rsync_output(stdout: str) -> Transfer:
@@ -115,8 +118,8 @@ def parse_rsync_output(stdout: str) -> Transfer:
             setattr(transfer, _STATS[stat.group(1)], int(re.sub(r"[,.]", "", stat.group(2))))
         elif line.startswith("*deleting "):
             transfer.changed.append(line.split(None, 1)[1].strip())
-        elif re.match(r"^[<>ch.][fdLDS]\S{9} ", line) and line[1] == "f" and line[0] in "<>c":
-            transfer.changed.append(line[12:].strip())
+        elif sent := _SENT_FILE.match(line):
+            transfer.changed.append(sent.group(1))
     return transfer
 
 

@@ -16,7 +16,7 @@ import pytest
 from conftest import Repo
 from webserver import free_port, running_nginx
 
-from egorod.deploy import PHASES, parse_target, plan, run_phase
+from egorod.deploy import PHASES, parse_rsync_output, parse_target, plan, run_phase
 from egorod.output import MARKER, listed_files
 
 pytestmark = pytest.mark.skipif(shutil.which("rsync") is None, reason="deploy tests need rsync (Debian package rsync)")
@@ -42,6 +42,26 @@ def _edit_practice(repo: Repo) -> None:
     path = repo.root / "content/practices/razdelnyy-sbor.md"
     path.write_text(path.read_text(encoding="utf-8").replace("Текст практики", "Исправленный текст практики"),
                     encoding="utf-8")
+
+
+def test_files_go_assets_first_then_pages_then_feeds_and_build_metadata_never():
+    phases = plan([MARKER, "index.html", "index.html.br", "static/css/site.3f2a9c1e.css", "vestnik/1/vestnik-1.pdf",
+                   "bulletins/1/email.txt", "bulletins/feed.xml.gz", "sitemap.xml", "robots.txt",
+                   ".server/nginx-redirects.conf", "pagefind/pagefind-entry.json"])
+    assert phases == {
+        "assets": ["pagefind/pagefind-entry.json", "static/css/site.3f2a9c1e.css", "vestnik/1/vestnik-1.pdf"],
+        "pages": ["bulletins/1/email.txt", "index.html", "index.html.br"],
+        "feeds": [".server/nginx-redirects.conf", "bulletins/feed.xml.gz", "robots.txt", "sitemap.xml"],
+    }
+
+
+def test_rsync_report_gives_files_sent_bytes_and_deletions_not_files_only_touched():
+    transfer = parse_rsync_output("\n".join([
+        ">f+++++++++ practices/a/index.html", ".f..t...... practices/b/index.html", "*deleting   old/index.html",
+        "Number of deleted files: 3 (reg: 2, dir: 1)", "Number of regular files transferred: 1,234",
+        "Total transferred file size: 12,345,678 bytes", "Total bytes sent: 99"]))
+    assert (transfer.files, transfer.file_bytes, transfer.bytes_sent, transfer.deleted) == (1234, 12345678, 99, 3)
+    assert transfer.changed == ["practices/a/index.html", "old/index.html"]
 
 
 def test_deploy_publishes_every_built_file_and_nothing_else(repo: Repo, tmp_path: Path):
