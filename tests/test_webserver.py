@@ -85,6 +85,13 @@ def test_plain_name_of_a_static_file_revalidates(nginx: Nginx):
     assert status == 200 and headers["Cache-Control"] == "no-cache"
 
 
+def test_search_index_chunks_are_cached_for_a_year_and_its_entry_revalidates(nginx: Nginx,
+                                                                             published: tuple[Repo, Path]):
+    chunk = next((published[1] / "pagefind/index").iterdir()).relative_to(published[1]).as_posix()
+    assert nginx.request(f"/{chunk}")[2]["Cache-Control"] == IMMUTABLE
+    assert nginx.request("/pagefind/pagefind-entry.json")[2]["Cache-Control"] == "no-cache"
+
+
 def test_pdf_is_served_as_pdf_and_revalidates(nginx: Nginx):
     status, body, headers = nginx.request("/vestnik/1/vestnik-1.pdf")
     assert status == 200 and body.startswith(b"%PDF")
