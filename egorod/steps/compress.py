@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gzip
 import posixpath
+from pathlib import Path
 
 import brotli
 
@@ -45,7 +46,9 @@ def brotli_quality(relative: str) -> int:
     return BROTLI_QUALITY_STATIC if relative.startswith("static/") else BROTLI_QUALITY
 
 
-def twins_of(relative: str, data: bytes) -> tuple[bytes, bytes]:
+def twins_of(relative: str, path: Path) -> tuple[bytes, bytes]:
+    """The .br and .gz twins of the file at ``path`` (read here: in a worker, not the parent)."""
+    data = path.read_bytes()
     return brotli.compress(data, quality=brotli_quality(relative)), gzip_bytes(data)
 
 
@@ -53,7 +56,7 @@ class CompressStep(Step):
     name = "compress"
 
     def run(self, context: BuildContext, staged: StagedOutput) -> None:
-        todo: list[tuple[str, bytes]] = []
+        todo: list[tuple[str, Path]] = []
         for relative, path in list(staged.files()):
             if not compressible(relative):
                 continue
@@ -62,18 +65,17 @@ class CompressStep(Step):
                 for twin in twins:
                     staged.take_over(twin)
                 continue
-            data = path.read_bytes()
-            if len(data) >= MIN_SIZE:
-                todo.append((relative, data))
+            if path.stat().st_size >= MIN_SIZE:
+                todo.append((relative, path))
         for relative, compressed in _compress_all(todo, context.config.processes):
             for suffix, data in zip(TWINS, compressed, strict=True):
                 staged.write(relative + suffix, data)
         context.log(f"compress: {len(todo)} files (brotli and gzip)" if todo else "compress: nothing changed")
 
 
-def _compress_all(todo: list[tuple[str, bytes]], workers: int) -> list[tuple[str, tuple[bytes, bytes]]]:
+def _compress_all(todo: list[tuple[str, Path]], workers: int) -> list[tuple[str, tuple[bytes, bytes]]]:
     if workers <= 1 or len(todo) < PARALLEL_FILES:
-        return [(relative, twins_of(relative, data)) for relative, data in todo]
+        return [(relative, twins_of(relative, path)) for relative, path in todo]
 
     def batch(indices: list[int]) -> list[tuple[str, tuple[bytes, bytes]]]:
         return [(todo[index][0], twins_of(*todo[index])) for index in indices]
