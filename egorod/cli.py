@@ -63,6 +63,12 @@ def make_parser() -> argparse.ArgumentParser:
     mail.add_argument("--rate", type=float, metavar="N", help="at most N messages per second (default: mail.rate)")
     mail.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    deploy = commands.add_parser("deploy", help="publish the built site to the server of deploy.target in "
+                                 "site.yaml (rsync: changed files only, in an order that keeps the site whole)")
+    deploy.add_argument("--dry-run", action="store_true", help="list what would be sent and deleted; send nothing")
+    deploy.add_argument("--out", type=Path, default=None, metavar="DIR", help="the built site (default: output/)")
+    deploy.add_argument("--target", default=None, help="user@host:/path or a folder, instead of deploy.target")
+
     from .subscriptions.commands import add_parser as add_subscriptions
     add_subscriptions(commands)
     return parser
@@ -192,6 +198,11 @@ def run_mail(args: argparse.Namespace) -> int:
     return run_mail(args.root.resolve(), request)
 
 
+def run_deploy(args: argparse.Namespace) -> int:
+    from .deploy import Request, deploy
+    return deploy(args.root.resolve(), Request(out=args.out, target=args.target, dry_run=args.dry_run))
+
+
 def main(argv: list[str]) -> int:
     parser = make_parser()
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help", "--root"):
@@ -216,6 +227,8 @@ def main(argv: list[str]) -> int:
     if args.command == "subscriptions":
         from .subscriptions.commands import run as run_subscriptions
         return run_subscriptions(args)
+    if args.command == "deploy":
+        return run_deploy(args)
     parser.print_help()
     return Exit.USAGE
 

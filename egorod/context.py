@@ -33,6 +33,7 @@ class BuildConfig:
     base_url: str | None = None
     pdf: bool = True
     search: bool = True
+    compress: bool = True           # .br and .gz twins of text files (not needed by `serve`)
     live_reload: bool = False       # `serve`: pages load the reload script
     today: dt.date | None = None
     quiet: bool = False
@@ -77,6 +78,7 @@ class PageFacts:
     lastmod: Callable[[Route], dt.date | None] = _no_date
     pdfs: dict[str, PdfInfo] = field(default_factory=dict)   # by URL
     covers: dict[int, str] = field(default_factory=dict)     # Vestnik issue → cover made from its PDF
+    assets: dict[str, str] = field(default_factory=dict)     # /static/… → its content-hashed address
 
     def pdf_info(self, url: str) -> PdfInfo | None:
         return self.pdfs.get(url)
@@ -86,13 +88,17 @@ class PageFacts:
             return f"{r.vestnik_url(issue.number)}{issue.cover}"
         return self.covers.get(issue.number)
 
+    def asset(self, url: str) -> str:
+        """The cacheable address of a static file (templates: ``asset('/static/css/site.css')``)."""
+        return self.assets[url]
+
     def template_globals(self) -> dict[str, Any]:
         return {"live_reload": self.live_reload, "feeds": self.feeds, "updated_of": self.updated_of,
-                "pdf_info": self.pdf_info, "cover_of": self.cover_of}
+                "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset}
 
     def site_wide(self, site: Site) -> list[str]:
         """A description of the facts every page may show, for the page keys."""
-        facts = [repr(self.feeds), repr(self.live_reload)]
+        facts = [repr(self.feeds), repr(self.live_reload), repr(sorted(self.assets.items()))]
         for bulletin in site.bulletins:
             facts.append(repr(self.pdf_info(r.bulletin_pdf_url(bulletin.number))))
             facts.append(repr(self.pdf_info(r.bulletin_print_pdf_url(bulletin.number))))

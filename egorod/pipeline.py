@@ -12,6 +12,7 @@ from pathlib import Path
 
 import jinja2
 
+from .buildrecord import BuildRecord, save_record
 from .content import RecordCache, load_content
 from .context import CACHE_DIR, BuildConfig, BuildContext, PageFacts
 from .errors import BuildFailed, Problem, Problems
@@ -21,6 +22,7 @@ from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
 from .output import StagedOutput
 from .parallel import process_count
+from .redirects import redirect_problems, site_redirects
 from .render_html import BodyCache, template_problem
 from .routes import all_routes
 from .settings import load_settings
@@ -72,10 +74,33 @@ def check(root: Path) -> list[Problem]:
         site = build_site(content, settings, BuildOptions(drafts=drafts), view)
         found.update(view.items)
         found.update(link_problems(site, content, root))   # every file's links, whatever else is wrong
+        if not problems and not view:   # aliases are checked against the pages of an otherwise valid site
+            found.update(redirect_problems(site_redirects(site), all_routes(site)))
     return sorted(found)
 
 
 def build(config: BuildConfig) -> BuildContext:
+    """Build the site into ``config.out``; the outcome is recorded for ``deploy``."""
+    try:
+        context = _build(config)
+    except BaseException:
+        _record(config, succeeded=False)
+        raise
+    _record(config, succeeded=True, base_url=context.settings.base_url)
+    return context
+
+
+def _record(config: BuildConfig, succeeded: bool, base_url: str = "") -> None:
+    try:
+        save_record(config.cache, config.out, BuildRecord(succeeded, config.drafts, base_url))
+    except OSError:
+        if succeeded:
+            raise
+        # The failed build's own error is what the editor must see; the previous record
+        # stays, and still describes the output, which a failed build leaves as it was.
+
+
+def _build(config: BuildConfig) -> BuildContext:
     started = time.perf_counter()
     options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
     code_key = code_and_settings_key(config.root)
@@ -83,7 +108,7 @@ def build(config: BuildConfig) -> BuildContext:
                      workers=config.workers)
     settings = site.settings
     routes = all_routes(site)
-    broken = broken_links(site, routes, config.root)
+    broken = broken_links(site, routes, config.root) + redirect_problems(site_redirects(site), routes)
     if broken:
         raise BuildFailed(sorted(broken))
     context = BuildContext(config, settings, site, routes,

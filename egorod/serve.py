@@ -41,6 +41,7 @@ from pathlib import Path
 from . import pipeline
 from .errors import BuildFailed
 from .output import STAGING
+from .policy import content_security_policy
 from .settings import SETTINGS_FILE
 
 WATCHED_DIRS = ("content", "templates", "static")
@@ -68,6 +69,19 @@ LIVE_RELOAD_JS = """\
 })();
 """
 
+ERROR_CSS_URL = "/_error.css"
+# A file of its own, not a <style>: the preview sends the site's Content-Security-Policy.
+ERROR_CSS = """\
+body { font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #fff7f5; color: #2b1a17; }
+main { max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }
+h1 { font-size: 1.5rem; color: #9b1c0c; }
+ol { padding-left: 1.5rem; }
+li { margin: .5rem 0; }
+code, pre { font: 14px/1.45 ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; }
+.where { font-weight: bold; }
+.hint { color: #5c4a46; }
+"""
+
 ERROR_PAGE = """<!doctype html>
 <html lang="ru">
 <head>
@@ -75,16 +89,7 @@ ERROR_PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>Ошибка сборки сайта</title>
-<style>
-body {{ font: 16px/1.5 system-ui, sans-serif; margin: 0; background: #fff7f5; color: #2b1a17; }}
-main {{ max-width: 60rem; margin: 2rem auto; padding: 0 1rem; }}
-h1 {{ font-size: 1.5rem; color: #9b1c0c; }}
-ol {{ padding-left: 1.5rem; }}
-li {{ margin: .5rem 0; }}
-code, pre {{ font: 14px/1.45 ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; }}
-.where {{ font-weight: bold; }}
-.hint {{ color: #5c4a46; }}
-</style>
+<link rel="stylesheet" href="{stylesheet}">
 </head>
 <body>
 <main>
@@ -334,6 +339,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
                 return self._events(head)
             if path == SCRIPT_URL:
                 return self._send(200, "text/javascript; charset=utf-8", LIVE_RELOAD_JS.encode(), head)
+            if path == ERROR_CSS_URL:
+                return self._send(200, "text/css; charset=utf-8", ERROR_CSS.encode(), head)
             state = self.server.hub.state
             is_page = path.endswith("/") or path.endswith(".html") or "." not in posixpath.basename(path)
             if state.failed and is_page:
@@ -384,6 +391,8 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Security-Policy",
+                         content_security_policy(urllib.parse.unquote(urllib.parse.urlsplit(self.path).path)))
         self.end_headers()
         if not head:
             self.wfile.write(data)
@@ -433,7 +442,7 @@ def error_page(state: BuildState) -> bytes:
     heading = "Сайт не собран: в файлах есть ошибки" if count else "Сайт не собран: ошибка сборки"
     intro = (f"Найдено ошибок: {count}. Каждая строка — файл, номер строки, поле и что исправить."
              if count else "Сборка остановилась с ошибкой программы; ниже её описание.")
-    return ERROR_PAGE.format(heading=heading, intro=intro, details=details,
+    return ERROR_PAGE.format(heading=heading, intro=intro, details=details, stylesheet=ERROR_CSS_URL,
                              script=f"{SCRIPT_URL}?v={state.token}").encode("utf-8")
 
 
@@ -470,7 +479,7 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, pdf: bool = Fal
     def make_config(folder: Path) -> pipeline.BuildConfig:
         # One rendering process: forking a process that runs server threads is not safe.
         return pipeline.BuildConfig(root=root, out=folder, drafts=True, base_url=address, pdf=pdf,
-                                    search=search, live_reload=True, quiet=True, workers=1)
+                                    search=search, compress=False, live_reload=True, quiet=True, workers=1)
 
     builder = Builder(make_config, out, hub, log)
     watcher = Watcher(root, builder.request, log)

@@ -113,6 +113,22 @@ def _age_mark(value: Any) -> str:
     return raw
 
 
+_REMOTE_TARGET = re.compile(r"^(?:[\w.-]+@)?[\w.-]+:(.*)$")
+
+
+def _deploy_target(value: Any) -> str:
+    """``user@host:/path`` over SSH, or a local folder; never the root of a file system."""
+    raw = _optional_text(value)
+    remote = _REMOTE_TARGET.match(raw)
+    path = remote.group(1) if remote else raw
+    if raw and not path.startswith("/") and remote:
+        raise Invalid(_("{target!r}: write the folder on the server as an absolute path, e.g. "
+                        "deploy@e-gorod.ru:/srv/e-gorod/site").format(target=raw))
+    if raw and path.rstrip("/") == "":
+        raise Invalid(_("{target!r} is the root of a file system; name the site's own folder").format(target=raw))
+    return raw
+
+
 def _base_url(value: Any) -> str:
     return normalise_base_url(url(value))
 
@@ -217,6 +233,13 @@ class PrintSettings:
 
 
 @dataclass(frozen=True)
+class DeploySettings:
+    """Where `python build.py deploy` publishes the built site."""
+    target: str = optional(_deploy_target, "")    # rsync destination: user@host:/path (SSH) or a local folder
+    ssh_port: int = optional(integer(1, 65535), 22)
+
+
+@dataclass(frozen=True)
 class MarkdownSettings:
     allow_raw_html: bool = optional(boolean, False)
 
@@ -250,6 +273,7 @@ class Settings:
     mail: MailSettings = section(MailSettings)
     print: PrintSettings = section(PrintSettings)
     subscriptions: SubscriptionSettings = section(SubscriptionSettings)
+    deploy: DeploySettings = section(DeploySettings)
 
     @property
     def allow_raw_html(self) -> bool:

@@ -181,9 +181,27 @@ def headless_chromium(user_data_dir: Path, javascript: bool = True):
                      "--no-first-run", "--disable-sync", "--window-size=1280,1000",
                      f"--user-data-dir={user_data_dir}"):
         options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})    # console messages, for CSP tests
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))
+
+
+# Collects the Content-Security-Policy violations a page causes, from before its first script
+# runs: ``driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": ...})``.
+CSP_LISTENER = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation", function (event) {
+  window.__violations.push(event.violatedDirective + " " + event.blockedURI + " " + event.sourceFile);
+});
+"""
+
+
+def csp_violations(driver) -> list[str]:
+    """The page's violations: those its listener saw and those the console reported."""
+    seen = driver.execute_script("return window.__violations || []")
+    console = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
+    return seen + console
 
 
 @pytest.fixture

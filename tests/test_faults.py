@@ -307,7 +307,7 @@ def test_a_read_only_output_folder_is_reported_and_the_previous_output_kept(repo
 @pytest.mark.slow
 def test_a_full_disk_is_reported_and_the_previous_output_kept(repo, tmp_path):
     disk = tmp_path / "small"
-    _mount_tmpfs(disk, size="3m")
+    _mount_tmpfs(disk, size="16m")
     try:
         out = disk / "site"
         repo.build("--out", str(out))

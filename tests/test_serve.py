@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import PROJECT, headless_chromium
+from conftest import CSP_LISTENER, PROJECT, csp_violations, headless_chromium
 
 START_TIMEOUT = 60.0
 EVENT_TIMEOUT = 15.0
@@ -334,6 +334,21 @@ def test_the_open_tab_reloads_by_itself(serve, repo, browser):
     assert "content/cities/kazan.md:4: coordinatez: unknown key" in browser.find_element("tag name", "body").text
     edit(repo.root / "content/cities/kazan.md", "coordinatez:", "coordinates:")
     wait_until(lambda: "Казань после правки." in browser.page_source and browser.title != "Ошибка сборки сайта")
+
+
+def test_preview_and_its_error_page_load_under_the_sites_policy_without_violations(serve, repo, browser):
+    """The preview sends the published site's Content-Security-Policy, so an editor sees what it
+    would block; the live-reload script and the error page must pass it themselves."""
+    server = serve()
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
+    browser.get(f"http://127.0.0.1:{server.port}/cities/kazan/")
+    wait_until(lambda: browser.execute_script("return performance.getEntriesByType('resource')"
+                                              ".some(e => e.name.includes('/_livereload'))"))
+    assert csp_violations(browser) == []
+    edit(repo.root / "content/cities/kazan.md", "coordinates:", "coordinatez:")
+    wait_until(lambda: browser.title == "Ошибка сборки сайта")
+    assert browser.execute_script("return getComputedStyle(document.querySelector('h1')).color") == "rgb(155, 28, 12)"
+    assert csp_violations(browser) == []
 
 
 @pytest.mark.slow

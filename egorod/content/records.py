@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..aliases import alias
 from ..errors import BuildFailed, Problem
 from ..i18n import _
 from ..schema import (
@@ -64,6 +65,7 @@ class Entry:
     body: str                 # for a record from the cache, a LazyBody: str-like, read from the file
     draft: bool = optional(boolean, False)
     sample: bool = optional(boolean, False)
+    aliases: tuple[str, ...] = optional(list_of(alias), ())   # old addresses: 301s (egorod/redirects.py)
 
     def preview_only(self, today: dt.date) -> bool:
         """Shown only because of --drafts: a draft, or dated after ``today``."""

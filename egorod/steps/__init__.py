@@ -3,30 +3,35 @@
 First every step's ``prepare`` puts into ``context.facts`` what pages need from it (feed
 links, dates, PDF sizes and covers); then every step's ``run`` writes its files into the
 staged output, in the order of ``steps_for``: the PDFs before the pages that show their
-sizes, the search index after the pages it reads, the feeds, e-mail editions and
-open data last.
+sizes, the search index after the pages it reads, the feeds, e-mail editions and open data
+after them, and last the compressed twins of every text file.
 """
 from __future__ import annotations
 
 from ..context import BuildConfig
+from .assets import AssetsStep
 from .base import Step
+from .compress import CompressStep
 from .dates import DatesStep
 from .email import EmailStep
 from .feeds import FeedsStep
 from .html import HtmlStep
 from .opendata import OpenDataStep
+from .redirects import RedirectsStep
 
 
 def steps_for(config: BuildConfig) -> list[Step]:
-    steps: list[Step] = [DatesStep()]
+    steps: list[Step] = [DatesStep(), AssetsStep()]
     if config.pdf:
         from .pdf import PdfStep  # WeasyPrint is loaded only for builds that make PDFs
         steps.append(PdfStep())
-    steps.append(HtmlStep())
+    steps += [HtmlStep(), RedirectsStep()]
     if config.search:
         from .search import SearchStep
         steps.append(SearchStep())
     steps += [FeedsStep(), EmailStep(), OpenDataStep()]
+    if config.compress:
+        steps.append(CompressStep())
     return steps
 
 

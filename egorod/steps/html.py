@@ -1,5 +1,5 @@
 """Step "html": every route's page (only those whose inputs changed), the 404 page, the
-sitemap, robots.txt, the static files and the images kept beside the content."""
+sitemap, robots.txt and the images kept beside the content."""
 from __future__ import annotations
 
 from ..content import content_assets
@@ -22,6 +22,5 @@ class HtmlStep(Step):
         staged.write("404.html", render_route(env, not_found_route()))
         staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, context.facts.lastmod))
         staged.write("robots.txt", robots_txt(context.site))
-        staged.copy_tree(context.config.root / "static", "static")
         for relative, source in content_assets(context.config.root):
             staged.copy_file(source, relative)
