@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+from .files import write_atomically
 
 
 @dataclass(frozen=True)
@@ -27,10 +28,7 @@ def record_path(cache_dir: Path, out: Path) -> Path:
 
 def save_record(cache_dir: Path, out: Path, record: BuildRecord) -> None:
     path = record_path(cache_dir, out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    temporary.write_text(json.dumps(asdict(record), sort_keys=True), encoding="utf-8")
-    os.replace(temporary, path)
+    write_atomically(path, json.dumps(asdict(record), sort_keys=True).encode("utf-8"))
 
 
 def load_record(cache_dir: Path, out: Path) -> BuildRecord | None:

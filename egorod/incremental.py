@@ -12,7 +12,6 @@ import dataclasses
 import datetime as dt
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -20,6 +19,7 @@ import jinja2
 
 from .content import Entry
 from .errors import BuildFailed
+from .files import write_atomically
 from .parallel import forked_batches
 from .routes import Route
 
@@ -212,11 +212,8 @@ class Manifest:
             except OSError:
                 continue
             pages[output_path] = [key, stat.st_size, stat.st_mtime_ns]
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"pages": pages, "indexed": sorted(self.indexed), "fingerprint": self.fingerprint},
-                                  sort_keys=True), encoding="utf-8")
-        os.replace(tmp, self.path)
+        write_atomically(self.path, json.dumps({"pages": pages, "indexed": sorted(self.indexed),
+                                                "fingerprint": self.fingerprint}, sort_keys=True).encode("utf-8"))
 
 
 # --- rendering only what changed, on all cores -------------------------------------------

@@ -31,7 +31,6 @@ import multiprocessing
 import os
 import re
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -41,6 +40,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from urllib.request import url2pathname
 
+from .files import write_atomically
 from .parallel import die_with_parent, process_count
 from .print_html import PrintDocument
 
@@ -214,16 +214,6 @@ def _weasyprint_fetcher(root: Path):
     return RepositoryFetcher()
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def cover_jpeg(pdf: bytes, width: int = COVER_WIDTH) -> bytes:
@@ -511,9 +501,9 @@ def render(job: Job) -> Rendered:
     entry = Entry(Path(job.cache), job.name, job.key)
     cover = cover_jpeg(reader_pdf) if job.cover else b""
     if job.cover:
-        _atomic_write(entry.cover, cover)
-    _atomic_write(entry.pdf, reader_pdf)
-    _atomic_write(entry.print_pdf, print_pdf)
+        write_atomically(entry.cover, cover)
+    write_atomically(entry.pdf, reader_pdf)
+    write_atomically(entry.print_pdf, print_pdf)
     read = sorted(fetcher.files | {job.press.output_profile})
     files = {path: file_digest(root / path) for path in read}
     meta = {"key": job.key, "name": job.name, "pages": len(pages), "size": len(reader_pdf),
@@ -521,7 +511,7 @@ def render(job: Job) -> Rendered:
             "print_size": len(print_pdf), "print_sha256": hashlib.sha256(print_pdf).hexdigest(),
             "cover": job.cover, "cover_sha256": hashlib.sha256(cover).hexdigest() if job.cover else None,
             "files": files, "low_resolution": low_resolution_images(pages)}
-    _atomic_write(entry.meta, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
+    write_atomically(entry.meta, json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
     return Rendered(job.name, job.key, len(pages) + fillers, len(reader_pdf), time.perf_counter() - started,
                     tuple(collect.messages))
 

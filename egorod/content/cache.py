@@ -5,7 +5,6 @@ Loading also runs here, in worker processes when many files must be parsed.
 from __future__ import annotations
 
 import hashlib
-import os
 import pickle
 import time
 from dataclasses import dataclass, replace
@@ -13,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable, cast
 
 from ..errors import Problems
+from ..files import write_atomically
 from ..parallel import forked_batches
 from .read import body_of
 from .records import Entry, LazyBody, Rejected, VestnikIssue
@@ -225,8 +225,5 @@ class RecordCache:
         stale = sum(1 for name, entry in self.current.items() if self.previous.get(name) is not entry)
         if self.path is None or stale == 0 or stale * 100 <= len(self.current) * self.STALE_PERCENT:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with tmp.open("wb") as stream:
-            pickle.dump((self.key, self.looked_at, self.current), stream, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, self.path)
+        write_atomically(self.path, pickle.dumps((self.key, self.looked_at, self.current),
+                                                 protocol=pickle.HIGHEST_PROTOCOL))

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..context import BuildContext
+from ..files import write_atomically
 from ..i18n import _
 from ..output import StagedOutput
 from ..search import (
@@ -49,8 +50,7 @@ class SearchStep(Step):
         state = {"key": key, "pagefind": pagefind_version(), "settings": INDEX_SETTINGS}
 
         def remember() -> None:
-            _last_key_file(context).parent.mkdir(parents=True, exist_ok=True)
-            _last_key_file(context).write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+            write_atomically(_last_key_file(context), json.dumps(state, sort_keys=True).encode("utf-8"))
         context.after_commit.append(remember)
         figures = bundle_figures(bundle)
         figures.update(cached=cached, key=key, seconds=round(time.perf_counter() - started, 3))
