@@ -17,7 +17,7 @@ from .output import OutputBusy, SwapInterrupted, UnsafeDestination
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:   # usage errors exit 2 with a hint, as argparse does
         self.print_usage(sys.stderr)
-        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        print(_("{program}: error: {reason}").format(program=self.prog, reason=message), file=sys.stderr)
         raise SystemExit(Exit.USAGE)
 
 
@@ -79,7 +79,7 @@ def _iso_date(value: str):
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date written YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(_("{value!r} is not a date written YYYY-MM-DD").format(value=value)) from None
 
 
 def add_build_options(parser: argparse.ArgumentParser) -> None:
@@ -89,6 +89,7 @@ def add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-pdf", action="store_true", help="skip print PDFs (quick preview)")
     parser.add_argument("--no-search", action="store_true", help="skip the search index")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    parser.add_argument("-v", "--verbose", action="store_true", help="also print what each step did")
 
 
 def print_problems(problems: list) -> None:
@@ -116,7 +117,8 @@ def run_build(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     config = pipeline.BuildConfig(
         root=root, out=(args.out or root / "output").resolve(), drafts=args.drafts,
-        base_url=args.base_url, pdf=not args.no_pdf, search=not args.no_search, quiet=args.quiet)
+        base_url=args.base_url, pdf=not args.no_pdf, search=not args.no_search, quiet=args.quiet,
+        verbose=args.verbose)
     try:
         context = pipeline.build(config)
     except BuildFailed as failed:

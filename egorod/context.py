@@ -36,7 +36,8 @@ class BuildConfig:
     compress: bool = True           # .br and .gz twins of text files (not needed by `serve`)
     live_reload: bool = False       # `serve`: pages load the reload script
     today: dt.date | None = None
-    quiet: bool = False
+    quiet: bool = False             # print nothing but errors
+    verbose: bool = False           # also print what each step did (figures for developers)
     cache_dir: Path | None = None
     workers: int | None = None      # processes for loading and rendering; None: one per core
 
@@ -140,6 +141,12 @@ class BuildContext:
     report: StepReport = field(default_factory=StepReport)
     timings: dict[str, float] = field(default_factory=dict)
 
-    def log(self, message: str) -> None:
+    def warn(self, message: str) -> None:
+        """Something an editor must act on (a `path:line:` line), though the build goes on."""
         if not self.config.quiet:
+            print(message, file=sys.stderr)
+
+    def log(self, message: str) -> None:
+        """What a step did: shown with --verbose only, so that a good build stays quiet."""
+        if self.config.verbose and not self.config.quiet:
             print(message, file=sys.stderr)

@@ -40,6 +40,7 @@ from pathlib import Path
 
 from . import pipeline
 from .errors import BuildFailed
+from .i18n import _, language, ngettext
 from .output import STAGING
 from .policy import content_security_policy
 from .settings import SETTINGS_FILE
@@ -83,12 +84,12 @@ code, pre { font: 14px/1.45 ui-monospace, monospace; white-space: pre-wrap; word
 """
 
 ERROR_PAGE = """<!doctype html>
-<html lang="ru">
+<html lang="{lang}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Ошибка сборки сайта</title>
+<title>{title}</title>
 <link rel="stylesheet" href="{stylesheet}">
 </head>
 <body>
@@ -96,8 +97,7 @@ ERROR_PAGE = """<!doctype html>
 <h1>{heading}</h1>
 <p>{intro}</p>
 {details}
-<p class="hint">Исправьте файл и сохраните его: страница обновится сама. Те же сообщения
-печатает команда <code>python build.py check</code>.</p>
+<p class="hint">{hint}</p>
 </main>
 <script src="{script}"></script>
 </body>
@@ -198,17 +198,20 @@ class Builder:
     def _report(self, state: BuildState, reason: str, elapsed: float) -> None:
         stamp = dt.datetime.now().strftime("%H:%M:%S")
         if not state.failed:
-            self.log(f"[{stamp}] built in {elapsed:.2f} s ({reason})")
+            self.log(_("[{time}] built in {seconds:.2f} s ({reason})").format(time=stamp, seconds=elapsed,
+                                                                              reason=reason))
             return
         count = len(state.problems)
-        self.log(f"[{stamp}] build failed ({reason}); the browser shows the error page:")
+        self.log(_("[{time}] build failed ({reason}); the browser shows the error page:").format(
+            time=stamp, reason=reason))
         for line in state.problems:
             self.log(line)
         if state.crash:
             self.log(state.crash.rstrip())
         elif count:
-            self.log(f"{count} error{'s' if count != 1 else ''}: fix the lines above and save; "
-                     "the site comes back by itself.")
+            self.log(ngettext("{count} error: fix the line above and save; the site comes back by itself.",
+                              "{count} errors: fix the lines above and save; the site comes back by itself.",
+                              count).format(count=count))
 
     def request(self, changed: set[str]) -> None:
         with self._lock:
@@ -224,8 +227,10 @@ class Builder:
                 changed, self._pending = self._pending, set()
                 self._wanted.clear()
             shown = sorted(changed)
-            reason = ", ".join(shown[:3]) + (f" and {len(shown) - 3} more" if len(shown) > 3 else "")
-            self.build_now(reason or "change")
+            reason = ", ".join(shown[:3])
+            if len(shown) > 3:
+                reason = _("{files} and {count} more").format(files=reason, count=len(shown) - 3)
+            self.build_now(reason or _("a change"))
 
     def start(self) -> None:
         self._thread.start()
@@ -265,7 +270,8 @@ class Watcher:
                        else path for _, path in changes}
                 self.on_change(rel)
         except Exception as exc:   # e.g. a watched folder was removed: say so instead of going quiet
-            self.log(f"stopped watching {', '.join(paths)}: {exc}; restart `serve` to see further changes")
+            self.log(_("stopped watching {paths}: {reason}; restart `serve` to see further changes").format(
+                paths=", ".join(paths), reason=exc))
 
     def start(self) -> None:
         folders = [str(self.root / d) for d in WATCHED_DIRS if (self.root / d).is_dir()]
@@ -439,11 +445,18 @@ def error_page(state: BuildState) -> bytes:
         details = ""
     if state.crash:
         details += f"<pre>{html.escape(state.crash)}</pre>"
-    heading = "Сайт не собран: в файлах есть ошибки" if count else "Сайт не собран: ошибка сборки"
-    intro = (f"Найдено ошибок: {count}. Каждая строка — файл, номер строки, поле и что исправить."
-             if count else "Сборка остановилась с ошибкой программы; ниже её описание.")
-    return ERROR_PAGE.format(heading=heading, intro=intro, details=details, stylesheet=ERROR_CSS_URL,
-                             script=f"{SCRIPT_URL}?v={state.token}").encode("utf-8")
+    heading = _("The site is not built: the files have mistakes") if count else _("The site is not built: "
+                                                                                  "the build failed")
+    intro = (ngettext("{count} mistake found. Each line gives the file, the line number, the field and what to fix.",
+                      "{count} mistakes found. Each line gives the file, the line number, the field and what to fix.",
+                      count).format(count=count)
+             if count else _("The build stopped with an error of the program; its description follows."))
+    hint = html.escape(_("Correct the file and save it: this page reloads by itself. `python build.py check` "
+                         "prints the same messages.")).replace("`python build.py check`",
+                                                               "<code>python build.py check</code>")
+    return ERROR_PAGE.format(lang=language(), title=html.escape(_("The site could not be built")),
+                             heading=html.escape(heading), intro=html.escape(intro), hint=hint, details=details,
+                             stylesheet=ERROR_CSS_URL, script=f"{SCRIPT_URL}?v={state.token}").encode("utf-8")
 
 
 def _problem_item(line: str) -> str:
@@ -467,7 +480,8 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, pdf: bool = Fal
     try:
         server = PreviewServer((host, port), hub)
     except OSError as exc:
-        log(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another port with --port")
+        log(_("cannot listen on {host}:{port}: {reason}; choose another port with --port").format(
+            host=host, port=port, reason=exc.strerror or exc))
         return 2
     actual_port = server.server_address[1]
     address = f"http://{display_host(host)}:{actual_port}/"
@@ -493,14 +507,14 @@ def serve(root: Path, host: str = "127.0.0.1", port: int = 8000, pdf: bool = Fal
                                name="egorod-http", daemon=True)
     try:
         watcher.start()              # before the first build, so no edit falls in between
-        builder.build_now("start")
+        builder.build_now(_("start"))
         builder.start()
         serving.start()
-        log(f"serving {root} at {address} (drafts shown); press Ctrl-C to stop")
+        log(_("serving {root} at {address} (drafts shown); press Ctrl-C to stop").format(root=root, address=address))
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
-        log("stopping")
+        log(_("stopping"))
     finally:
         if previous_term is not None:   # a second SIGTERM ends the process at once
             signal.signal(signal.SIGTERM, previous_term)

@@ -150,3 +150,13 @@ def test_a_language_other_than_ru_or_en_is_a_settings_error(repo):
     assert result.status == 1
     assert any(line.startswith("site.yaml:") and line.endswith(
         ": language: must be ru (Russian) or en (English), not 'de'") for line in result.lines), result.output
+
+
+def test_the_preview_error_page_speaks_the_language_of_its_messages(russian):
+    from egorod.serve import BuildState, error_page
+    i18n.set_language("ru")
+    page = error_page(BuildState("t", None, ("content/cities/kazan.md:3: coordinates: ошибка",))).decode("utf-8")
+    assert '<html lang="ru">' in page and "Ошибка сборки сайта" in page and "Найдена 1 ошибка" in page
+    i18n.set_language("en")
+    page = error_page(BuildState("t", None, ("content/cities/kazan.md:3: coordinates: wrong",))).decode("utf-8")
+    assert '<html lang="en">' in page and "The site could not be built" in page and "Найдена" not in page

@@ -330,10 +330,10 @@ def test_the_open_tab_reloads_by_itself(serve, repo, browser):
 
     # A mistake: the tab shows the error page by itself, then the page again once fixed.
     edit(repo.root / "content/cities/kazan.md", "coordinates:", "coordinatez:")
-    wait_until(lambda: browser.title == "Ошибка сборки сайта")
+    wait_until(lambda: browser.title == "The site could not be built")
     assert "content/cities/kazan.md:4: coordinatez: unknown key" in browser.find_element("tag name", "body").text
     edit(repo.root / "content/cities/kazan.md", "coordinatez:", "coordinates:")
-    wait_until(lambda: "Казань после правки." in browser.page_source and browser.title != "Ошибка сборки сайта")
+    wait_until(lambda: "Казань после правки." in browser.page_source and browser.title != "The site could not be built")
 
 
 def test_preview_and_its_error_page_load_under_the_sites_policy_without_violations(serve, repo, browser):
@@ -346,7 +346,7 @@ def test_preview_and_its_error_page_load_under_the_sites_policy_without_violatio
                                               ".some(e => e.name.includes('/_livereload'))"))
     assert csp_violations(browser) == []
     edit(repo.root / "content/cities/kazan.md", "coordinates:", "coordinatez:")
-    wait_until(lambda: browser.title == "Ошибка сборки сайта")
+    wait_until(lambda: browser.title == "The site could not be built")
     assert browser.execute_script("return getComputedStyle(document.querySelector('h1')).color") == "rgb(155, 28, 12)"
     assert csp_violations(browser) == []
 

@@ -61,7 +61,7 @@ class PdfStep(Step):
         check_images(root, documents)
         check_output_profile(root, context.settings.print)
         for message in incomplete_imprints(documents):
-            context.log(message)
+            context.warn(message)
 
         version = code_version()
         digests = FileDigests(root)
@@ -90,7 +90,8 @@ class PdfStep(Step):
         sources = {job.name: job.source for job in jobs}
         for result in sorted(results, key=lambda item: item.name):
             for warning in result.warnings:   # as the editor's problems are: path:line: field: message
-                context.log(f"{sources[result.name]}:1: -: print edition {result.name}: {warning}")
+                context.warn(_("{path}:1: -: print edition {name}: {warning}").format(
+                    path=sources[result.name], name=result.name, warning=warning))
 
         facts = context.facts
         for document in documents:
@@ -100,10 +101,10 @@ class PdfStep(Step):
             facts.pdfs[document.print_url] = PdfInfo(meta["print_size"], meta["print_pages"])
             # Told on every build, not only when the document is rendered: it is still true.
             for image, dpi in meta["low_resolution"]:
-                context.log(_("{name}: {image} is printed at {dpi} dpi; the print shop needs {needed} "
-                              "(give a larger image or show it smaller)").format(
-                                  name=document.print_url.rsplit("/", 1)[-1], image=image, dpi=dpi,
-                                  needed=PRINT_DPI))
+                context.warn(_("{path}:1: image: {image} is printed at {dpi} dpi in {name}; the print shop "
+                               "needs {needed} (give a larger image or show it smaller)").format(
+                                   path=document.source, image=image, dpi=dpi,
+                                   name=document.print_url.rsplit("/", 1)[-1], needed=PRINT_DPI))
             issue = issues.get(document.url)
             cover_url = None
             if issue is not None and not issue.cover and meta.get("cover"):
