@@ -12,6 +12,9 @@ from test_search import serve
 
 from egorod import cli
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 # One page of each kind (the search page with a query, so that results and filters are there).
 PAGES = [
     "/", "/cities/", "/cities/moskva/", "/practices/", "/practices/odno-okno-dlya-predprinimateley/",

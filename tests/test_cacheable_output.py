@@ -7,9 +7,13 @@ import re
 from pathlib import Path
 
 import brotli
+import pytest
 from conftest import Repo, make_repo
 
 from egorod.redirects import REDIRECTS_FILE
+
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
 
 
 def _files(folder: Path) -> dict[str, tuple[bytes, int]]:

@@ -12,6 +12,9 @@ from test_search import serve
 
 from egorod import outlines
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):

@@ -17,6 +17,9 @@ from test_build import tree_digest
 
 from egorod.output import KILL_SWITCH, MARKER, STAGING, StagedOutput, UnsafePath, listed_files, marker_text
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 
 def tree(folder: Path) -> dict[str, str]:
     """Files with their digests and folders (an empty folder left behind counts too)."""

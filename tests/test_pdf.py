@@ -23,6 +23,9 @@ from egorod.markup import Renderer
 from egorod.pdf import pdfx4_problems
 from egorod.print_html import print_body
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 MM = 72 / 25.4
 ISSUE_PDF = "vestnik/1/vestnik-1.pdf"              # the reader's edition
 BULLETIN_PDF = "bulletins/1/bulletin-1.pdf"

@@ -9,6 +9,9 @@ from conftest import make_repo
 from pypdf import PdfReader
 from test_pdf import build, page_texts
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 ISSUE = "vestnik/2/vestnik-2-print.pdf"
 MM = 72 / 25.4
 TABLE_WORDS = ["Эффективность", "Муниципалитет", "Финансирование", "Инфраструктура", "Ответственность"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
+import pytest
 import yaml
 from conftest import PROJECT
 
 from egorod import pdf
+
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
 
 
 def _workflow_packages() -> set[str]:

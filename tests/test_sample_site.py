@@ -7,6 +7,9 @@ from linkcheck import broken_links
 
 from egorod import cli
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 PROJECT = Path(__file__).resolve().parent.parent
 SEED_CITIES = PROJECT / "tests" / "data" / "seed_cities.txt"
 

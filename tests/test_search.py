@@ -23,6 +23,9 @@ from conftest import Repo, headless_chromium, make_repo
 from egorod import pipeline
 from egorod.routes import sector_url
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 TRANSPORT = "Транспорт и транспортная инфраструктура"
 FACETS = {"Тип", "Сфера", "Проблема", "Город", "Страна", "Год"}
 

@@ -9,6 +9,9 @@ import pytest
 from conftest import Repo, headless_chromium, make_repo
 from test_search import _count, _settled, _wait, add_search_content, build, fragments, serve
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def search_site(tmp_path_factory) -> Repo:

@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 from conftest import CSP_LISTENER, PROJECT, csp_violations, headless_chromium
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 START_TIMEOUT = 60.0
 EVENT_TIMEOUT = 15.0
 

@@ -8,6 +8,9 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
+# needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
+pytestmark = pytest.mark.slow
+
 BASE = "https://e-gorod.ru/"
 
 
