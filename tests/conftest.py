@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import shutil
+import socket
 import textwrap
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -202,6 +203,13 @@ def csp_violations(driver) -> list[str]:
     seen = driver.execute_script("return window.__violations || []")
     console = [entry["message"] for entry in driver.get_log("browser") if "Content Security Policy" in entry["message"]]
     return seen + console
+
+
+def free_port() -> int:
+    """A local port nobody listens on now, for a server a test starts."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-from conftest import Repo
-from webserver import free_port, running_nginx
+from conftest import Repo, free_port
+from webserver import running_nginx
 
 from egorod.deploy import PHASES, parse_rsync_output, parse_target, plan, run_phase
 from egorod.output import MARKER, listed_files

@@ -8,7 +8,6 @@ import errno
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -20,6 +19,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from conftest import free_port
 
 from egorod.mailing import Journal, JournalLocked, Recipient, normalise_address, read_recipients
 from egorod.mailing.journal import Status
@@ -105,11 +105,6 @@ class Mailbox:
             self.messages.append((rcpt, envelope.original_content))
         return "250 2.0.0 OK queued"
 
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from test_mailing import JOURNAL, PROJECT, addresses, free_port, journalled, recipients, set_mail
+from conftest import free_port
+from test_mailing import JOURNAL, PROJECT, addresses, journalled, recipients, set_mail
 
 from egorod.mailing import Journal
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CSP_LISTENER, PROJECT, csp_violations, headless_chromium
+from conftest import CSP_LISTENER, PROJECT, csp_violations, free_port, headless_chromium
 
 # needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
 pytestmark = pytest.mark.slow
@@ -28,11 +28,6 @@ pytestmark = pytest.mark.slow
 START_TIMEOUT = 60.0
 EVENT_TIMEOUT = 15.0
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(port: int, path: str) -> tuple[int, str, dict[str, str]]:

@@ -18,8 +18,8 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import PROJECT, Repo
-from test_mailing import Mailbox, free_port, set_mail
+from conftest import PROJECT, Repo, free_port
+from test_mailing import Mailbox, set_mail
 
 from egorod.subscriptions.tokens import Purpose, Secret, sign
 

@@ -17,8 +17,8 @@ from urllib.parse import quote
 
 import brotli
 import pytest
-from conftest import CSP_LISTENER, Repo, csp_violations, headless_chromium, make_repo
-from webserver import Nginx, brotli_module, free_port, running_nginx
+from conftest import CSP_LISTENER, Repo, csp_violations, free_port, headless_chromium, make_repo
+from webserver import Nginx, brotli_module, running_nginx
 
 from egorod.policy import content_security_policy
 

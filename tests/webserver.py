@@ -22,15 +22,10 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from conftest import PROJECT
+from conftest import PROJECT, free_port
 
 SHIPPED = PROJECT / "deploy" / "nginx"
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def nginx_paths() -> tuple[str, Path, Path]:
