@@ -16,6 +16,7 @@ from .content import (
     City,
     Content,
     Entry,
+    Event,
     Page,
     Practice,
     Source,
@@ -61,6 +62,7 @@ class Site:
     bulletins: list[Bulletin]       # newest first
     vestnik: list[VestnikIssue]     # newest first
     pages: list[Page]
+    events: list[Event] = field(default_factory=list)     # by start, earliest first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -262,6 +264,44 @@ class Site:
         older = self.bulletins[index + 1] if index + 1 < len(self.bulletins) else None
         return older, newer
 
+    # --- events: upcoming or past as of the build date ---------------------------------
+    def is_upcoming(self, event: Event) -> bool:
+        """Still to come or under way on the build date."""
+        return event.last_day >= self.options.today
+
+    @cached_property
+    def upcoming_events(self) -> list[Event]:
+        return [event for event in self.events if self.is_upcoming(event)]
+
+    @cached_property
+    def past_events_by_year(self) -> list[tuple[int, list[Event]]]:
+        """The past events, newest year first and the latest event first within it."""
+        groups: dict[int, list[Event]] = defaultdict(list)
+        for event in reversed(self.events):
+            if not self.is_upcoming(event):
+                groups[event.year].append(event)
+        return sorted(groups.items(), reverse=True)
+
+    @cached_property
+    def events_by_year(self) -> dict[int, list[Event]]:
+        groups: dict[int, list[Event]] = defaultdict(list)
+        for event in self.events:
+            groups[event.year].append(event)
+        return dict(sorted(groups.items(), reverse=True))
+
+    @cached_property
+    def events_by_city(self) -> dict[str, list[Event]]:
+        groups: dict[str, list[Event]] = defaultdict(list)
+        for event in reversed(self.events):
+            groups[event.city].append(event)
+        return groups
+
+    @cached_property
+    def calendar_events(self) -> list[Event]:
+        """What the subscription calendar holds: every upcoming event and those of the last twelve months."""
+        since = self.options.today - dt.timedelta(days=365)
+        return [event for event in self.events if event.last_day >= since]
+
     @cached_property
     def menu_pages(self) -> list[Page]:
         return sorted((p for p in self.pages if p.menu is not None), key=lambda p: (p.menu, p.slug))
@@ -270,7 +310,7 @@ class Site:
 def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     """(kind, fields, source) of every entry whose references are checked: the valid
     records and, so that one run shows every mistake, the files rejected for others."""
-    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.pages]
+    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.pages]
     for issue in content.vestnik:
         records += [issue, *issue.articles]
     checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
@@ -317,6 +357,12 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
                          .format(city=practice.city))
 
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
+    events = published(content.events)
+    for event in events:
+        if event.city not in city_slugs and event.city in {c.slug for c in content.cities}:
+            problems.add(event.source.path, event.source.line("city"), "city",
+                         _("city {city!r} is a draft; publish the city or make this event a draft too")
+                         .format(city=event.city))
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
@@ -329,4 +375,11 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         bulletins=sorted(bulletins, key=lambda b: -b.number),
         vestnik=sorted(issues, key=lambda i: -i.number),
         pages=sorted(published(content.pages), key=lambda p: p.slug),
+        events=sorted((e for e in events if e.city in city_slugs), key=event_order),
     )
+
+
+def event_order(event: Event) -> tuple:
+    """By start day, then time of day (all-day events first), then slug."""
+    instant = event.start_instant()
+    return (event.first_day, instant.timestamp() if instant else float("-inf"), event.slug)

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
+from .content import Article, Bulletin, City, Entry, Event, Page, Practice, Rejected, VestnikIssue
 from .settings import Question
 
 if TYPE_CHECKING:
@@ -26,7 +26,8 @@ FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS)
 STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
-SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/search/")
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/search/")
+EVENTS_CALENDAR_URL = "/events/calendar.ics"     # every upcoming event and the last twelve months
 FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
 
@@ -107,6 +108,19 @@ def article_url(article: Article) -> str:
     return f"/vestnik/{article.issue}/{article.slug}/"
 
 
+def event_url(event: Event) -> str:
+    return f"/events/{event.year}/{event.slug}/"
+
+
+def event_ics_url(event: Event) -> str:
+    """The event alone, for "add to calendar"; named after the event, as it is saved."""
+    return f"{event_url(event)}{event.slug}.ics"
+
+
+def events_year_url(year: int) -> str:
+    return f"/events/{year}/"
+
+
 def page_url(slug: str) -> str:
     return f"/{slug}/"
 
@@ -122,6 +136,8 @@ def url_of(entry: Entry) -> str:
         return vestnik_url(entry.number)
     if isinstance(entry, Article):
         return article_url(entry)
+    if isinstance(entry, Event):
+        return event_url(entry)
     if isinstance(entry, Page):
         return page_url(entry.slug)
     raise TypeError(entry)
@@ -129,7 +145,8 @@ def url_of(entry: Entry) -> str:
 
 def file_urls(site: Site) -> set[str]:
     """Every file the build publishes besides the pages, static/ and the content images."""
-    urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS}
+    urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS, EVENTS_CALENDAR_URL}
+    urls |= {event_ics_url(event) for event in site.events}
     for bulletin in site.bulletins:
         urls |= {bulletin_pdf_url(bulletin.number), bulletin_print_pdf_url(bulletin.number),
                  bulletin_email_url(bulletin.number), bulletin_email_text_url(bulletin.number)}
@@ -143,6 +160,8 @@ def url_of_rejected(rejected: Rejected) -> str | None:
     values, kind = rejected.values, rejected.kind
     if kind is Article:
         return f"/vestnik/{values['issue']}/{values['slug']}/" if "issue" in values and "slug" in values else None
+    if kind is Event:
+        return f"/events/{values['year']}/{values['slug']}/" if "year" in values and "slug" in values else None
     if "slug" in values:
         urls = {City: city_url, Practice: practice_url, Page: page_url}
         return urls[kind](values["slug"]) if kind in urls else None
@@ -243,6 +262,7 @@ def city_routes(site: Site) -> list[Route]:
             practices=site.practices_by_city.get(city.slug, []),
             bulletins=site.bulletins_by_city.get(city.slug, []),
             articles=site.articles_by_city.get(city.slug, []),
+            events=site.events_by_city.get(city.slug, []),
         ))
     return routes
 
@@ -330,6 +350,30 @@ def vestnik_routes(site: Site) -> list[Route]:
     return routes
 
 
+def event_routes(site: Site) -> list[Route]:
+    section = ("Мероприятия", "/events/")
+    kinds = site.settings.event_kind_names
+    routes = [Route("/events/", "events.html", "Мероприятия МАГ",
+                    "Календарь мероприятий Ассамблеи: годовая сессия, форум «Мегаполис XXI век», конкурсы и "
+                    "фестивали; предстоящие и прошедшие по годам.", (HOME,),
+                    dict(upcoming=site.upcoming_events, past=site.past_events_by_year, today=site.options.today,
+                         years=list(site.events_by_year), kinds=kinds),
+                    kind="listing", indexed=False)]
+    years = list(site.events_by_year)
+    for year, items in site.events_by_year.items():
+        routes.append(Route(events_year_url(year), "events_year.html", f"Мероприятия МАГ {year} года",
+                            f"Мероприятия Ассамблеи в {year} году: {len(items)}.", (HOME, section),
+                            dict(year=year, items=items, years=years, kinds=kinds, today=site.options.today),
+                            kind="listing", indexed=False))
+    for event in site.events:
+        routes.append(_entry_route(
+            site, event, "event.html", event.title, event.summary or event.title,
+            (HOME, section, (str(event.year), events_year_url(event.year))), "event",
+            city=site.city_by_slug[event.city], kind_name=kinds.get(event.kind, event.kind),
+            upcoming=site.is_upcoming(event), ics=event_ics_url(event)))
+    return routes
+
+
 def page_routes(site: Site) -> list[Route]:
     return [_entry_route(site, page, "page.html", page.title, page.summary or page.title, (HOME,), "page")
             for page in site.pages]
@@ -353,12 +397,13 @@ def all_routes(site: Site) -> list[Route]:
     latest_bulletin = site.bulletins[0] if site.bulletins else None
     latest_issue = site.vestnik[0] if site.vestnik else None
     home = Route("/", "home.html", site.settings.title, site.settings.description, (),
-                 dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue), kind="listing",
+                 dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue,
+                      next_events=site.upcoming_events[:3]), kind="listing",
                  indexed=False)
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *page_routes(site), *service_routes(site), search]
+              *vestnik_routes(site), *event_routes(site), *page_routes(site), *service_routes(site), search]
     return routes
 
 

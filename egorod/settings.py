@@ -151,6 +151,13 @@ class Country:
     capital: str = optional(schema_slug, "")
 
 
+@dataclass(frozen=True)
+class EventKind:
+    """A kind of the Assembly's events (session, forum, contest…): what an event's ``kind`` names."""
+    slug: str = required(slug)
+    name: str = required(text)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Question:
     """A problem question of urban development (проблемный вопрос): the leaf of the rubricator."""
@@ -267,6 +274,7 @@ class Settings:
     menu: tuple[MenuItem, ...] = entries(MenuItem)
     countries: tuple[Country, ...] = entries(Country, required=True)
     rubricator: tuple[Sector, ...] = entries(Sector, required=True)
+    event_kinds: tuple[EventKind, ...] = entries(EventKind)
     markdown: MarkdownSettings = section(MarkdownSettings)
     feeds: FeedSettings = section(FeedSettings)
     pagination: PaginationSettings = section(PaginationSettings)
@@ -290,6 +298,10 @@ class Settings:
     @property
     def questions(self) -> dict[str, Question]:
         return {q.slug: q for s in self.rubricator for q in s.questions}
+
+    @property
+    def event_kind_names(self) -> dict[str, str]:
+        return {kind.slug: kind.name for kind in self.event_kinds}
 
     def country(self, name: str) -> Country | None:
         return next((c for c in self.countries if c.name == name), None)

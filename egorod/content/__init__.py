@@ -15,6 +15,7 @@ from .records import (
            Content,
            Contest,
            Entry,
+           Event,
            LazyBody,
            Page,
            Practice,
@@ -25,6 +26,6 @@ from .records import (
            fields_of,
 )
 
-__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "Entry",
+__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "Entry", "Event", "Event",
            "LazyBody", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
            "content_assets", "fields_of", "load_content", "read_source"]

@@ -7,6 +7,7 @@ cities and links are still checked (model.py, links_check.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -17,8 +18,9 @@ from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
-from .records import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
+from .records import Article, Bulletin, City, Entry, Event, Page, Practice, Rejected, VestnikIssue
 
+EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 
 # What `python build.py new` writes for the editor to replace (new.py writes these very
@@ -124,8 +126,18 @@ def _questions(settings: Settings) -> tuple[Any, Callable[[str], str]]:
 
 
 
+def _event_kinds(settings: Settings) -> tuple[Any, Callable[[str], str]]:
+    names = settings.event_kind_names
+
+    def unknown(value: str) -> str:
+        return unknown_name(value, names, _("unknown event kind {value!r}: did you mean {close!r}?"),
+                            _("unknown event kind {value!r}; use one of: {names} (or add it to event_kinds in "
+                              "site.yaml)"), names=", ".join(names))
+    return names, unknown
+
+
 # What a field declared ``refers_to=…`` may name in site.yaml: (known names, the message for an unknown one).
-SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions}
+SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions, "event_kinds": _event_kinds}
 
 
 def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any], settings: Settings,
@@ -250,3 +262,35 @@ def load_page(root: Path, path: Path, settings: Settings, problems: Problems) ->
     values = _values(Page, parsed, settings, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
     return _outcome(Page, parsed, values, given, problems, before)
+
+
+def _check_event_times(parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """Across the times of an event: a zone for times of day, both ends alike, the end not before the start."""
+    path, start, end = parsed.source.path, values.get("start"), values.get("end")
+    timed = [key for key in ("start", "end") if isinstance(values.get(key), dt.datetime)]
+    if timed and "timezone" not in parsed.data:
+        problems.add(path, parsed.source.line(timed[0]), "timezone", _(
+            "a time of day needs its time zone: add e.g. 'timezone: Asia/Yekaterinburg' (the zone of the city)"))
+    if start is None or end is None:
+        return
+    if isinstance(start, dt.datetime) != isinstance(end, dt.datetime):
+        problems.add(path, parsed.source.line("end"), "end", _(
+            "start and end must both be dates or both dates with a time of day"))
+    elif end < start:
+        problems.add(path, parsed.source.line("end"), "end", _("the end {end} is before the start {start}")
+                     .format(end=end, start=start))
+
+
+def load_event(root: Path, path: Path, settings: Settings, problems: Problems) -> Event | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    match = EVENT_NAME.match(path.name)
+    if not match:
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be YEAR-slug.md, e.g. "
+                                                   "2026-forum-megapolis.md").format(name=path.name))
+    values = _values(Event, parsed, settings, problems)
+    _check_event_times(parsed, values, problems)
+    given = {"year": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
+    return _outcome(Event, parsed, values, given, problems, before)
