@@ -17,6 +17,7 @@ from .content import (
     Content,
     Entry,
     Event,
+    News,
     Page,
     Practice,
     Source,
@@ -63,6 +64,7 @@ class Site:
     vestnik: list[VestnikIssue]     # newest first
     pages: list[Page]
     events: list[Event] = field(default_factory=list)     # by start, earliest first
+    news: list[News] = field(default_factory=list)        # newest first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -264,6 +266,14 @@ class Site:
         older = self.bulletins[index + 1] if index + 1 < len(self.bulletins) else None
         return older, newer
 
+    @cached_property
+    def news_by_city(self) -> dict[str, list[News]]:
+        groups: dict[str, list[News]] = defaultdict(list)
+        for item in self.news:
+            for city in item.cities:
+                groups[city].append(item)
+        return groups
+
     # --- events: upcoming or past as of the build date ---------------------------------
     def is_upcoming(self, event: Event) -> bool:
         """Still to come or under way on the build date."""
@@ -310,7 +320,8 @@ class Site:
 def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     """(kind, fields, source) of every entry whose references are checked: the valid
     records and, so that one run shows every mistake, the files rejected for others."""
-    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.pages]
+    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.news,
+                            *content.pages]
     for issue in content.vestnik:
         records += [issue, *issue.articles]
     checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
@@ -357,6 +368,8 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
                          .format(city=practice.city))
 
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
+    _check_news_dates(content.news, options, problems)
+    news = _drop_unpublished_references(published(content.news), city_slugs, "cities")
     events = published(content.events)
     for event in events:
         if event.city not in city_slugs and event.city in {c.slug for c in content.cities}:
@@ -376,7 +389,18 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         vestnik=sorted(issues, key=lambda i: -i.number),
         pages=sorted(published(content.pages), key=lambda p: p.slug),
         events=sorted((e for e in events if e.city in city_slugs), key=event_order),
+        news=sorted(news, key=lambda n: (n.date, n.slug), reverse=True),
     )
+
+
+def _check_news_dates(news: list[News], options: BuildOptions, problems: Problems) -> None:
+    """A news item is about what has happened: one dated after the build date is a typo
+    unless the editor marked it a draft to publish later."""
+    for item in news:
+        if item.date > options.today and not item.draft:
+            problems.add(item.source.path, item.source.line("date"), "date", _(
+                "the news is dated {date}, after today ({today}); correct the date, or add 'draft: true' to "
+                "prepare it in advance").format(date=item.date.isoformat(), today=options.today.isoformat()))
 
 
 def event_order(event: Event) -> tuple:

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Event, Page, Practice, Rejected, VestnikIssue
+from .content import Article, Bulletin, City, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 from .settings import Question
 
 if TYPE_CHECKING:
@@ -22,11 +22,12 @@ HOME = ("Главная", "/")
 SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL = "/sitemap.xml", "/robots.txt", "/404.html"
 BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
 VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
-FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS)
+NEWS_RSS, NEWS_ATOM = "/news/feed.xml", "/news/atom.xml"
+FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS, NEWS_RSS, NEWS_ATOM)
 STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
-SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/search/")
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/search/")
 EVENTS_CALENDAR_URL = "/events/calendar.ics"     # every upcoming event and the last twelve months
 FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
@@ -121,6 +122,10 @@ def events_year_url(year: int) -> str:
     return f"/events/{year}/"
 
 
+def news_url(slug: str) -> str:
+    return f"/news/{slug}/"
+
+
 def page_url(slug: str) -> str:
     return f"/{slug}/"
 
@@ -138,6 +143,8 @@ def url_of(entry: Entry) -> str:
         return article_url(entry)
     if isinstance(entry, Event):
         return event_url(entry)
+    if isinstance(entry, News):
+        return news_url(entry.slug)
     if isinstance(entry, Page):
         return page_url(entry.slug)
     raise TypeError(entry)
@@ -163,7 +170,7 @@ def url_of_rejected(rejected: Rejected) -> str | None:
     if kind is Event:
         return f"/events/{values['year']}/{values['slug']}/" if "year" in values and "slug" in values else None
     if "slug" in values:
-        urls = {City: city_url, Practice: practice_url, Page: page_url}
+        urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url}
         return urls[kind](values["slug"]) if kind in urls else None
     if "number" in values:
         return bulletin_url(values["number"]) if kind is Bulletin else vestnik_url(values["number"])
@@ -263,6 +270,7 @@ def city_routes(site: Site) -> list[Route]:
             bulletins=site.bulletins_by_city.get(city.slug, []),
             articles=site.articles_by_city.get(city.slug, []),
             events=site.events_by_city.get(city.slug, []),
+            news=site.news_by_city.get(city.slug, [])[:10],
         ))
     return routes
 
@@ -374,6 +382,17 @@ def event_routes(site: Site) -> list[Route]:
     return routes
 
 
+def news_routes(site: Site) -> list[Route]:
+    section = ("Новости", "/news/")
+    routes = _listing(site, site.news, "/news/", "news.html", "Новости городов МАГ",
+                      "Электронная газета Ассамблеи: короткие новости о её работе и жизни городов-участников.",
+                      (HOME,))
+    for item in site.news:
+        routes.append(_entry_route(site, item, "news_item.html", item.title, item.summary or item.title,
+                                   (HOME, section), "news", cities=[site.city_by_slug[c] for c in item.cities]))
+    return routes
+
+
 def page_routes(site: Site) -> list[Route]:
     return [_entry_route(site, page, "page.html", page.title, page.summary or page.title, (HOME,), "page")
             for page in site.pages]
@@ -398,12 +417,12 @@ def all_routes(site: Site) -> list[Route]:
     latest_issue = site.vestnik[0] if site.vestnik else None
     home = Route("/", "home.html", site.settings.title, site.settings.description, (),
                  dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue,
-                      next_events=site.upcoming_events[:3]), kind="listing",
+                      next_events=site.upcoming_events[:3], latest_news=site.news[:5]), kind="listing",
                  indexed=False)
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *event_routes(site), *page_routes(site), *service_routes(site), search]
+              *vestnik_routes(site), *event_routes(site), *news_routes(site), *page_routes(site), *service_routes(site), search]
     return routes
 
 

@@ -17,6 +17,7 @@ from .records import (
            Entry,
            Event,
            LazyBody,
+           News,
            Page,
            Practice,
            Rejected,
@@ -27,5 +28,5 @@ from .records import (
 )
 
 __all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "Entry", "Event", "Event",
-           "LazyBody", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
+           "LazyBody", "News", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
            "content_assets", "fields_of", "load_content", "read_source"]

@@ -18,9 +18,10 @@ from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
-from .records import Article, Bulletin, City, Entry, Event, Page, Practice, Rejected, VestnikIssue
+from .records import Article, Bulletin, City, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 
 EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+NEWS_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 
 # What `python build.py new` writes for the editor to replace (new.py writes these very
@@ -294,3 +295,26 @@ def load_event(root: Path, path: Path, settings: Settings, problems: Problems) -
     _check_event_times(parsed, values, problems)
     given = {"year": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
     return _outcome(Event, parsed, values, given, problems, before)
+
+
+def load_news(root: Path, path: Path, settings: Settings, problems: Problems) -> News | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(News, parsed, settings, problems)
+    match = NEWS_NAME.match(path.name)
+    if not match:
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be YYYY-MM-DD-slug.md, the date of the "
+                                                   "news first, e.g. 2026-11-20-forum-v-kazani.md")
+                     .format(name=path.name))
+    elif "date" in values and match.group(1) != values["date"].isoformat():
+        problems.add(parsed.source.path, parsed.source.line("date"), "date",
+                     _("date {date} does not match the file name {name!r}; rename the file or correct the date")
+                     .format(date=values["date"].isoformat(), name=path.name))
+    image = values.get("image")
+    if image and not (path.parent / image).is_file():
+        problems.add(parsed.source.path, parsed.source.line("image"), "image",
+                     _("image {image!r} not found beside the news file").format(image=image))
+    given = {"slug": path.stem if match else None}
+    return _outcome(News, parsed, values, given, problems, before)

@@ -10,7 +10,7 @@ from ..errors import Problems
 from ..paths import name_problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
-from .kinds import load_bulletin, load_city, load_event, load_page, load_practice, load_vestnik_issue
+from .kinds import load_bulletin, load_city, load_event, load_news, load_page, load_practice, load_vestnik_issue
 from .read import markdown_files
 from .records import CONTENT_DIR, Content, Rejected
 
@@ -39,6 +39,7 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     add("practices", load_practice, base / "practices")
     add("bulletins", load_bulletin, base / "bulletins")
     add("events", load_event, base / "events")
+    add("news", load_news, base / "news")
     vestnik_dir = base / "vestnik"
     if vestnik_dir.is_dir():
         for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):

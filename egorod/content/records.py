@@ -223,6 +223,17 @@ class Event(Entry):
 
 
 @dataclass(frozen=True, kw_only=True)
+class News(Entry):
+    """A short item of the electronic newspaper: content/news/<date>-<slug>.md."""
+    slug: str                 # the file name without .md, date included: unique, and the page's address
+    date: dt.date = required(date)
+    cities: tuple[str, ...] = optional(list_of(slug_), (), refers_to="cities")
+    image: str = optional(image_file_name, "")      # a file beside the Markdown
+    source_url: str = optional(url, "", key="source")    # where the news comes from ("source" is the file's)
+    summary: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Page(Entry):
     slug: str
     menu: int | None = optional(integer(0, 1000), None)
@@ -245,6 +256,7 @@ class Content:
     practices: list[Practice] = field(default_factory=list)
     bulletins: list[Bulletin] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
+    news: list[News] = field(default_factory=list)
     vestnik: list[VestnikIssue] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)     # files with mistakes, their parts apart
