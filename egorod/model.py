@@ -15,6 +15,7 @@ from .content import (
     Bulletin,
     City,
     Content,
+    ContestEdition,
     Entry,
     Event,
     News,
@@ -65,6 +66,7 @@ class Site:
     pages: list[Page]
     events: list[Event] = field(default_factory=list)     # by start, earliest first
     news: list[News] = field(default_factory=list)        # newest first
+    contests: list[ContestEdition] = field(default_factory=list)    # by contest, newest edition first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -274,6 +276,18 @@ class Site:
                 groups[city].append(item)
         return groups
 
+    @cached_property
+    def editions_by_contest(self) -> dict[str, list[ContestEdition]]:
+        groups: dict[str, list[ContestEdition]] = defaultdict(list)
+        for edition in self.contests:
+            groups[edition.contest].append(edition)
+        return groups
+
+    @cached_property
+    def event_by_key(self) -> dict[str, Event]:
+        """Events by their file name without .md, as a contest edition names its event."""
+        return {f"{event.year}-{event.slug}": event for event in self.events}
+
     # --- events: upcoming or past as of the build date ---------------------------------
     def is_upcoming(self, event: Event) -> bool:
         """Still to come or under way on the build date."""
@@ -369,6 +383,7 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
 
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
     _check_news_dates(content.news, options, problems)
+    _check_contest_results(content, problems)
     news = _drop_unpublished_references(published(content.news), city_slugs, "cities")
     events = published(content.events)
     for event in events:
@@ -390,7 +405,41 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         pages=sorted(published(content.pages), key=lambda p: p.slug),
         events=sorted((e for e in events if e.city in city_slugs), key=event_order),
         news=sorted(news, key=lambda n: (n.date, n.slug), reverse=True),
+        contests=sorted(published(content.contests), key=lambda e: (e.contest, -e.edition)),
     )
+
+
+def _check_contest_results(content: Content, problems: Problems) -> None:
+    """Every result names a practice, a city and an event that exist (rejected files included:
+    their own mistakes are reported apart, naming them is not one more)."""
+    practices = {p.slug for p in content.practices} | _rejected_values(content, Practice, "slug")
+    cities = {c.slug for c in content.cities} | _rejected_values(content, City, "slug")
+    events = {f"{e.year}-{e.slug}" for e in content.events} | {
+        f"{r.values['year']}-{r.values['slug']}" for r in content.rejected
+        if r.kind is Event and "year" in r.values and "slug" in r.values}
+    for edition in content.contests:
+        source = edition.source
+        for index, result in enumerate(edition.results):
+            key = f"results[{index}]"
+            if result.practice and result.practice not in practices:
+                problems.add(source.path, source.lines.get(f"{key}.practice", source.line("results")), "practice",
+                             unknown_name(result.practice, practices,
+                                          _("no practice {value!r} in the library: did you mean {close!r}?"),
+                                          _("no practice {value!r} in the library: use the file name of a practice "
+                                            "in content/practices/ without .md")))
+            if result.city and result.city not in cities:
+                problems.add(source.path, source.lines.get(f"{key}.city", source.line("results")), "city",
+                             unknown_name(result.city, cities, _("unknown city {value!r}: did you mean {close!r}?"),
+                                          _("unknown city {value!r}: use the file name of a city in content/cities/ "
+                                            "without .md")))
+        if edition.event and edition.event not in events:
+            problems.add(source.path, source.line("event"), "event", _(
+                "no event {event!r}: use the file name of an event in content/events/ without .md, e.g. "
+                "2026-forum-megapolis").format(event=edition.event))
+
+
+def _rejected_values(content: Content, kind: type, key: str) -> set[str]:
+    return {r.values[key] for r in content.rejected if r.kind is kind and key in r.values}
 
 
 def _check_news_dates(news: list[News], options: BuildOptions, problems: Problems) -> None:

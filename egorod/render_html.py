@@ -275,6 +275,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         event_url=r.event_url, event_ics_url=r.event_ics_url, events_year_url=r.events_year_url,
         events_calendar_url=r.EVENTS_CALENDAR_URL, news_url=r.news_url,
+        contest_edition_url=r.contest_edition_url,
         webcal_url=lambda url: "webcal://" + absolute(url).split("://", 1)[1],
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
         bulletin_print_pdf_url=r.bulletin_print_pdf_url, vestnik_print_pdf_url=r.vestnik_print_pdf_url,

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
+from .content import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 from .settings import Question
 
 if TYPE_CHECKING:
@@ -27,7 +27,7 @@ FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS, NEWS_RSS, 
 STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
-SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/search/")
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/contests/", "/search/")
 EVENTS_CALENDAR_URL = "/events/calendar.ics"     # every upcoming event and the last twelve months
 FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
@@ -122,6 +122,10 @@ def events_year_url(year: int) -> str:
     return f"/events/{year}/"
 
 
+def contest_edition_url(contest: str, edition: int) -> str:
+    return f"/contests/{contest}/{edition}/"
+
+
 def news_url(slug: str) -> str:
     return f"/news/{slug}/"
 
@@ -145,6 +149,8 @@ def url_of(entry: Entry) -> str:
         return event_url(entry)
     if isinstance(entry, News):
         return news_url(entry.slug)
+    if isinstance(entry, ContestEdition):
+        return contest_edition_url(entry.contest, entry.edition)
     if isinstance(entry, Page):
         return page_url(entry.slug)
     raise TypeError(entry)
@@ -167,6 +173,8 @@ def url_of_rejected(rejected: Rejected) -> str | None:
     values, kind = rejected.values, rejected.kind
     if kind is Article:
         return f"/vestnik/{values['issue']}/{values['slug']}/" if "issue" in values and "slug" in values else None
+    if kind is ContestEdition:
+        return contest_edition_url(values["contest"], values["edition"]) if "edition" in values else None
     if kind is Event:
         return f"/events/{values['year']}/{values['slug']}/" if "year" in values and "slug" in values else None
     if "slug" in values:
@@ -382,6 +390,27 @@ def event_routes(site: Site) -> list[Route]:
     return routes
 
 
+def contest_routes(site: Site) -> list[Route]:
+    section = ("Конкурсы", "/contests/")
+    routes = [Route("/contests/", "contests.html", "Конкурсы МАГ",
+                    "Смотр-конкурс городских практик «Город, где хочется жить» и конкурс «Город в зеркале СМИ»: "
+                    "издания, жюри, номинации и победители.", (HOME,),
+                    dict(editions=site.editions_by_contest), kind="listing", indexed=False)]
+    for edition in site.contests:
+        contest = site.settings.contest(edition.contest)
+        name = contest.name if contest else edition.contest
+        title = edition.title or f"{roman(edition.edition)} {name}, {edition.year}"
+        winners: dict[str, list] = {}
+        for result in edition.results:
+            winners.setdefault(result.nomination, []).append(result)
+        routes.append(_entry_route(
+            site, edition, "contest_edition.html", title, edition.summary or title, (HOME, section), "contest",
+            contest_name=name, winners=winners, event=site.event_by_key.get(edition.event),
+            practices={r.practice: site.practice_by_slug[r.practice] for r in edition.results
+                       if r.practice in site.practice_by_slug}))
+    return routes
+
+
 def news_routes(site: Site) -> list[Route]:
     section = ("Новости", "/news/")
     routes = _listing(site, site.news, "/news/", "news.html", "Новости городов МАГ",
@@ -422,7 +451,7 @@ def all_routes(site: Site) -> list[Route]:
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *event_routes(site), *news_routes(site), *page_routes(site), *service_routes(site), search]
+              *vestnik_routes(site), *event_routes(site), *news_routes(site), *contest_routes(site), *page_routes(site), *service_routes(site), search]
     return routes
 
 

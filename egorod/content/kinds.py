@@ -18,7 +18,7 @@ from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
-from .records import Article, Bulletin, City, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
+from .records import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 
 EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 NEWS_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
@@ -318,3 +318,21 @@ def load_news(root: Path, path: Path, settings: Settings, problems: Problems) ->
                      _("image {image!r} not found beside the news file").format(image=image))
     given = {"slug": path.stem if match else None}
     return _outcome(News, parsed, values, given, problems, before)
+
+
+def load_contest_edition(root: Path, path: Path, settings: Settings, problems: Problems) -> ContestEdition | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    contest = path.parent.name
+    if settings.contest(contest) is None:
+        problems.add(parsed.source.path, 1, "-", _(
+            "folder {folder!r} is not a contest of site.yaml; use one of: {names}").format(
+            folder=contest, names=", ".join(c.slug for c in settings.contests)))
+    if not path.stem.isdigit():
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be the number of the edition, e.g. 13.md")
+                     .format(name=path.name))
+    values = _values(ContestEdition, parsed, settings, problems)
+    given = {"contest": contest, "edition": int(path.stem) if path.stem.isdigit() else None}
+    return _outcome(ContestEdition, parsed, values, given, problems, before)

@@ -10,7 +10,16 @@ from ..errors import Problems
 from ..paths import name_problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
-from .kinds import load_bulletin, load_city, load_event, load_news, load_page, load_practice, load_vestnik_issue
+from .kinds import (
+    load_bulletin,
+    load_city,
+    load_contest_edition,
+    load_event,
+    load_news,
+    load_page,
+    load_practice,
+    load_vestnik_issue,
+)
 from .read import markdown_files
 from .records import CONTENT_DIR, Content, Rejected
 
@@ -40,6 +49,9 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     add("bulletins", load_bulletin, base / "bulletins")
     add("events", load_event, base / "events")
     add("news", load_news, base / "news")
+    contests_dir = base / "contests"
+    for folder in sorted(p for p in contests_dir.iterdir() if p.is_dir()) if contests_dir.is_dir() else []:
+        add("contests", load_contest_edition, folder)
     vestnik_dir = base / "vestnik"
     if vestnik_dir.is_dir():
         for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):

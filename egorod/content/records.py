@@ -26,6 +26,7 @@ from ..schema import (
     date,
     declared,
     distinct,
+    entries,
     integer,
     list_of,
     optional,
@@ -223,6 +224,32 @@ class Event(Entry):
 
 
 @dataclass(frozen=True, kw_only=True)
+class ContestResult:
+    """A winner: a practice of the library («Город, где хочется жить»), or a work, its outlet
+    and city («Город в зеркале СМИ»)."""
+    nomination: str = required(text)
+    award: str = optional(text, "")         # place or diploma
+    practice: str = optional(slug_, "")     # slug of a practice in content/practices/
+    work: str = optional(text, "")
+    outlet: str = optional(text, "")
+    city: str = optional(slug_, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContestEdition(Entry):
+    """content/contests/<contest>/<edition>.md: one edition of a contest with its results."""
+    contest: str              # the folder: a contest of site.yaml
+    edition: int              # the file name
+    title: str = optional(text, "")
+    year: int = required(year)
+    event: str = optional(text, "")         # the event of the results: <year>-<slug>, its file name
+    jury: tuple[str, ...] = optional(list_of(text), ())
+    nominations: tuple[str, ...] = optional(list_of(text), ())
+    results: tuple[ContestResult, ...] = entries(ContestResult)
+    summary: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
 class News(Entry):
     """A short item of the electronic newspaper: content/news/<date>-<slug>.md."""
     slug: str                 # the file name without .md, date included: unique, and the page's address
@@ -257,6 +284,7 @@ class Content:
     bulletins: list[Bulletin] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     news: list[News] = field(default_factory=list)
+    contests: list[ContestEdition] = field(default_factory=list)
     vestnik: list[VestnikIssue] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)     # files with mistakes, their parts apart
