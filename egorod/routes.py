@@ -118,6 +118,10 @@ def event_ics_url(event: Event) -> str:
     return f"{event_url(event)}{event.slug}.ics"
 
 
+def event_material_url(event: Event, name: str) -> str:
+    return f"{event_url(event)}{name}"
+
+
 def events_year_url(year: int) -> str:
     return f"/events/{year}/"
 
@@ -160,6 +164,7 @@ def file_urls(site: Site) -> set[str]:
     """Every file the build publishes besides the pages, static/ and the content images."""
     urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS, EVENTS_CALENDAR_URL}
     urls |= {event_ics_url(event) for event in site.events}
+    urls |= {event_material_url(event, name) for event in site.events for name in event.materials}
     for bulletin in site.bulletins:
         urls |= {bulletin_pdf_url(bulletin.number), bulletin_print_pdf_url(bulletin.number),
                  bulletin_email_url(bulletin.number), bulletin_email_text_url(bulletin.number)}

@@ -210,3 +210,25 @@ def test_event_pages_calendars_and_links(repo, tmp_path):
     assert "/events/2029/komissiya/" in read("events/2029/index.html")
     assert vevents((out / "events/2030/forum/forum.ics").read_bytes())
     assert len(vevents((out / "events/calendar.ics").read_bytes())) == 3
+
+
+def test_materials_beside_an_event_are_part_of_it(repo):
+    write_events(repo)
+    repo.write("content/events/2030-forum/programma.pdf", "%PDF-1.4 sample")
+    site = site_on(repo, dt.date(2030, 1, 1))
+    assert next(e for e in site.events if e.slug == "forum").materials == ("programma.pdf",)
+    repo.write("content/events/2030-forum/index.html", "<script></script>")
+    result = repo.run("check")
+    assert result.status != 0
+    assert any(line.startswith("content/events/2030-forum.md:1: -: 'index.html' in the event's folder is not "
+                               "published") for line in result.lines), result.lines
+
+
+@pytest.mark.slow
+def test_materials_are_published_and_listed_on_the_event_page(repo, tmp_path):
+    write_events(repo)
+    repo.write("content/events/2030-forum/programma.pdf", "%PDF-1.4 sample")
+    out = tmp_path / "out"
+    build(BuildConfig(root=repo.root, out=out, pdf=False, search=False, quiet=True, today=dt.date(2030, 1, 1)))
+    assert (out / "events/2030/forum/programma.pdf").read_text() == "%PDF-1.4 sample"
+    assert 'href="/events/2030/forum/programma.pdf"' in (out / "events/2030/forum/index.html").read_text("utf-8")

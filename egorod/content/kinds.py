@@ -282,6 +282,30 @@ def _check_event_times(parsed: Parsed, values: dict[str, Any], problems: Problem
                      .format(end=end, start=start))
 
 
+# What an event's folder may publish: documents and slides, never pages or scripts.
+MATERIAL_SUFFIXES = frozenset({".pdf", ".ppt", ".pptx", ".odp", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods"})
+
+
+def event_material_files(path: Path) -> list[Path]:
+    """The files of the folder named as the event's file (2026-forum.md → 2026-forum/), by name."""
+    folder = path.with_suffix("")
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def _materials(parsed: Parsed, path: Path, problems: Problems) -> tuple[str, ...]:
+    names = []
+    for file in event_material_files(path):
+        if file.suffix.lower() in MATERIAL_SUFFIXES and re.match(r"^[\w.-]+$", file.name):
+            names.append(file.name)
+        else:
+            problems.add(parsed.source.path, 1, "-", _(
+                "{name!r} in the event's folder is not published: materials are PDF, presentations, documents "
+                "and spreadsheets named with Latin letters, digits, dots and hyphens").format(name=file.name))
+    return tuple(names)
+
+
 def load_event(root: Path, path: Path, settings: Settings, problems: Problems) -> Event | Rejected | None:
     parsed = read_source(root, path, problems)
     if parsed is None:
@@ -293,7 +317,8 @@ def load_event(root: Path, path: Path, settings: Settings, problems: Problems) -
                                                    "2026-forum-megapolis.md").format(name=path.name))
     values = _values(Event, parsed, settings, problems)
     _check_event_times(parsed, values, problems)
-    given = {"year": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
+    given = {"year": int(match.group(1)) if match else None, "slug": match.group(2) if match else None,
+             "materials": _materials(parsed, path, problems)}
     return _outcome(Event, parsed, values, given, problems, before)
 
 

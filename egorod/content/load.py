@@ -11,6 +11,7 @@ from ..paths import name_problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
 from .kinds import (
+    event_material_files,
     load_bulletin,
     load_city,
     load_contest_edition,
@@ -47,7 +48,10 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     add("cities", load_city, base / "cities", selected=False)
     add("practices", load_practice, base / "practices")
     add("bulletins", load_bulletin, base / "bulletins")
-    add("events", load_event, base / "events")
+    for event_file in markdown_files(base / "events"):
+        if only(event_file):      # its materials are part of it: a new slide deck is a change of the event
+            jobs.append(("events", LoadJob((event_file, *event_material_files(event_file)),
+                                           functools.partial(load_event, root, event_file, settings))))
     add("news", load_news, base / "news")
     contests_dir = base / "contests"
     for folder in sorted(p for p in contests_dir.iterdir() if p.is_dir()) if contests_dir.is_dir() else []:

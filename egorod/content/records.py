@@ -203,6 +203,7 @@ class Event(Entry):
     place: str = optional(text, "")
     summary: str = optional(text, "")
     registration: str = optional(url, "")
+    materials: tuple[str, ...] = ()     # files in the folder <year>-<slug>/ beside the Markdown (PDF, slides)
 
     @property
     def all_day(self) -> bool:
