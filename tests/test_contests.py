@@ -82,3 +82,20 @@ def test_an_edition_page_links_each_winner_to_its_practice(repo, tmp_path):
     assert "Городская газета" in media and 'href="/cities/minsk/"' in media and 'href="/events/2024/itogi/"' in media
     listing = (out / "contests/index.html").read_text(encoding="utf-8")
     assert "/contests/gorod-gde-khochetsya-zhit/13/" in listing and "/contests/gorod-v-zerkale-smi/1/" in listing
+
+
+def test_the_commit_hook_checks_events_news_and_contests_with_what_they_name(repo):
+    repo.write("content/events/2024-itogi.md", EVENT)
+    repo.write("content/news/2024-01-20-novost.md", "---\ntitle: Новость\ndate: 2024-01-20\n---\nТекст.\n")
+    repo.write("content/contests/gorod-gde-khochetsya-zhit/13.md", EDITION)
+    repo.write("content/contests/gorod-v-zerkale-smi/1.md", MEDIA)
+    files = ["content/events/2024-itogi.md", "content/news/2024-01-20-novost.md",
+             "content/contests/gorod-gde-khochetsya-zhit/13.md", "content/contests/gorod-v-zerkale-smi/1.md"]
+    result = repo.run("check", *(str(repo.root / f) for f in files))
+    assert result.status == 0, result.output
+    repo.write("content/contests/gorod-gde-khochetsya-zhit/13.md", EDITION.replace("novye-avtobusy", "net-takoy"))
+    result = repo.run("check", str(repo.root / "content/contests/gorod-gde-khochetsya-zhit/13.md"))
+    assert result.status != 0
+    assert [line for line in result.lines if line.startswith("content/")] == [
+        "content/contests/gorod-gde-khochetsya-zhit/13.md:9: practice: no practice 'net-takoy' in the library: "
+        "use the file name of a practice in content/practices/ without .md"]
