@@ -232,3 +232,15 @@ def test_materials_are_published_and_listed_on_the_event_page(repo, tmp_path):
     build(BuildConfig(root=repo.root, out=out, pdf=False, search=False, quiet=True, today=dt.date(2030, 1, 1)))
     assert (out / "events/2030/forum/programma.pdf").read_text() == "%PDF-1.4 sample"
     assert 'href="/events/2030/forum/programma.pdf"' in (out / "events/2030/forum/index.html").read_text("utf-8")
+
+
+def test_an_event_page_describes_the_event_for_search_engines(repo):
+    from egorod.jsonld import event as event_data
+    from egorod.routes import all_routes
+    write_events(repo)
+    site = site_on(repo, dt.date(2030, 1, 1))
+    route = next(route for route in all_routes(site) if route.url == "/events/2030/forum/")
+    data = event_data(route, lambda url: "https://e-gorod.ru" + url)
+    assert data is not None
+    assert data["startDate"] == "2030-04-15T10:00:00+05:00" and data["endDate"] == "2030-04-16T18:30:00+05:00"
+    assert data["location"]["address"]["addressLocality"] == "Казань"
