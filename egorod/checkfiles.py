@@ -20,7 +20,8 @@ from .settings import SETTINGS_FILE, load_settings
 
 # Paths only, no words: they go into a message in any language.
 PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bulletins/<number>.md, "
-          "content/vestnik/<number>/_index.md, content/vestnik/<number>/NN-slug.md, content/pages/<slug>.md")
+          "content/vestnik/<number>/_index.md, content/vestnik/<number>/NN-slug.md, content/pages/<slug>.md, "
+          "content/events/<year>-<slug>.md, content/news/<date>-<slug>.md, content/contests/<contest>/<edition>.md")
 
 
 
@@ -38,6 +39,9 @@ class Selection:
     bulletins: list[Path] = field(default_factory=list)
     issues: set[Path] = field(default_factory=set)      # vestnik issue folders
     pages: list[Path] = field(default_factory=list)
+    events: list[Path] = field(default_factory=list)
+    news: list[Path] = field(default_factory=list)
+    contests: list[Path] = field(default_factory=list)
     misplaced: list[str] = field(default_factory=list)  # Markdown the site never reads
 
 
@@ -71,8 +75,17 @@ def select(root: Path, relative: list[str]) -> Selection:
             chosen.issues.add(root / "content" / "vestnik" / parts[2])   # a cover image too
             if len(parts) == 4 and rel.endswith(".md"):
                 continue
-        elif len(parts) == 3 and rel.endswith(".md") and kind in ("cities", "practices", "bulletins", "pages"):
+        elif len(parts) == 3 and rel.endswith(".md") and kind in ("cities", "practices", "bulletins", "pages",
+                                                                   "events", "news"):
             getattr(chosen, kind).append(path)
+            continue
+        elif kind == "events" and len(parts) == 4:      # a material: it is checked with its event
+            event = root / "content" / "events" / f"{parts[2]}.md"
+            chosen.events.append(event)
+            chosen.paths.add(event.relative_to(root).as_posix())
+            continue
+        elif kind == "contests" and len(parts) == 4 and rel.endswith(".md"):
+            chosen.contests.append(path)
             continue
         if rel.endswith(".md"):
             chosen.misplaced.append(rel)
@@ -91,7 +104,12 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
     settings = load_settings(root, problems)
     if settings is None:          # nothing can be checked without valid settings
         return problems.sorted()
-    selected = {*chosen.practices, *chosen.bulletins, *chosen.pages, *chosen.issues}
+    selected = {*chosen.practices, *chosen.bulletins, *chosen.pages, *chosen.issues, *chosen.events, *chosen.news,
+                *chosen.contests}
+    if chosen.contests:
+        # The results name practices and events: all of them are needed to tell which exist.
+        base = root / c.CONTENT_DIR
+        selected |= {*(base / "practices").glob("*.md"), *(base / "events").glob("*.md")}
     content = c.load_content(root, settings, problems, only=lambda path: path in selected)
     build_site(content, settings, BuildOptions(drafts=True), problems)
     for rel in chosen.misplaced:

@@ -49,6 +49,8 @@ def make_parser() -> argparse.ArgumentParser:
                      "rubricator (repeat for several)")
     new.add_argument("--country", default=None, help="city: the country as named in site.yaml")
     new.add_argument("--date", type=_iso_date, default=None, help="date of the issue (default: today)")
+    new.add_argument("--from-news", action="store_true", help="bulletin: start it from the news published "
+                     "since the previous issue, each item a section linking to its news page")
 
     mail = commands.add_parser("mail", help="send the e-mail edition of a bulletin issue to its subscribers "
                                "(resumable: nobody gets it twice)")
@@ -180,7 +182,7 @@ def run_new(args: argparse.Namespace) -> int:
     from .new import Refused, Request, create
     root = args.root.resolve()
     request = Request(args.kind, args.title, city=args.city, rubrics=tuple(args.rubric),
-                      country=args.country, date=args.date)
+                      country=args.country, date=args.date, from_news=args.from_news)
     try:
         paths = create(root, request)
     except Refused as refused:

@@ -3,7 +3,8 @@
 Published feeds:
   /bulletins/feed.xml (RSS 2.0) and /bulletins/atom.xml (Atom): the monthly bulletin;
   /vestnik/feed.xml: new issues of «Вестник МАГ» with their contents;
-  /practices/feed.xml: the newest practices of the library.
+  /practices/feed.xml: the newest practices of the library;
+  /news/feed.xml (RSS 2.0) and /news/atom.xml (Atom): the news items of the electronic newspaper.
 
 Rules that subscribers rely on:
 - an entry's id is its permanent address (``base_url`` + the URL built from the number or
@@ -29,7 +30,7 @@ from markupsafe import escape
 
 from . import __version__
 from . import routes as r
-from .content import Bulletin, Practice, VestnikIssue
+from .content import Bulletin, News, Practice, VestnikIssue
 from .context import FeedLink
 from .links import absolute_url, absolutize_html
 from .markup import typograph_plain
@@ -101,6 +102,9 @@ def feed_links(site: Site) -> list[FeedLink]:
         links.append(FeedLink(RSS, "Журнал «Вестник МАГ» (RSS)", VESTNIK_RSS))
     if site.practices:
         links.append(FeedLink(RSS, "Новые практики городов (RSS)", PRACTICES_RSS))
+    if site.news:
+        links += [FeedLink(RSS, "Новости городов МАГ (RSS)", r.NEWS_RSS),
+                  FeedLink(ATOM, "Новости городов МАГ (Atom)", r.NEWS_ATOM)]
     return links
 
 
@@ -178,6 +182,21 @@ def practice_item(site: Site, practice: Practice, bodies: Bodies) -> Item:
                 categories=[(p.slug, p.title) for p in questions])
 
 
+def news_item(site: Site, item: News, bodies: Bodies) -> Item:
+    base = site.settings.base_url
+    url = absolute_url(base, r.news_url(item.slug))
+    cities = [site.city_by_slug[slug] for slug in item.cities if slug in site.city_by_slug]
+    parts = [str(bodies(item))]
+    if item.source_url:
+        parts.append(f'<p>Источник: <a href="{escape(item.source_url)}">{escape(item.source_url)}</a></p>')
+    if cities:
+        links = ", ".join(f'<a href="{r.city_url(c.slug)}">{escape(c.title)}</a>' for c in cities)
+        parts.append(f"<p>Города: {links}.</p>")
+    return Item(id=url, title=plain(item.title), url=url, date=item.date,
+                content=absolutize_html("\n".join(parts), base, url), summary=plain(item.summary or item.title),
+                categories=[(c.slug, c.title) for c in cities])
+
+
 _H2 = re.compile(r"<h2\b[^>]*>(.*?)</h2>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -212,6 +231,11 @@ def site_feeds(site: Site, bodies: Bodies, pdf_size: PdfSize) -> list[Feed]:
         feeds.append(Feed(PRACTICES_RSS, RSS, "Библиотека городских практик МАГ: новые практики",
                           "Новые практики городов — участников МАГ в электронной библиотеке.",
                           "/practices/", items))
+    if site.news:
+        items = [news_item(site, n, bodies) for n in site.news[:limit]]
+        description = "Электронная газета МАГ: новости Ассамблеи и городов-участников."
+        feeds += [Feed(r.NEWS_RSS, RSS, "Новости городов МАГ", description, "/news/", items),
+                  Feed(r.NEWS_ATOM, ATOM, "Новости городов МАГ", description, "/news/", items)]
     return feeds
 
 

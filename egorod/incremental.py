@@ -253,7 +253,8 @@ def write_each(staged: Any, bodies: Any, count: int, workers: int, parallel_from
 def _full_digests(site: Any) -> list[str]:
     """The hash of every published content file (bodies included), in site order."""
     digests = []
-    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.pages):
+    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.events, site.news,
+                       site.contests, site.pages):
         for entry in collection:
             digests.append(entry.source.digest)
             digests += [article.source.digest for article in getattr(entry, "articles", ())]
@@ -262,7 +263,8 @@ def _full_digests(site: Any) -> list[str]:
 
 def content_key(site: Any) -> str:
     digest = hashlib.sha256()
-    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.pages):
+    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.events, site.news,
+                       site.contests, site.pages):
         digest.update(describe(collection).encode())
     return digest.hexdigest()
 

@@ -2,19 +2,20 @@
 block: not executed, so a strict Content-Security-Policy allows it).
 
 Every page but the home page has its BreadcrumbList; the home page describes the
-Organization; Vestnik articles and bulletin issues are Articles. Pure functions of the
+Organization; Vestnik articles and bulletin issues are Articles, event pages Events. Pure functions of the
 route: what they say is on the page already.
 """
 from __future__ import annotations
 
 import datetime as dt
 import json
+import zoneinfo
 from typing import Any, Callable
 
 from markupsafe import Markup
 
 from . import routes as r
-from .content import Article, Bulletin
+from .content import Article, Bulletin, Event
 from .settings import Settings
 
 Absolute = Callable[[str], str]
@@ -58,13 +59,36 @@ def article(route: r.Route, absolute: Absolute, updated: dt.date | None) -> dict
     return data
 
 
+def _moment(event: Event, value: dt.date | dt.datetime) -> str:
+    """ISO 8601; a time of day with the offset of the event's zone on that day."""
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=zoneinfo.ZoneInfo(event.timezone)).isoformat()
+    return value.isoformat()
+
+
+def event(route: r.Route, absolute: Absolute) -> dict[str, Any] | None:
+    """An event page as a schema.org Event, where and when it takes place; None for other pages."""
+    entry = route.entry
+    if not isinstance(entry, Event):
+        return None
+    city = route.data["city"]
+    data = {"@type": "Event", "name": entry.title, "description": route.description, "url": absolute(route.url),
+            "startDate": _moment(entry, entry.start), "endDate": _moment(entry, entry.end or entry.start),
+            "eventAttendanceMode": "https://schema.org/OfflineEventAttendanceMode",
+            "location": {"@type": "Place", "name": entry.place or city.title,
+                         "address": {"@type": "PostalAddress", "addressLocality": city.title,
+                                     "addressCountry": city.country}},
+            "organizer": {"@id": absolute("/#organization")}}
+    return data
+
+
 def graph(route: r.Route, settings: Settings, absolute: Absolute, updated: dt.date | None = None) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if route.url == "/":
         items.append(organization(settings, absolute))
     else:
         items.append(breadcrumbs(route, absolute))
-    found = article(route, absolute, updated)
+    found = article(route, absolute, updated) or event(route, absolute)
     if found is not None:
         items.append(found)
         items.append(organization(settings, absolute))

@@ -15,7 +15,10 @@ from .content import (
     Bulletin,
     City,
     Content,
+    ContestEdition,
     Entry,
+    Event,
+    News,
     Page,
     Practice,
     Source,
@@ -61,6 +64,9 @@ class Site:
     bulletins: list[Bulletin]       # newest first
     vestnik: list[VestnikIssue]     # newest first
     pages: list[Page]
+    events: list[Event] = field(default_factory=list)     # by start, earliest first
+    news: list[News] = field(default_factory=list)        # newest first
+    contests: list[ContestEdition] = field(default_factory=list)    # by contest, newest edition first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -263,6 +269,64 @@ class Site:
         return older, newer
 
     @cached_property
+    def news_by_city(self) -> dict[str, list[News]]:
+        groups: dict[str, list[News]] = defaultdict(list)
+        for item in self.news:
+            for city in item.cities:
+                groups[city].append(item)
+        return groups
+
+    @cached_property
+    def editions_by_contest(self) -> dict[str, list[ContestEdition]]:
+        groups: dict[str, list[ContestEdition]] = defaultdict(list)
+        for edition in self.contests:
+            groups[edition.contest].append(edition)
+        return groups
+
+    @cached_property
+    def event_by_key(self) -> dict[str, Event]:
+        """Events by their file name without .md, as a contest edition names its event."""
+        return {f"{event.year}-{event.slug}": event for event in self.events}
+
+    # --- events: upcoming or past as of the build date ---------------------------------
+    def is_upcoming(self, event: Event) -> bool:
+        """Still to come or under way on the build date."""
+        return event.last_day >= self.options.today
+
+    @cached_property
+    def upcoming_events(self) -> list[Event]:
+        return [event for event in self.events if self.is_upcoming(event)]
+
+    @cached_property
+    def past_events_by_year(self) -> list[tuple[int, list[Event]]]:
+        """The past events, newest year first and the latest event first within it."""
+        groups: dict[int, list[Event]] = defaultdict(list)
+        for event in reversed(self.events):
+            if not self.is_upcoming(event):
+                groups[event.year].append(event)
+        return sorted(groups.items(), reverse=True)
+
+    @cached_property
+    def events_by_year(self) -> dict[int, list[Event]]:
+        groups: dict[int, list[Event]] = defaultdict(list)
+        for event in self.events:
+            groups[event.year].append(event)
+        return dict(sorted(groups.items(), reverse=True))
+
+    @cached_property
+    def events_by_city(self) -> dict[str, list[Event]]:
+        groups: dict[str, list[Event]] = defaultdict(list)
+        for event in reversed(self.events):
+            groups[event.city].append(event)
+        return groups
+
+    @cached_property
+    def calendar_events(self) -> list[Event]:
+        """What the subscription calendar holds: every upcoming event and those of the last twelve months."""
+        since = self.options.today - dt.timedelta(days=365)
+        return [event for event in self.events if event.last_day >= since]
+
+    @cached_property
     def menu_pages(self) -> list[Page]:
         return sorted((p for p in self.pages if p.menu is not None), key=lambda p: (p.menu, p.slug))
 
@@ -270,7 +334,8 @@ class Site:
 def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     """(kind, fields, source) of every entry whose references are checked: the valid
     records and, so that one run shows every mistake, the files rejected for others."""
-    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.pages]
+    records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.news,
+                            *content.pages]
     for issue in content.vestnik:
         records += [issue, *issue.articles]
     checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
@@ -317,6 +382,15 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
                          .format(city=practice.city))
 
     bulletins = _drop_unpublished_references(published(content.bulletins), city_slugs, "cities")
+    _check_news_dates(content.news, options, problems)
+    _check_contest_results(content, problems)
+    news = _drop_unpublished_references(published(content.news), city_slugs, "cities")
+    events = published(content.events)
+    for event in events:
+        if event.city not in city_slugs and event.city in {c.slug for c in content.cities}:
+            problems.add(event.source.path, event.source.line("city"), "city",
+                         _("city {city!r} is a draft; publish the city or make this event a draft too")
+                         .format(city=event.city))
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
@@ -329,4 +403,56 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         bulletins=sorted(bulletins, key=lambda b: -b.number),
         vestnik=sorted(issues, key=lambda i: -i.number),
         pages=sorted(published(content.pages), key=lambda p: p.slug),
+        events=sorted((e for e in events if e.city in city_slugs), key=event_order),
+        news=sorted(news, key=lambda n: (n.date, n.slug), reverse=True),
+        contests=sorted(published(content.contests), key=lambda e: (e.contest, -e.edition)),
     )
+
+
+def _check_contest_results(content: Content, problems: Problems) -> None:
+    """Every result names a practice, a city and an event that exist (rejected files included:
+    their own mistakes are reported apart, naming them is not one more)."""
+    practices = {p.slug for p in content.practices} | _rejected_values(content, Practice, "slug")
+    cities = {c.slug for c in content.cities} | _rejected_values(content, City, "slug")
+    events = {f"{e.year}-{e.slug}" for e in content.events} | {
+        f"{r.values['year']}-{r.values['slug']}" for r in content.rejected
+        if r.kind is Event and "year" in r.values and "slug" in r.values}
+    for edition in content.contests:
+        source = edition.source
+        for index, result in enumerate(edition.results):
+            key = f"results[{index}]"
+            if result.practice and result.practice not in practices:
+                problems.add(source.path, source.lines.get(f"{key}.practice", source.line("results")), "practice",
+                             unknown_name(result.practice, practices,
+                                          _("no practice {value!r} in the library: did you mean {close!r}?"),
+                                          _("no practice {value!r} in the library: use the file name of a practice "
+                                            "in content/practices/ without .md")))
+            if result.city and result.city not in cities:
+                problems.add(source.path, source.lines.get(f"{key}.city", source.line("results")), "city",
+                             unknown_name(result.city, cities, _("unknown city {value!r}: did you mean {close!r}?"),
+                                          _("unknown city {value!r}: use the file name of a city in content/cities/ "
+                                            "without .md")))
+        if edition.event and edition.event not in events:
+            problems.add(source.path, source.line("event"), "event", _(
+                "no event {event!r}: use the file name of an event in content/events/ without .md, e.g. "
+                "2026-forum-megapolis").format(event=edition.event))
+
+
+def _rejected_values(content: Content, kind: type, key: str) -> set[str]:
+    return {r.values[key] for r in content.rejected if r.kind is kind and key in r.values}
+
+
+def _check_news_dates(news: list[News], options: BuildOptions, problems: Problems) -> None:
+    """A news item is about what has happened: one dated after the build date is a typo
+    unless the editor marked it a draft to publish later."""
+    for item in news:
+        if item.date > options.today and not item.draft:
+            problems.add(item.source.path, item.source.line("date"), "date", _(
+                "the news is dated {date}, after today ({today}); correct the date, or add 'draft: true' to "
+                "prepare it in advance").format(date=item.date.isoformat(), today=options.today.isoformat()))
+
+
+def event_order(event: Event) -> tuple:
+    """By start day, then time of day (all-day events first), then slug."""
+    instant = event.start_instant()
+    return (event.first_day, instant.timestamp() if instant else float("-inf"), event.slug)

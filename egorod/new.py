@@ -17,11 +17,12 @@ from typing import Any
 
 import yaml
 
-from .content import CONTENT_DIR, read_source
-from .content.kinds import ARTICLE_TITLE, ISSUE_THEME, PLACEHOLDER_BODIES, PRACTICE_SUMMARY, REPLACE_MARK
+from .content import CONTENT_DIR, News, read_source
+from .content.kinds import ARTICLE_TITLE, ISSUE_THEME, PLACEHOLDER_BODIES, PRACTICE_SUMMARY, REPLACE_MARK, load_news
 from .errors import Problems
 from .i18n import _
-from .schema import unknown_name
+from .schema import Invalid, unknown_name
+from .schema import date as schema_date
 from .settings import Settings, load_settings
 from .translit import slugify
 
@@ -47,6 +48,7 @@ class Request:
     rubrics: tuple[str, ...] = ()
     country: str | None = None
     date: dt.date | None = None
+    from_news: bool = False     # bulletin: its sections drafted from the news since the previous issue
 
 
 def value(key: str, data: Any) -> str:
@@ -106,19 +108,58 @@ def _no_title(kind: str) -> str:
 
 # --- one function per kind ------------------------------------------------------------------
 
+def _previous_bulletin_date(root: Path, folder: Path, number: int) -> dt.date | None:
+    path = folder / f"{number - 1}.md"
+    parsed = read_source(root, path, Problems()) if path.is_file() else None
+    try:
+        return schema_date(parsed.data.get("date")) if parsed else None
+    except Invalid:         # its mistake is check's to report: then every news item is offered
+        return None
+
+
+def news_since(root: Path, settings: Settings, after: dt.date | None, until: dt.date) -> list[News]:
+    """The published news items dated after ``after`` (the previous issue) up to ``until``,
+    oldest first; files with mistakes are left to `check`, drafts to their editors."""
+    folder = root / CONTENT_DIR / "news"
+    found = []
+    for path in sorted(folder.glob("*.md")) if folder.is_dir() else []:
+        item = load_news(root, path, settings, Problems())
+        if isinstance(item, News) and not item.draft and item.date <= until and (after is None or item.date > after):
+            found.append(item)
+    return sorted(found, key=lambda n: (n.date, n.slug))
+
+
+def news_sections(items: list[News]) -> str:
+    """One `##` section per news item: its summary (or text) and a link to its page."""
+    sections = []
+    for item in items:
+        text = item.summary or str(item.body).strip()
+        sections.append(f"## {item.title}\n\n{text}\n\n[Подробнее](/news/{item.slug}/)\n")
+    return "\n".join(sections)
+
+
 def new_bulletin(root: Path, request: Request, settings: Settings) -> list[Path]:
     folder = root / CONTENT_DIR / "bulletins"
     number = max(numbers(folder, r"(\d+)\.md"), default=0) + 1
+    body, cities = PLACEHOLDER_BODIES["bulletin"], []
+    if request.from_news:
+        date = request.date or dt.date.today()
+        items = news_since(root, settings, _previous_bulletin_date(root, folder, number), date)
+        if not items:
+            raise Refused(1, _("there is no news since the previous issue: add news items to content/news/ or "
+                               "start the bulletin without --from-news"))
+        body = news_sections(items)
+        cities = list(dict.fromkeys(city for item in items for city in item.cities))
     lines = [
         f"# Выпуск информационного бюллетеня МАГ № {number}. Каждое поле проверяет `python build.py check`.",
         field("number", number, f"номер выпуска; совпадает с именем файла {number}.md"),
         field("date", request.date, "дата выхода, ГГГГ-ММ-ДД; выпуск с будущей датой появится на сайте в этот день"),
         field("title", request.title, "необязательно: тема выпуска"),
         field("summary", None, "одна-две фразы о выпуске: для архива, RSS и письма подписчикам"),
-        field("cities", [], "slug'и городов, о которых пишет выпуск, например [moskva, minsk]"),
+        field("cities", cities, "slug'и городов, о которых пишет выпуск, например [moskva, minsk]"),
         DRAFT,
     ]
-    return [_write(folder / f"{number}.md", _front(lines, PLACEHOLDER_BODIES["bulletin"]), root)]
+    return [_write(folder / f"{number}.md", _front(lines, body), root)]
 
 
 def _previous_board(root: Path, folder: Path, number: int) -> list[str]:

@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from . import citymap, jsonld, opendata
 from . import routes as r
-from .content import Entry, LazyBody
+from .content import Entry, Event, LazyBody
 from .errors import Problem
 from .i18n import _
 from .markup import MarkdownOptions, Renderer, typo_filter
@@ -39,6 +39,25 @@ def date_ru(value: dt.date | None) -> str:
     if value is None:
         return ""
     return f"{value.day}\u00a0{MONTHS[value.month - 1]} {value.year}\u00a0г."
+
+
+def event_dates(event: Event) -> str:
+    """When an event is, as a reader says it: «20 мая 2026 г.», «20–22 мая 2026 г.»,
+    «20 мая 2026 г., 10:00 (UTC+05:00)» — the offset of the event's zone, the reader's clock may differ."""
+    first, last = event.first_day, event.last_day
+    if last == first:
+        days = date_ru(first)
+    elif (first.year, first.month) == (last.year, last.month):
+        days = f"{first.day}–{date_ru(last)}"
+    elif first.year == last.year:
+        days = f"{first.day}\u00a0{MONTHS[first.month - 1]} — {date_ru(last)}"
+    else:
+        days = f"{date_ru(first)} — {date_ru(last)}"
+    instant = event.start_instant()
+    if instant is None:
+        return days
+    offset = instant.strftime("%z")
+    return f"{days}, {instant:%H:%M} (UTC{offset[:3]}:{offset[3:]})"
 
 
 def month_ru(value: dt.date) -> str:
@@ -247,13 +266,17 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     def absolute(url: str) -> str:
         return url if url.startswith(("http://", "https://")) else base + url.lstrip("/")
 
-    env.filters.update(typo=typo_filter, date_ru=date_ru, month_ru=month_ru, absolute=absolute,
+    env.filters.update(typo=typo_filter, date_ru=date_ru, event_dates=event_dates, month_ru=month_ru, absolute=absolute,
                        roman=r.roman, filesize=filesize)
     env.globals.update(
         site=site, settings=site.settings, body=lambda entry: web_body(bodies, entry), plural=plural, url_of=r.url_of,
         city_url=r.city_url, practice_url=r.practice_url, sector_url=r.sector_url,
         question_url=r.question_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
+        event_url=r.event_url, event_ics_url=r.event_ics_url, events_year_url=r.events_year_url,
+        events_calendar_url=r.EVENTS_CALENDAR_URL, news_url=r.news_url,
+        contest_edition_url=r.contest_edition_url,
+        webcal_url=lambda url: "webcal://" + absolute(url).split("://", 1)[1],
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
         bulletin_print_pdf_url=r.bulletin_print_pdf_url, vestnik_print_pdf_url=r.vestnik_print_pdf_url,
         city_map=lambda: citymap.city_map_svg(site),

@@ -9,7 +9,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
+from .content import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 from .settings import Question
 
 if TYPE_CHECKING:
@@ -22,11 +22,13 @@ HOME = ("Главная", "/")
 SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL = "/sitemap.xml", "/robots.txt", "/404.html"
 BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
 VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
-FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS)
+NEWS_RSS, NEWS_ATOM = "/news/feed.xml", "/news/atom.xml"
+FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS, NEWS_RSS, NEWS_ATOM)
 STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
-SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/search/")
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/contests/", "/search/")
+EVENTS_CALENDAR_URL = "/events/calendar.ics"     # every upcoming event and the last twelve months
 FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
 
@@ -107,6 +109,31 @@ def article_url(article: Article) -> str:
     return f"/vestnik/{article.issue}/{article.slug}/"
 
 
+def event_url(event: Event) -> str:
+    return f"/events/{event.year}/{event.slug}/"
+
+
+def event_ics_url(event: Event) -> str:
+    """The event alone, for "add to calendar"; named after the event, as it is saved."""
+    return f"{event_url(event)}{event.slug}.ics"
+
+
+def event_material_url(event: Event, name: str) -> str:
+    return f"{event_url(event)}{name}"
+
+
+def events_year_url(year: int) -> str:
+    return f"/events/{year}/"
+
+
+def contest_edition_url(contest: str, edition: int) -> str:
+    return f"/contests/{contest}/{edition}/"
+
+
+def news_url(slug: str) -> str:
+    return f"/news/{slug}/"
+
+
 def page_url(slug: str) -> str:
     return f"/{slug}/"
 
@@ -122,6 +149,12 @@ def url_of(entry: Entry) -> str:
         return vestnik_url(entry.number)
     if isinstance(entry, Article):
         return article_url(entry)
+    if isinstance(entry, Event):
+        return event_url(entry)
+    if isinstance(entry, News):
+        return news_url(entry.slug)
+    if isinstance(entry, ContestEdition):
+        return contest_edition_url(entry.contest, entry.edition)
     if isinstance(entry, Page):
         return page_url(entry.slug)
     raise TypeError(entry)
@@ -129,7 +162,9 @@ def url_of(entry: Entry) -> str:
 
 def file_urls(site: Site) -> set[str]:
     """Every file the build publishes besides the pages, static/ and the content images."""
-    urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS}
+    urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS, EVENTS_CALENDAR_URL}
+    urls |= {event_ics_url(event) for event in site.events}
+    urls |= {event_material_url(event, name) for event in site.events for name in event.materials}
     for bulletin in site.bulletins:
         urls |= {bulletin_pdf_url(bulletin.number), bulletin_print_pdf_url(bulletin.number),
                  bulletin_email_url(bulletin.number), bulletin_email_text_url(bulletin.number)}
@@ -143,8 +178,12 @@ def url_of_rejected(rejected: Rejected) -> str | None:
     values, kind = rejected.values, rejected.kind
     if kind is Article:
         return f"/vestnik/{values['issue']}/{values['slug']}/" if "issue" in values and "slug" in values else None
+    if kind is ContestEdition:
+        return contest_edition_url(values["contest"], values["edition"]) if "edition" in values else None
+    if kind is Event:
+        return f"/events/{values['year']}/{values['slug']}/" if "year" in values and "slug" in values else None
     if "slug" in values:
-        urls = {City: city_url, Practice: practice_url, Page: page_url}
+        urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url}
         return urls[kind](values["slug"]) if kind in urls else None
     if "number" in values:
         return bulletin_url(values["number"]) if kind is Bulletin else vestnik_url(values["number"])
@@ -243,6 +282,8 @@ def city_routes(site: Site) -> list[Route]:
             practices=site.practices_by_city.get(city.slug, []),
             bulletins=site.bulletins_by_city.get(city.slug, []),
             articles=site.articles_by_city.get(city.slug, []),
+            events=site.events_by_city.get(city.slug, []),
+            news=site.news_by_city.get(city.slug, [])[:10],
         ))
     return routes
 
@@ -330,6 +371,62 @@ def vestnik_routes(site: Site) -> list[Route]:
     return routes
 
 
+def event_routes(site: Site) -> list[Route]:
+    section = ("Мероприятия", "/events/")
+    kinds = site.settings.event_kind_names
+    routes = [Route("/events/", "events.html", "Мероприятия МАГ",
+                    "Календарь мероприятий Ассамблеи: годовая сессия, форум «Мегаполис XXI век», конкурсы и "
+                    "фестивали; предстоящие и прошедшие по годам.", (HOME,),
+                    dict(upcoming=site.upcoming_events, past=site.past_events_by_year, today=site.options.today,
+                         years=list(site.events_by_year), kinds=kinds),
+                    kind="listing", indexed=False)]
+    years = list(site.events_by_year)
+    for year, items in site.events_by_year.items():
+        routes.append(Route(events_year_url(year), "events_year.html", f"Мероприятия МАГ {year} года",
+                            f"Мероприятия Ассамблеи в {year} году: {len(items)}.", (HOME, section),
+                            dict(year=year, items=items, years=years, kinds=kinds, today=site.options.today),
+                            kind="listing", indexed=False))
+    for event in site.events:
+        routes.append(_entry_route(
+            site, event, "event.html", event.title, event.summary or event.title,
+            (HOME, section, (str(event.year), events_year_url(event.year))), "event",
+            city=site.city_by_slug[event.city], kind_name=kinds.get(event.kind, event.kind),
+            upcoming=site.is_upcoming(event), ics=event_ics_url(event)))
+    return routes
+
+
+def contest_routes(site: Site) -> list[Route]:
+    section = ("Конкурсы", "/contests/")
+    routes = [Route("/contests/", "contests.html", "Конкурсы МАГ",
+                    "Смотр-конкурс городских практик «Город, где хочется жить» и конкурс «Город в зеркале СМИ»: "
+                    "издания, жюри, номинации и победители.", (HOME,),
+                    dict(editions=site.editions_by_contest), kind="listing", indexed=False)]
+    for edition in site.contests:
+        contest = site.settings.contest(edition.contest)
+        name = contest.name if contest else edition.contest
+        title = edition.title or f"{roman(edition.edition)} {name}, {edition.year}"
+        winners: dict[str, list] = {}
+        for result in edition.results:
+            winners.setdefault(result.nomination, []).append(result)
+        routes.append(_entry_route(
+            site, edition, "contest_edition.html", title, edition.summary or title, (HOME, section), "contest",
+            contest_name=name, winners=winners, event=site.event_by_key.get(edition.event),
+            practices={r.practice: site.practice_by_slug[r.practice] for r in edition.results
+                       if r.practice in site.practice_by_slug}))
+    return routes
+
+
+def news_routes(site: Site) -> list[Route]:
+    section = ("Новости", "/news/")
+    routes = _listing(site, site.news, "/news/", "news.html", "Новости городов МАГ",
+                      "Электронная газета Ассамблеи: короткие новости о её работе и жизни городов-участников.",
+                      (HOME,))
+    for item in site.news:
+        routes.append(_entry_route(site, item, "news_item.html", item.title, item.summary or item.title,
+                                   (HOME, section), "news", cities=[site.city_by_slug[c] for c in item.cities]))
+    return routes
+
+
 def page_routes(site: Site) -> list[Route]:
     return [_entry_route(site, page, "page.html", page.title, page.summary or page.title, (HOME,), "page")
             for page in site.pages]
@@ -353,12 +450,13 @@ def all_routes(site: Site) -> list[Route]:
     latest_bulletin = site.bulletins[0] if site.bulletins else None
     latest_issue = site.vestnik[0] if site.vestnik else None
     home = Route("/", "home.html", site.settings.title, site.settings.description, (),
-                 dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue), kind="listing",
+                 dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue,
+                      next_events=site.upcoming_events[:3], latest_news=site.news[:5]), kind="listing",
                  indexed=False)
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *page_routes(site), *service_routes(site), search]
+              *vestnik_routes(site), *event_routes(site), *news_routes(site), *contest_routes(site), *page_routes(site), *service_routes(site), search]
     return routes
 
 

@@ -5,7 +5,7 @@ reads the pages the HTML step has just written into the staging folder. Only pag
 <main> carries ``data-pagefind-body`` are indexed (base.html puts it on indexed routes), and
 inside them only the main content (breadcrumbs, notices, "related" blocks are marked
 ``data-pagefind-ignore``). The hidden ``data-pagefind-filter`` spans of the page templates
-become the facets: Тип, Сфера, Проблема, Город, Страна, Год.
+become the facets: Тип, Сфера, Проблема, Вид мероприятия, Город, Страна, Год.
 
 The index language is forced to Russian, so Pagefind stems words with its Russian stemmer
 («транспорта» finds «транспорт») and writes a single ``ru`` index.

@@ -151,6 +151,21 @@ class Country:
     capital: str = optional(schema_slug, "")
 
 
+@dataclass(frozen=True)
+class EventKind:
+    """A kind of the Assembly's events (session, forum, contest…): what an event's ``kind`` names."""
+    slug: str = required(slug)
+    name: str = required(text)
+
+
+@dataclass(frozen=True)
+class ContestKind:
+    """One of the Assembly's contests: content/contests/<slug>/ holds its editions."""
+    slug: str = required(slug)
+    name: str = required(text)
+    practices: bool = optional(boolean, False)     # its results are practices of the library
+
+
 @dataclass(frozen=True, kw_only=True)
 class Question:
     """A problem question of urban development (проблемный вопрос): the leaf of the rubricator."""
@@ -267,6 +282,8 @@ class Settings:
     menu: tuple[MenuItem, ...] = entries(MenuItem)
     countries: tuple[Country, ...] = entries(Country, required=True)
     rubricator: tuple[Sector, ...] = entries(Sector, required=True)
+    event_kinds: tuple[EventKind, ...] = entries(EventKind)
+    contests: tuple[ContestKind, ...] = entries(ContestKind)
     markdown: MarkdownSettings = section(MarkdownSettings)
     feeds: FeedSettings = section(FeedSettings)
     pagination: PaginationSettings = section(PaginationSettings)
@@ -290,6 +307,13 @@ class Settings:
     @property
     def questions(self) -> dict[str, Question]:
         return {q.slug: q for s in self.rubricator for q in s.questions}
+
+    @property
+    def event_kind_names(self) -> dict[str, str]:
+        return {kind.slug: kind.name for kind in self.event_kinds}
+
+    def contest(self, slug: str) -> ContestKind | None:
+        return next((c for c in self.contests if c.slug == slug), None)
 
     def country(self, name: str) -> Country | None:
         return next((c for c in self.countries if c.name == name), None)

@@ -156,7 +156,7 @@ def make_repo(root: Path) -> Repo:
 
         Текст об опыте.
         """)
-    for position, (slug, title) in enumerate([("about", "Об Ассамблее"), ("events", "Мероприятия"),
+    for position, (slug, title) in enumerate([("about", "Об Ассамблее"), ("partners", "Партнёры"),
                                                ("contacts", "Контакты")], start=1):
         repo.write(f"content/pages/{slug}.md", f"---\ntitle: {title}\nmenu: {position}\n---\n{title}.\n")
     return repo

@@ -14,8 +14,12 @@ from .records import (
            City,
            Content,
            Contest,
+           ContestEdition,
+           ContestResult,
            Entry,
+           Event,
            LazyBody,
+           News,
            Page,
            Practice,
            Rejected,
@@ -25,6 +29,6 @@ from .records import (
            fields_of,
 )
 
-__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "Entry",
-           "LazyBody", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
+__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "ContestEdition", "ContestResult", "Entry", "Event", "Event",
+           "LazyBody", "News", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
            "content_assets", "fields_of", "load_content", "read_source"]

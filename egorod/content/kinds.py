@@ -7,6 +7,7 @@ cities and links are still checked (model.py, links_check.py).
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -17,8 +18,10 @@ from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, read_source
-from .records import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
+from .records import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 
+EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
+NEWS_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
 ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 
 # What `python build.py new` writes for the editor to replace (new.py writes these very
@@ -124,8 +127,18 @@ def _questions(settings: Settings) -> tuple[Any, Callable[[str], str]]:
 
 
 
+def _event_kinds(settings: Settings) -> tuple[Any, Callable[[str], str]]:
+    names = settings.event_kind_names
+
+    def unknown(value: str) -> str:
+        return unknown_name(value, names, _("unknown event kind {value!r}: did you mean {close!r}?"),
+                            _("unknown event kind {value!r}; use one of: {names} (or add it to event_kinds in "
+                              "site.yaml)"), names=", ".join(names))
+    return names, unknown
+
+
 # What a field declared ``refers_to=…`` may name in site.yaml: (known names, the message for an unknown one).
-SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions}
+SETTINGS_REFERENCES = {"countries": _countries, "questions": _questions, "event_kinds": _event_kinds}
 
 
 def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any], settings: Settings,
@@ -250,3 +263,101 @@ def load_page(root: Path, path: Path, settings: Settings, problems: Problems) ->
     values = _values(Page, parsed, settings, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
     return _outcome(Page, parsed, values, given, problems, before)
+
+
+def _check_event_times(parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """Across the times of an event: a zone for times of day, both ends alike, the end not before the start."""
+    path, start, end = parsed.source.path, values.get("start"), values.get("end")
+    timed = [key for key in ("start", "end") if isinstance(values.get(key), dt.datetime)]
+    if timed and "timezone" not in parsed.data:
+        problems.add(path, parsed.source.line(timed[0]), "timezone", _(
+            "a time of day needs its time zone: add e.g. 'timezone: Asia/Yekaterinburg' (the zone of the city)"))
+    if start is None or end is None:
+        return
+    if isinstance(start, dt.datetime) != isinstance(end, dt.datetime):
+        problems.add(path, parsed.source.line("end"), "end", _(
+            "start and end must both be dates or both dates with a time of day"))
+    elif end < start:
+        problems.add(path, parsed.source.line("end"), "end", _("the end {end} is before the start {start}")
+                     .format(end=end, start=start))
+
+
+# What an event's folder may publish: documents and slides, never pages or scripts.
+MATERIAL_SUFFIXES = frozenset({".pdf", ".ppt", ".pptx", ".odp", ".doc", ".docx", ".odt", ".xls", ".xlsx", ".ods"})
+
+
+def event_material_files(path: Path) -> list[Path]:
+    """The files of the folder named as the event's file (2026-forum.md → 2026-forum/), by name."""
+    folder = path.with_suffix("")
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.is_symlink() and not p.name.startswith("."))
+
+
+def _materials(parsed: Parsed, path: Path, problems: Problems) -> tuple[str, ...]:
+    names = []
+    for file in event_material_files(path):
+        if file.suffix.lower() in MATERIAL_SUFFIXES and re.match(r"^[\w.-]+$", file.name):
+            names.append(file.name)
+        else:
+            problems.add(parsed.source.path, 1, "-", _(
+                "{name!r} in the event's folder is not published: materials are PDF, presentations, documents "
+                "and spreadsheets named with Latin letters, digits, dots and hyphens").format(name=file.name))
+    return tuple(names)
+
+
+def load_event(root: Path, path: Path, settings: Settings, problems: Problems) -> Event | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    match = EVENT_NAME.match(path.name)
+    if not match:
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be YEAR-slug.md, e.g. "
+                                                   "2026-forum-megapolis.md").format(name=path.name))
+    values = _values(Event, parsed, settings, problems)
+    _check_event_times(parsed, values, problems)
+    given = {"year": int(match.group(1)) if match else None, "slug": match.group(2) if match else None,
+             "materials": _materials(parsed, path, problems)}
+    return _outcome(Event, parsed, values, given, problems, before)
+
+
+def load_news(root: Path, path: Path, settings: Settings, problems: Problems) -> News | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(News, parsed, settings, problems)
+    match = NEWS_NAME.match(path.name)
+    if not match:
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be YYYY-MM-DD-slug.md, the date of the "
+                                                   "news first, e.g. 2026-11-20-forum-v-kazani.md")
+                     .format(name=path.name))
+    elif "date" in values and match.group(1) != values["date"].isoformat():
+        problems.add(parsed.source.path, parsed.source.line("date"), "date",
+                     _("date {date} does not match the file name {name!r}; rename the file or correct the date")
+                     .format(date=values["date"].isoformat(), name=path.name))
+    image = values.get("image")
+    if image and not (path.parent / image).is_file():
+        problems.add(parsed.source.path, parsed.source.line("image"), "image",
+                     _("image {image!r} not found beside the news file").format(image=image))
+    given = {"slug": path.stem if match else None}
+    return _outcome(News, parsed, values, given, problems, before)
+
+
+def load_contest_edition(root: Path, path: Path, settings: Settings, problems: Problems) -> ContestEdition | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    contest = path.parent.name
+    if settings.contest(contest) is None:
+        problems.add(parsed.source.path, 1, "-", _(
+            "folder {folder!r} is not a contest of site.yaml; use one of: {names}").format(
+            folder=contest, names=", ".join(c.slug for c in settings.contests)))
+    if not path.stem.isdigit():
+        problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be the number of the edition, e.g. 13.md")
+                     .format(name=path.name))
+    values = _values(ContestEdition, parsed, settings, problems)
+    given = {"contest": contest, "edition": int(path.stem) if path.stem.isdigit() else None}
+    return _outcome(ContestEdition, parsed, values, given, problems, before)

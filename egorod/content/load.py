@@ -10,7 +10,17 @@ from ..errors import Problems
 from ..paths import name_problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
-from .kinds import load_bulletin, load_city, load_page, load_practice, load_vestnik_issue
+from .kinds import (
+    event_material_files,
+    load_bulletin,
+    load_city,
+    load_contest_edition,
+    load_event,
+    load_news,
+    load_page,
+    load_practice,
+    load_vestnik_issue,
+)
 from .read import markdown_files
 from .records import CONTENT_DIR, Content, Rejected
 
@@ -38,6 +48,14 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     add("cities", load_city, base / "cities", selected=False)
     add("practices", load_practice, base / "practices")
     add("bulletins", load_bulletin, base / "bulletins")
+    for event_file in markdown_files(base / "events"):
+        if only(event_file):      # its materials are part of it: a new slide deck is a change of the event
+            jobs.append(("events", LoadJob((event_file, *event_material_files(event_file)),
+                                           functools.partial(load_event, root, event_file, settings))))
+    add("news", load_news, base / "news")
+    contests_dir = base / "contests"
+    for folder in sorted(p for p in contests_dir.iterdir() if p.is_dir()) if contests_dir.is_dir() else []:
+        add("contests", load_contest_edition, folder)
     vestnik_dir = base / "vestnik"
     if vestnik_dir.is_dir():
         for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):

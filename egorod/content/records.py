@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 import hashlib
 import re
+import zoneinfo
 from collections import UserString
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,7 @@ from ..schema import (
     date,
     declared,
     distinct,
+    entries,
     integer,
     list_of,
     optional,
@@ -150,6 +152,115 @@ class VestnikIssue(Entry):
     signed_for_print: dt.date | None = optional(date_, None)    # подписано в печать; empty: the issue date ("date" is a field here)
 
 
+_MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2}))?$")
+
+
+def moment(value: Any) -> dt.date | dt.datetime:
+    """A day (all-day event) or a day and a local time, written YYYY-MM-DD or YYYY-MM-DD HH:MM;
+    the time zone is the event's ``timezone``, so that the same wall time is never read in two zones."""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            raise Invalid(_("write the local time as YYYY-MM-DD HH:MM and its zone in 'timezone', not an offset"))
+        return value
+    if isinstance(value, dt.date):
+        return value
+    match = _MOMENT.match(str(value).strip())
+    if not match:
+        raise Invalid(_("must be a date YYYY-MM-DD or a date and time YYYY-MM-DD HH:MM, not {raw!r}")
+                      .format(raw=str(value)))
+    day = date_(match.group(1))
+    if match.group(2) is None:
+        return day
+    try:
+        return dt.datetime.combine(day, dt.time(int(match.group(2)), int(match.group(3))))
+    except ValueError:
+        raise Invalid(_("{raw!r} is not a real time of day").format(raw=str(value))) from None
+
+
+def time_zone(value: Any) -> str:
+    """An IANA zone name (Europe/Moscow, Asia/Yekaterinburg): calendars need the zone's rules, not an offset."""
+    raw = text(value)
+    try:
+        zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise Invalid(_("{raw!r} is not a time zone name such as Europe/Moscow or Asia/Almaty").format(raw=raw)) from None
+    return raw
+
+
+def day_of(value: dt.date | dt.datetime) -> dt.date:
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+@dataclass(frozen=True, kw_only=True)
+class Event(Entry):
+    year: int                 # from the file name <year>-<slug>.md
+    slug: str
+    kind: str = required(slug_, refers_to="event_kinds")
+    start: dt.date | dt.datetime = required(moment)
+    end: dt.date | dt.datetime | None = optional(moment, None)     # empty: the event lasts its start day
+    timezone: str = optional(time_zone, "")      # required with times of day
+    city: str = required(slug_, refers_to="cities")
+    place: str = optional(text, "")
+    summary: str = optional(text, "")
+    registration: str = optional(url, "")
+    materials: tuple[str, ...] = ()     # files in the folder <year>-<slug>/ beside the Markdown (PDF, slides)
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, dt.datetime)
+
+    @property
+    def first_day(self) -> dt.date:
+        return day_of(self.start)
+
+    @property
+    def last_day(self) -> dt.date:
+        return day_of(self.end) if self.end is not None else self.first_day
+
+    def start_instant(self) -> dt.datetime | None:
+        """The start as an aware instant; None for an all-day event."""
+        if isinstance(self.start, dt.datetime):
+            return self.start.replace(tzinfo=zoneinfo.ZoneInfo(self.timezone))
+        return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContestResult:
+    """A winner: a practice of the library («Город, где хочется жить»), or a work, its outlet
+    and city («Город в зеркале СМИ»)."""
+    nomination: str = required(text)
+    award: str = optional(text, "")         # place or diploma
+    practice: str = optional(slug_, "")     # slug of a practice in content/practices/
+    work: str = optional(text, "")
+    outlet: str = optional(text, "")
+    city: str = optional(slug_, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContestEdition(Entry):
+    """content/contests/<contest>/<edition>.md: one edition of a contest with its results."""
+    contest: str              # the folder: a contest of site.yaml
+    edition: int              # the file name
+    title: str = optional(text, "")
+    year: int = required(year)
+    event: str = optional(text, "")         # the event of the results: <year>-<slug>, its file name
+    jury: tuple[str, ...] = optional(list_of(text), ())
+    nominations: tuple[str, ...] = optional(list_of(text), ())
+    results: tuple[ContestResult, ...] = entries(ContestResult)
+    summary: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class News(Entry):
+    """A short item of the electronic newspaper: content/news/<date>-<slug>.md."""
+    slug: str                 # the file name without .md, date included: unique, and the page's address
+    date: dt.date = required(date)
+    cities: tuple[str, ...] = optional(list_of(slug_), (), refers_to="cities")
+    image: str = optional(image_file_name, "")      # a file beside the Markdown
+    source_url: str = optional(url, "", key="source")    # where the news comes from ("source" is the file's)
+    summary: str = optional(text, "")
+
+
 @dataclass(frozen=True, kw_only=True)
 class Page(Entry):
     slug: str
@@ -172,6 +283,9 @@ class Content:
     cities: list[City] = field(default_factory=list)
     practices: list[Practice] = field(default_factory=list)
     bulletins: list[Bulletin] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    news: list[News] = field(default_factory=list)
+    contests: list[ContestEdition] = field(default_factory=list)
     vestnik: list[VestnikIssue] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)     # files with mistakes, their parts apart

@@ -3,7 +3,7 @@
 First every step's ``prepare`` puts into ``context.facts`` what pages need from it (feed
 links, dates, PDF sizes and covers); then every step's ``run`` writes its files into the
 staged output, in the order of ``steps_for``: the PDFs before the pages that show their
-sizes, the search index after the pages it reads, the feeds, e-mail editions and open data
+sizes, the search index after the pages it reads, the feeds, the events' calendars and materials, e-mail editions and open data
 after them, and last the compressed twins of every text file.
 """
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..context import BuildConfig
 from .assets import AssetsStep
 from .base import Step
+from .calendars import EventFilesStep
 from .compress import CompressStep
 from .dates import DatesStep
 from .email import EmailStep
@@ -29,7 +30,7 @@ def steps_for(config: BuildConfig) -> list[Step]:
     if config.search:
         from .search import SearchStep
         steps.append(SearchStep())
-    steps += [FeedsStep(), EmailStep(), OpenDataStep()]
+    steps += [FeedsStep(), EventFilesStep(), EmailStep(), OpenDataStep()]
     if config.compress:
         steps.append(CompressStep())
     return steps

@@ -24,7 +24,7 @@ class FeedsStep(Step):
             return path.stat().st_size if path is not None else None
 
         site, limit = context.site, context.site.settings.feed_entries
-        shown = [*site.bulletins[:limit], *site.vestnik[:limit], *site.practices_newest[:limit]]
+        shown = [*site.bulletins[:limit], *site.vestnik[:limit], *site.practices_newest[:limit], *site.news[:limit]]
         pdfs = [r.bulletin_pdf_url(b.number) for b in site.bulletins[:limit]] + \
             [r.vestnik_pdf_url(issue.number) for issue in site.vestnik[:limit]]
         key = hashlib.sha256("\n".join([
