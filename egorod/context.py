@@ -17,6 +17,7 @@ from . import routes as r
 from .parallel import process_count
 
 if TYPE_CHECKING:
+    from .images import Picture
     from .model import Site
     from .render_html import BodyCache
     from .routes import Route
@@ -80,6 +81,7 @@ class PageFacts:
     pdfs: dict[str, PdfInfo] = field(default_factory=dict)   # by URL
     covers: dict[int, str] = field(default_factory=dict)     # Vestnik issue → cover made from its PDF
     assets: dict[str, str] = field(default_factory=dict)     # /static/… → its content-hashed address
+    pictures: dict[str, Picture] = field(default_factory=dict)  # a content image's address → its renditions
 
     def pdf_info(self, url: str) -> PdfInfo | None:
         return self.pdfs.get(url)
@@ -95,11 +97,14 @@ class PageFacts:
 
     def template_globals(self) -> dict[str, Any]:
         return {"live_reload": self.live_reload, "feeds": self.feeds, "updated_of": self.updated_of,
-                "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset}
+                "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset,
+                "pictures": self.pictures}
 
     def site_wide(self, site: Site) -> list[str]:
         """A description of the facts every page may show, for the page keys."""
-        facts = [repr(self.feeds), repr(self.live_reload), repr(sorted(self.assets.items()))]
+        facts = [repr(self.feeds), repr(self.live_reload), repr(sorted(self.assets.items())),
+                 # renditions are named from their source's hash: a new picture, new names
+                 repr(sorted((url, picture.clean.key) for url, picture in self.pictures.items()))]
         for bulletin in site.bulletins:
             facts.append(repr(self.pdf_info(r.bulletin_pdf_url(bulletin.number))))
             facts.append(repr(self.pdf_info(r.bulletin_print_pdf_url(bulletin.number))))
@@ -122,6 +127,7 @@ class StepReport:
     pdf_cached: list[str] = field(default_factory=list)
     pdf_seconds: dict[str, float] = field(default_factory=dict)
     search: dict[str, Any] = field(default_factory=dict)
+    images_made: int = 0            # renditions made by this build (not found in the cache)
 
 
 @dataclass

@@ -1,0 +1,209 @@
+"""The image pipeline: renditions at the declared widths, metadata stripped, alt text
+required, broken files reported, nothing made twice."""
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from egorod import images
+from egorod.content.read import images_without_alt
+
+GPS_IFD = 0x8825
+BODY_SERIAL = 0xA431       # BodySerialNumber, in the Exif IFD
+EXIF_IFD = 0x8769
+MAKE = 0x010F
+
+
+def camera_photo(width: int = 2000, height: int = 1200, orientation: int = 1) -> bytes:
+    """A JPEG as a phone writes it: GPS position, camera make and serial number, an orientation."""
+    image = Image.new("RGB", (width, height), (200, 120, 40))
+    for x in range(0, width, 50):               # some detail, so that sizes differ by width
+        image.paste((20, 60, 160), (x, 0, x + 10, height))
+    exif = Image.Exif()
+    exif[MAKE] = "PhoneMaker"
+    exif[images._ORIENTATION] = orientation
+    exif.get_ifd(GPS_IFD).update({1: "N", 2: (55.0, 45.0, 0.0), 3: "E", 4: (37.0, 37.0, 0.0)})
+    exif.get_ifd(EXIF_IFD)[BODY_SERIAL] = "SN-123456"
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif.tobytes(), quality=90)
+    return buffer.getvalue()
+
+
+def plan_for(path: Path, root: Path, url: str = "/x/photo.jpg") -> images.Picture:
+    import hashlib
+    return images.plan(url, path.relative_to(root).as_posix(), hashlib.sha256(path.read_bytes()).hexdigest(),
+                       images.header_size(path), images.modern_format(), images.settings_key())
+
+
+def serial(fork_unused, count, workers):  # the sequential stand-in for parallel.forked_batches
+    raise AssertionError("one worker: no processes forked")
+
+
+@pytest.fixture()
+def photo(tmp_path: Path) -> Path:
+    path = tmp_path / "content" / "photo.jpg"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(camera_photo())
+    return path
+
+
+def test_every_rendition_has_its_declared_size_and_no_metadata(tmp_path: Path, photo: Path) -> None:
+    picture = plan_for(photo, tmp_path)
+    cache = tmp_path / "cache"
+    made, problems = images.process_all(tmp_path, cache, [picture], 1, serial)
+    assert problems == [] and made == len(picture.renditions)
+    assert [r.width for r in picture.modern] == [480, 960, 1600]
+    for rendition in picture.renditions:
+        with Image.open(images.cached(cache, rendition)) as result:
+            assert result.size == (rendition.width, rendition.height)
+            assert result.format.lower() == rendition.format
+            exif = result.getexif()
+            assert not exif.get_ifd(GPS_IFD) and not exif.get_ifd(EXIF_IFD) and MAKE not in exif
+            assert "exif" not in result.info and "icc_profile" not in result.info and "xmp" not in result.info
+    assert picture.email.width == images.EMAIL_WIDTH and picture.email.format == "jpeg"
+    assert picture.clean.url == "/x/photo.jpg" and picture.clean.width == images.MAX_WIDTH
+
+
+def test_unchanged_pictures_are_not_made_again(tmp_path: Path, photo: Path) -> None:
+    picture = plan_for(photo, tmp_path)
+    cache = tmp_path / "cache"
+    assert images.process_all(tmp_path, cache, [picture], 1, serial)[0] > 0
+    assert images.process_all(tmp_path, cache, [picture], 1, serial) == (0, [])
+
+
+def test_orientation_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "turned.jpg"
+    path.write_bytes(camera_photo(800, 400, orientation=6))     # taken holding the phone upright
+    picture = plan_for(path, tmp_path, "/turned.jpg")
+    assert (picture.width, picture.height) == (400, 800)
+    images.process_all(tmp_path, tmp_path / "cache", [picture], 1, serial)
+    with Image.open(images.cached(tmp_path / "cache", picture.plain[-1])) as result:
+        assert result.size == (400, 800)
+
+
+def test_small_pictures_are_not_enlarged(tmp_path: Path) -> None:
+    path = tmp_path / "small.png"
+    Image.new("RGBA", (300, 200), (0, 0, 0, 0)).save(path)
+    picture = plan_for(path, tmp_path, "/small.png")
+    assert [r.width for r in picture.plain] == [300] and picture.plain[0].format == "png"
+
+
+def test_a_truncated_file_is_a_problem_not_a_traceback(tmp_path: Path, photo: Path) -> None:
+    photo.write_bytes(photo.read_bytes()[:3000])
+    picture = plan_for(photo, tmp_path)        # the header is still whole
+    made, problems = images.process_all(tmp_path, tmp_path / "cache", [picture], 1, serial)
+    assert made == 0 and len(problems) == 1
+    assert problems[0][0] == "content/photo.jpg" and "cannot be read as an image" in problems[0][1]
+
+
+def test_a_file_that_is_no_image_is_a_problem(tmp_path: Path) -> None:
+    path = tmp_path / "fake.jpg"
+    path.write_text("not a picture")
+    with pytest.raises(images.ImageProblem, match="cannot be read as an image"):
+        images.header_size(path)
+
+
+def test_img_becomes_a_sized_picture_lazy_after_the_first(tmp_path: Path, photo: Path) -> None:
+    picture = plan_for(photo, tmp_path)
+    html = images.pictures_in_html('<p><img alt="Площадь" src="/x/photo.jpg" /></p>'
+                                   '<p><img alt="Снова" src="/x/photo.jpg" /><img alt="Чужая" src="/y.jpg" /></p>',
+                                   {picture.url: picture})
+    first, second = re.findall(r"<picture>.*?</picture>", html)
+    assert 'width="1600" height="960"' in first and 'alt="Площадь"' in first and "loading" not in first
+    assert 'loading="lazy" decoding="async"' in second
+    assert f'type="{picture.modern[0].mime}"' in first and "/images/" in first and "480w" in first
+    assert '<img alt="Чужая" src="/y.jpg" />' in html
+
+
+def test_a_decorative_picture_has_an_empty_alt(tmp_path: Path, photo: Path) -> None:
+    picture = plan_for(photo, tmp_path)
+    html = images.pictures_in_html('<img alt="" class="decorative" src="/x/photo.jpg" />', {picture.url: picture})
+    assert 'alt=""' in html
+
+
+@pytest.mark.parametrize(("body", "lines"), [
+    ("Текст.\n\n![](a.jpg)\n", [3]),
+    ("![Площадь](a.jpg)\n", []),
+    ("![](a.jpg){.decorative}\n", []),
+    ("```\n![](a.jpg)\n```\n", []),
+    ("`![](a.jpg)`\n\n![ ](b.png \"title\")\n", [3]),
+])
+def test_images_without_alt_are_found_with_their_lines(body: str, lines: list[int]) -> None:
+    assert images_without_alt(body, 1) == lines
+
+
+# --- builds -------------------------------------------------------------------------------
+
+ARTICLE = """
+---
+title: Опыт городов
+authors: [Экспертный совет МАГ]
+---
+Текст.
+
+![Площадь у вокзала](plosh.jpg)
+"""
+
+
+def published_files(html: str) -> list[tuple[str, int]]:
+    return [(url, int(width)) for url, width in re.findall(r"(/[^\s\",]+) (\d+)w", html)]
+
+
+@pytest.mark.slow
+def test_a_built_page_shows_a_picture_whose_files_exist_clean(repo) -> None:
+    (repo.root / "content/vestnik/1/plosh.jpg").write_bytes(camera_photo())
+    (repo.root / "content/vestnik/1/unused.jpg").write_bytes(camera_photo(100, 100))
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE)
+    repo.build()
+    page = repo.read("vestnik/1/opyt/index.html")
+    files = published_files(page)
+    assert len(files) == 6
+    for url, width in files:
+        with Image.open(repo.out / url.lstrip("/")) as rendition:
+            assert rendition.width == width
+            assert not rendition.getexif().get_ifd(GPS_IFD) and MAKE not in rendition.getexif()
+    with Image.open(repo.out / "vestnik/1/plosh.jpg") as clean:      # the original's address, cleaned
+        assert clean.width == images.MAX_WIDTH and not clean.getexif()
+    assert not (repo.out / "vestnik/1/unused.jpg").exists()
+    # a page without pictures stays as it was
+    assert "<picture>" not in repo.read("vestnik/1/vvedenie/index.html")
+
+
+@pytest.mark.slow
+def test_unchanged_images_are_not_reprocessed_and_unused_ones_go(repo) -> None:
+    (repo.root / "content/vestnik/1/plosh.jpg").write_bytes(camera_photo())
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE)
+    repo.build()
+    cache = sorted((repo.root / ".cache/images").rglob("*.*"))
+    stamps = [path.stat().st_mtime_ns for path in cache]
+    page = repo.read("vestnik/1/opyt/index.html")
+    repo.build()
+    assert [path.stat().st_mtime_ns for path in cache] == stamps
+    assert sorted((repo.root / ".cache/images").rglob("*.*")) == cache
+    assert repo.read("vestnik/1/opyt/index.html") == page
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE.replace("![Площадь у вокзала](plosh.jpg)", ""))
+    repo.build()
+    assert not list((repo.out / "images").glob("*")) and not (repo.out / "vestnik/1/plosh.jpg").exists()
+
+
+@pytest.mark.slow
+def test_missing_alt_text_fails_with_path_and_line(repo) -> None:
+    (repo.root / "content/vestnik/1/plosh.jpg").write_bytes(camera_photo(100, 100))
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE.replace("Площадь у вокзала", ""))
+    result = repo.run("check")
+    assert result.status == 1
+    assert "content/vestnik/1/02-opyt.md:7: image: alt text missing" in result.output
+
+
+@pytest.mark.slow
+def test_a_broken_image_is_a_clear_error(repo) -> None:
+    (repo.root / "content/vestnik/1/plosh.jpg").write_bytes(camera_photo()[:2000])
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE)
+    result = repo.run("build", "--no-pdf", "--no-search")
+    assert result.status == 1
+    assert "content/vestnik/1/plosh.jpg:0: image: cannot be read as an image" in result.output
+    assert "Traceback" not in result.output
