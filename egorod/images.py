@@ -50,6 +50,16 @@ _ORIENTATION = 0x0112
 _TURNED = {5, 6, 7, 8}        # EXIF orientations that swap width and height
 
 
+def beside(source_path: str, name: str) -> str:
+    """The file ``name`` next to the Markdown file ``source_path``, relative to the repository root."""
+    return posixpath.join(posixpath.dirname(source_path), name)
+
+
+def site_url(local: str) -> str:
+    """``content/vestnik/77/plan.jpg`` → ``/vestnik/77/plan.jpg``: where the build publishes it."""
+    return "/" + local[len("content/"):]
+
+
 class ImageProblem(Exception):
     """A picture that cannot be read; the message names what is wrong, for the editor."""
 

@@ -20,10 +20,10 @@ from markupsafe import Markup
 
 from . import citymap, jsonld, opendata
 from . import routes as r
-from .content import Entry, LazyBody
+from .content import City, Entry, LazyBody, Practice
 from .errors import Problem
 from .i18n import _
-from .images import Picture, pictures_in_html
+from .images import Picture, beside, picture_html, pictures_in_html, site_url
 from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
@@ -235,6 +235,21 @@ def web_body(bodies: BodyCache, entry: Entry, pictures: dict[str, Picture] | Non
     return Markup(pictures_in_html(located, pictures) if pictures else located)
 
 
+def illustration_html(entry: City | Practice, pictures: dict[str, Picture]) -> Markup:
+    """An entry's front-matter picture as a figure: its caption, then its credit line."""
+    image = entry.image
+    if image is None:
+        return Markup("")
+    url = site_url(beside(entry.source.path, image.file))
+    alt = html_escape(image.alt)
+    picture = pictures.get(url)
+    shown = picture_html(picture, alt, lazy=False) if picture else f'<img src="{html_escape(url)}" alt="{alt}">'
+    texts = [f"<span>{html_escape(text)}</span>" for text in (image.caption,) if text]
+    texts += [f'<span class="credit">{html_escape(image.credit)}</span>'] if image.credit else []
+    caption = f'<figcaption class="meta">{" ".join(texts)}</figcaption>' if texts else ""
+    return Markup(f'<figure class="illustration">{shown}{caption}</figure>')
+
+
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
@@ -277,6 +292,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         return made[1]
 
     env.globals["practice_card_once"] = practice_card
+    env.globals["illustration"] = lambda entry: illustration_html(entry, env.globals["pictures"])  # type: ignore[arg-type]
     if extra_globals:
         env.globals.update(extra_globals)
 

@@ -97,13 +97,13 @@ def test_a_truncated_file_is_a_problem_not_a_traceback(tmp_path: Path, photo: Pa
     picture = plan_for(photo, tmp_path)        # the header is still whole
     made, problems = images.process_all(tmp_path, tmp_path / "cache", [picture], 1, serial)
     assert made == 0 and len(problems) == 1
-    assert problems[0][0] == "content/photo.jpg" and "cannot be read as an image" in problems[0][1]
+    assert problems[0][0] == "content/photo.jpg" and "truncated" in problems[0][1]
 
 
 def test_a_file_that_is_no_image_is_a_problem(tmp_path: Path) -> None:
     path = tmp_path / "fake.jpg"
     path.write_text("not a picture")
-    with pytest.raises(images.ImageProblem, match="cannot be read as an image"):
+    with pytest.raises(images.ImageProblem, match="cannot identify image file"):
         images.header_size(path)
 
 
@@ -207,3 +207,32 @@ def test_a_broken_image_is_a_clear_error(repo) -> None:
     assert result.status == 1
     assert "content/vestnik/1/plosh.jpg:0: image: cannot be read as an image" in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.slow
+def test_a_city_picture_from_the_front_matter_is_a_figure_with_its_credit(repo) -> None:
+    (repo.root / "content/cities/kazan.jpg").write_bytes(camera_photo(1200, 800))
+    city = (repo.root / "content/cities/kazan.md").read_text(encoding="utf-8")
+    repo.write("content/cities/kazan.md", city.replace("summary:", "image:\n  file: kazan.jpg\n  alt: Кремль\n"
+                                                       "  caption: Казанский кремль\n  credit: Фото — И. Петров, CC BY 4.0\n"
+                                                       "summary:", 1))
+    repo.build()
+    page = repo.read("cities/kazan/index.html")
+    figure = re.search(r'<figure class="illustration">.*?</figure>', page, re.S)
+    assert figure is not None
+    assert 'alt="Кремль"' in figure.group() and 'width="1200" height="800"' in figure.group()
+    assert 'class="credit">Фото — И. Петров, CC BY 4.0<' in figure.group()
+    for url, width in published_files(figure.group()):
+        assert Image.open(repo.out / url.lstrip("/")).width == width
+
+
+def test_a_front_matter_picture_needs_its_alt_and_its_file(repo) -> None:
+    city = (repo.root / "content/cities/kazan.md").read_text(encoding="utf-8")
+    repo.write("content/cities/kazan.md", city.replace("summary:", "image:\n  file: kazan.jpg\nsummary:", 1))
+    result = repo.run("check")
+    assert result.status == 1 and "content/cities/kazan.md:5: image.alt: is required but missing" in result.output
+    repo.write("content/cities/kazan.md", city.replace("summary:", "image:\n  file: kazan.jpg\n  alt: Кремль\n"
+                                                       "summary:", 1))
+    result = repo.run("check")
+    assert result.status == 1
+    assert "content/cities/kazan.md:5: image: picture 'kazan.jpg' not found beside the Markdown file" in result.output

@@ -15,6 +15,7 @@ from .records import (
            Content,
            Contest,
            Entry,
+           Illustration,
            LazyBody,
            Page,
            Practice,
@@ -26,5 +27,5 @@ from .records import (
 )
 
 __all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "Entry",
-           "LazyBody", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
-           "content_assets", "fields_of", "load_content", "read_source"]
+           "Illustration", "LazyBody", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue",
+           "city_references", "content_assets", "fields_of", "load_content", "read_source"]

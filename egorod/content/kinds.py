@@ -138,12 +138,20 @@ def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any
 
 # --- one function per kind --------------------------------------------------------------
 
+def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    image = values.get("image")
+    if image is not None and not (path.parent / image.file).is_file():
+        problems.add(parsed.source.path, parsed.source.line("image"), "image",
+                     _("picture {file!r} not found beside the Markdown file").format(file=image.file))
+
+
 def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
     before = len(problems)
     values = _values(City, parsed, settings, problems)
+    _check_illustration(path, parsed, values, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
     return _outcome(City, parsed, values, given, problems, before)
 
@@ -154,6 +162,7 @@ def load_practice(root: Path, path: Path, settings: Settings, problems: Problems
         return None
     before = len(problems)
     values = _values(Practice, parsed, settings, problems)
+    _check_illustration(path, parsed, values, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
     return _outcome(Practice, parsed, values, given, problems, before)
 

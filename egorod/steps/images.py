@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from .. import images
-from ..content import Entry
+from ..content import City, Entry, Practice
 from ..context import BuildContext
 from ..errors import BuildFailed, Problem
 from ..model import Site
@@ -53,17 +53,16 @@ def used_images(site: Site) -> list[str]:
             local = local_image(entry.source.path, target)
             if local is not None:
                 found.add(local)
+    illustrated: list[City | Practice] = [*site.cities, *site.practices]
+    for entry in illustrated:
+        if entry.image is not None:
+            found.add(images.beside(entry.source.path, entry.image.file))
     for issue in site.vestnik:
         if issue.cover:
             local = local_image(issue.source.path, issue.cover)
             if local is not None:
                 found.add(local)
     return sorted(found)
-
-
-def site_url(local: str) -> str:
-    """``content/vestnik/77/plan.jpg`` → ``/vestnik/77/plan.jpg``: where the build publishes it."""
-    return "/" + local[len("content/"):]
 
 
 def plan_pictures(root: Path, files: list[str], modern: str) -> tuple[list[images.Picture], list[Problem]]:
@@ -79,7 +78,7 @@ def plan_pictures(root: Path, files: list[str], modern: str) -> tuple[list[image
             problems.append(Problem(local, 0, "image", str(problem)))
             continue
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        pictures.append(images.plan(site_url(local), local, digest, size, modern, settings))
+        pictures.append(images.plan(images.site_url(local), local, digest, size, modern, settings))
     return pictures, problems
 
 
