@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import routes as r
+from .images import beside, local_image, site_url
 from .parallel import process_count
 
 if TYPE_CHECKING:
@@ -66,6 +67,17 @@ class PdfInfo:
     pages: int
 
 
+def entry_pictures(entry: Any) -> list[str]:
+    """The raster files an entry shows or links to, its front-matter picture first, relative to
+    the repository root."""
+    found = [beside(entry.source.path, entry.image.file)] if getattr(entry, "image", None) else []
+    for target, _line, _image in entry.source.links:
+        local = local_image(entry.source.path, target)
+        if local is not None and local not in found:
+            found.append(local)
+    return found
+
+
 def _no_date(_: Any) -> dt.date | None:
     return None
 
@@ -95,10 +107,19 @@ class PageFacts:
         """The cacheable address of a static file (templates: ``asset('/static/css/site.css')``)."""
         return self.assets[url]
 
+    def open_graph_image(self, route: Route) -> str:
+        """The address of the page's picture for social networks, made from its first picture;
+        empty when it has none (the template then names the site's own)."""
+        for local in entry_pictures(route.entry) if route.entry is not None else []:
+            picture = self.pictures.get(site_url(local))
+            if picture is not None:
+                return picture.open_graph.url
+        return ""
+
     def template_globals(self) -> dict[str, Any]:
         return {"live_reload": self.live_reload, "feeds": self.feeds, "updated_of": self.updated_of,
                 "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset,
-                "pictures": self.pictures}
+                "pictures": self.pictures, "open_graph_image": self.open_graph_image}
 
     def site_wide(self, site: Site) -> list[str]:
         """A description of the facts every page may show, for the page keys."""

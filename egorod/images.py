@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
+from urllib.parse import unquote, urlsplit
 
 from .files import write_atomically
 from .i18n import _
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
 # Widths of the responsive set, in pixels; none wider than the source.
 WIDTHS = (480, 960, 1600)
 MAX_WIDTH = WIDTHS[-1]
-EMAIL_WIDTH = 1200            # shown 600 px wide in the letter: twice that for sharp screens
+EMAIL_SHOWN = 536             # the letter's text column: 600 px less 32 px each side (templates/email/bulletin.html)
+EMAIL_WIDTH = 2 * EMAIL_SHOWN  # twice the shown width, for sharp screens
+OPEN_GRAPH = (1200, 630)      # what social networks show for a shared page
 QUALITY = {"avif": 60, "webp": 78, "jpeg": 82}
 # What the column of text is wide at most (templates/… and static/css/site.css): the browser
 # picks the smallest file that fills it.
@@ -46,6 +49,7 @@ IMAGES_URL = "/images/"
 _FORMAT_OF_SUFFIX = {".jpg": "jpeg", ".jpeg": "jpeg", ".png": "png", ".webp": "webp", ".avif": "avif"}
 _SUFFIX_OF_FORMAT = {"jpeg": "jpg", "png": "png", "webp": "webp", "avif": "avif"}
 _MIME = {"jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp", "avif": "image/avif"}
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _ORIENTATION = 0x0112
 _TURNED = {5, 6, 7, 8}        # EXIF orientations that swap width and height
 
@@ -58,6 +62,18 @@ def beside(source_path: str, name: str) -> str:
 def site_url(local: str) -> str:
     """``content/vestnik/77/plan.jpg`` → ``/vestnik/77/plan.jpg``: where the build publishes it."""
     return "/" + local[len("content/"):]
+
+
+def local_image(source_path: str, target: str) -> str | None:
+    """The file under content/ that a link or image of ``source_path`` names, when it is a raster
+    picture kept beside the Markdown (``content/vestnik/77/plan.jpg``)."""
+    if _SCHEME.match(target) or target.startswith(("#", "//", "/")):
+        return None
+    path = unquote(urlsplit(target).path)
+    if posixpath.splitext(path)[1].lower() not in RASTER_SUFFIXES:
+        return None
+    local = posixpath.normpath(beside(source_path, path))
+    return local if local.startswith("content/") else None
 
 
 class ImageProblem(Exception):
@@ -77,6 +93,7 @@ class Rendition:
     width: int
     height: int
     key: str          # its name in the cache
+    crop: bool = False  # cut to width × height from the middle, not scaled to the width
 
     @property
     def mime(self) -> str:
@@ -94,10 +111,11 @@ class Picture:
     modern: tuple[Rendition, ...]  # the responsive set in AVIF or WebP
     plain: tuple[Rendition, ...]   # the same widths in JPEG or PNG
     email: Rendition               # JPEG, EMAIL_WIDTH wide at most
+    open_graph: Rendition          # JPEG, OPEN_GRAPH, cut from the middle
 
     @property
     def renditions(self) -> tuple[Rendition, ...]:
-        return (self.clean, *self.modern, *self.plain, self.email)
+        return (self.clean, *self.modern, *self.plain, self.email, self.open_graph)
 
 
 def settings_key() -> str:
@@ -144,11 +162,14 @@ def plan(url: str, source: str, digest: str, size: tuple[int, int, bool], modern
 
     widths = sorted({scaled(width, height, target)[0] for target in WIDTHS})
     original_format = _FORMAT_OF_SUFFIX[posixpath.splitext(url)[1].lower()]
+    og_width, og_height = OPEN_GRAPH
+    og_key = hashlib.sha256(f"{settings}|{digest}|{og_width}x{og_height}|crop".encode()).hexdigest()
     return Picture(url, source, width, height,
                    clean=rendition(MAX_WIDTH, original_format, url),
                    modern=tuple(rendition(w, modern) for w in widths),
                    plain=tuple(rendition(w, plain_format) for w in widths),
-                   email=rendition(EMAIL_WIDTH, "jpeg"))
+                   email=rendition(EMAIL_WIDTH, "jpeg"),
+                   open_graph=Rendition(f"{stem}-og.jpg", "jpeg", og_width, og_height, og_key, crop=True))
 
 
 def decode(data: bytes) -> Image:
@@ -178,8 +199,11 @@ def decode(data: bytes) -> Image:
 
 
 def encode(image: Image, rendition: Rendition) -> bytes:
-    from PIL import Image
-    if image.size != (rendition.width, rendition.height):
+    from PIL import Image, ImageOps
+    if rendition.crop:
+        image = ImageOps.fit(image, (rendition.width, rendition.height), Image.Resampling.LANCZOS)
+        image.info = {}
+    elif image.size != (rendition.width, rendition.height):
         image = image.resize((rendition.width, rendition.height), Image.Resampling.LANCZOS)
         image.info = {}
     if rendition.format == "jpeg" and image.mode == "RGBA":
@@ -272,5 +296,25 @@ def pictures_in_html(html: str, pictures: dict[str, Picture]) -> str:
         alt = "" if "decorative" in attrs.get("class", "").split() else attrs.get("alt", "")
         extra = "".join(f' {name}="{attrs[name]}"' for name in ("title", "class") if name in attrs)
         return picture_html(picture, alt, lazy=seen > 1, extra=extra)
+
+    return _IMG.sub(replace, html)
+
+
+def email_pictures(html: str, pictures: dict[str, Picture], folder: str) -> str:
+    """Each ``<img>`` of a body whose source the pipeline made: its e-mail rendition, with the
+    width and height it is shown at (mail programs ignore ``srcset`` and many CSS sizes).
+    ``folder`` is the site address of the Markdown file's folder, for relative sources."""
+    def replace(match: re.Match[str]) -> str:
+        attrs = dict(_ATTR.findall(match.group(1)))
+        src = attrs.get("src", "")
+        if src and not src.startswith("/") and not _SCHEME.match(src):
+            src = posixpath.normpath(posixpath.join(folder, src))
+        picture = pictures.get(src)
+        if picture is None:
+            return match.group(0)
+        shown = min(EMAIL_SHOWN, picture.width)
+        height = max(1, round(picture.height * shown / picture.width))
+        alt = "" if "decorative" in attrs.get("class", "").split() else attrs.get("alt", "")
+        return f'<img src="{picture.email.url}" width="{shown}" height="{height}" alt="{alt}">'
 
     return _IMG.sub(replace, html)

@@ -236,3 +236,24 @@ def test_a_front_matter_picture_needs_its_alt_and_its_file(repo) -> None:
     result = repo.run("check")
     assert result.status == 1
     assert "content/cities/kazan.md:5: image: picture 'kazan.jpg' not found beside the Markdown file" in result.output
+
+
+@pytest.mark.slow
+def test_the_email_edition_shows_absolute_sized_jpegs_and_pages_their_open_graph_picture(repo) -> None:
+    (repo.root / "content/bulletins/sessiya.jpg").write_bytes(camera_photo())
+    bulletin = (repo.root / "content/bulletins/1.md").read_text(encoding="utf-8")
+    repo.write("content/bulletins/1.md", bulletin + "\n![Зал заседаний сессии](sessiya.jpg)\n")
+    repo.build()
+    letter = repo.read("bulletins/1/email.html")
+    (img,) = re.findall(r"<img\b[^>]*>", letter)
+    src = re.search(r'src="([^"]+)"', img).group(1)
+    assert src.startswith(("http://", "https://")) and src.endswith("-1072.jpg")
+    assert 'width="536"' in img and 'height="322"' in img and 'alt="Зал заседаний сессии"' in img
+    with Image.open(repo.out / src.split("/", 3)[3]) as rendition:
+        assert rendition.size == (2 * 536, round(1200 * 1072 / 2000)) and rendition.format == "JPEG"
+    page = repo.read("bulletins/1/index.html")
+    og = re.search(r'<meta property="og:image" content="([^"]+)">', page).group(1)
+    assert og.endswith("-og.jpg")
+    with Image.open(repo.out / og.split("/", 3)[3]) as rendition:
+        assert rendition.size == images.OPEN_GRAPH
+    assert "/static/img/og.png" in repo.read("bulletins/index.html")     # no picture: the site's own

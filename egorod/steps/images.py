@@ -7,14 +7,11 @@ taken from the cache, not decoded again.
 from __future__ import annotations
 
 import hashlib
-import posixpath
-import re
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
 
 from .. import images
-from ..content import City, Entry, Practice
-from ..context import BuildContext
+from ..content import Entry
+from ..context import BuildContext, entry_pictures
 from ..errors import BuildFailed, Problem
 from ..model import Site
 from ..output import StagedOutput
@@ -22,7 +19,6 @@ from ..parallel import forked_batches
 from .base import Step
 
 CACHE_FOLDER = "images"
-_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 
 
 def published_entries(site: Site) -> list[Entry]:
@@ -32,34 +28,13 @@ def published_entries(site: Site) -> list[Entry]:
     return entries
 
 
-def local_image(source_path: str, target: str) -> str | None:
-    """The file under content/ that a link or image of ``source_path`` names, when it is a raster
-    picture kept beside the Markdown (``content/vestnik/77/plan.jpg``)."""
-    if _SCHEME.match(target) or target.startswith(("#", "//", "/")):
-        return None
-    path = unquote(urlsplit(target).path)
-    if posixpath.splitext(path)[1].lower() not in images.RASTER_SUFFIXES:
-        return None
-    local = posixpath.normpath(posixpath.join(posixpath.dirname(source_path), path))
-    return local if local.startswith("content/") else None
-
-
 def used_images(site: Site) -> list[str]:
     """Every raster file under content/ that a published entry shows or links to, or names as
     its cover, relative to the repository root."""
-    found: set[str] = set()
-    for entry in published_entries(site):
-        for target, _line, _image in entry.source.links:
-            local = local_image(entry.source.path, target)
-            if local is not None:
-                found.add(local)
-    illustrated: list[City | Practice] = [*site.cities, *site.practices]
-    for entry in illustrated:
-        if entry.image is not None:
-            found.add(images.beside(entry.source.path, entry.image.file))
+    found = {local for entry in published_entries(site) for local in entry_pictures(entry)}
     for issue in site.vestnik:
         if issue.cover:
-            local = local_image(issue.source.path, issue.cover)
+            local = images.local_image(issue.source.path, issue.cover)
             if local is not None:
                 found.add(local)
     return sorted(found)
@@ -80,6 +55,13 @@ def plan_pictures(root: Path, files: list[str], modern: str) -> tuple[list[image
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         pictures.append(images.plan(images.site_url(local), local, digest, size, modern, settings))
     return pictures, problems
+
+
+def planned_pictures(root: Path, site: Site) -> dict[str, images.Picture]:
+    """The pictures of ``site`` by address, with the names of their renditions, nothing made:
+    for the mail command, whose letters show what the published site holds."""
+    pictures, _problems = plan_pictures(root, used_images(site), images.modern_format())
+    return {picture.url: picture for picture in pictures}
 
 
 class ImagesStep(Step):
