@@ -297,7 +297,15 @@ def pictures_in_html(html: str, pictures: dict[str, Picture]) -> str:
         extra = "".join(f' {name}="{attrs[name]}"' for name in ("title", "class") if name in attrs)
         return picture_html(picture, alt, lazy=seen > 1, extra=extra)
 
-    return _IMG.sub(replace, html)
+    return _IMG.sub(replace, _FIGURE.sub(_figure, html))
+
+
+# A picture alone in its paragraph, with a title: a figure whose caption is the title.
+_FIGURE = re.compile(r'<p>(<img\b[^>]*?\stitle="([^"]*)"[^>]*>)</p>')
+
+
+def _figure(match: re.Match[str]) -> str:
+    return f'<figure class="picture">{match.group(1)}<figcaption class="meta">{match.group(2)}</figcaption></figure>'
 
 
 def email_pictures(html: str, pictures: dict[str, Picture], folder: str) -> str:

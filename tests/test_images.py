@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from egorod import images
-from egorod.content.read import images_without_alt
+from egorod.content.read import images_without_alt, photographs_without_caption
 
 GPS_IFD = 0x8825
 BODY_SERIAL = 0xA431       # BodySerialNumber, in the Exif IFD
@@ -136,6 +136,24 @@ def test_images_without_alt_are_found_with_their_lines(body: str, lines: list[in
     assert images_without_alt(body, 1) == lines
 
 
+@pytest.mark.parametrize(("body", "lines"), [
+    ("![Зал](zal.jpg)\n", [1]),
+    ("![Зал](zal.JPEG \"Зал. Фото: И. Петров, CC BY 4.0\")\n", []),
+    ("![Схема](skhema.png)\n", []),                  # a drawing, not a photograph
+    ("Текст\n\n![](ornament.jpg){.decorative}\n", []),
+])
+def test_vestnik_photographs_need_a_caption(body: str, lines: list[int]) -> None:
+    assert photographs_without_caption(body, 1) == lines
+
+
+def test_a_titled_picture_alone_in_its_paragraph_is_a_figure(tmp_path: Path, photo: Path) -> None:
+    picture = plan_for(photo, tmp_path)
+    html = images.pictures_in_html('<p><img alt="Зал" src="/x/photo.jpg" title="Зал. Фото: И. Петров" /></p>',
+                                   {picture.url: picture})
+    assert html.startswith('<figure class="picture"><picture>')
+    assert html.endswith('<figcaption class="meta">Зал. Фото: И. Петров</figcaption></figure>')
+
+
 # --- builds -------------------------------------------------------------------------------
 
 ARTICLE = """
@@ -145,7 +163,7 @@ authors: [Экспертный совет МАГ]
 ---
 Текст.
 
-![Площадь у вокзала](plosh.jpg)
+![Площадь у вокзала](plosh.jpg "Площадь. Фото: И. Петров, CC BY 4.0")
 """
 
 
@@ -185,7 +203,7 @@ def test_unchanged_images_are_not_reprocessed_and_unused_ones_go(repo) -> None:
     assert [path.stat().st_mtime_ns for path in cache] == stamps
     assert sorted((repo.root / ".cache/images").rglob("*.*")) == cache
     assert repo.read("vestnik/1/opyt/index.html") == page
-    repo.write("content/vestnik/1/02-opyt.md", ARTICLE.replace("![Площадь у вокзала](plosh.jpg)", ""))
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE.split("![")[0])
     repo.build()
     assert not list((repo.out / "images").glob("*")) and not (repo.out / "vestnik/1/plosh.jpg").exists()
 

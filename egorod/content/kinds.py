@@ -16,7 +16,7 @@ from ..i18n import _
 from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
-from .read import Parsed, read_source
+from .read import Parsed, photographs_without_caption, read_source
 from .records import Article, Bulletin, City, Entry, Page, Practice, Rejected, VestnikIssue
 
 ARTICLE_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -194,6 +194,10 @@ def load_article(root: Path, path: Path, issue: int | None, settings: Settings, 
                                                    "order in the issue, e.g. 03-gorod-dlya-lyudey.md")
                      .format(name=path.name))
     values = _values(Article, parsed, settings, problems)
+    for line in photographs_without_caption(parsed.body, parsed.source.body_line):
+        problems.add(parsed.source.path, line, "image", _(
+            "a photograph in the Vestnik needs its caption and credit as its title: "
+            "![…](photo.jpg \"Caption. Photo: author, licence\")").format())
     given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
     return _outcome(Article, parsed, values, given, problems, before)
 

@@ -61,8 +61,18 @@ def body_links(body: str, body_line: int) -> tuple[tuple[str, int, bool], ...]:
     return tuple(found)
 
 
-# An inline image with its alt text and the attribute list that may follow it: `![alt](a.jpg){.decorative}`.
-_IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)(\{[^}\n]*\})?")
+# An inline image with its alt text, its target and title, and the attribute list that may
+# follow it: `![alt](a.jpg "Caption. Photo: author, licence"){.decorative}`.
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)(\{[^}\n]*\})?")
+_PHOTOGRAPH = re.compile(r"^\s*<?[^\s>]+\.jpe?g>?", re.IGNORECASE)
+_TITLED = re.compile(r"""\s["'(]\S""")
+
+
+def _plain_body(body: str) -> str:
+    """The body with code blocks and spans blanked out (lines kept)."""
+    if "`" not in body and "~~~" not in body:
+        return body
+    return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
 
 
 def images_without_alt(body: str, body_line: int) -> list[int]:
@@ -70,9 +80,20 @@ def images_without_alt(body: str, body_line: int) -> list[int]:
     who does not see the picture must learn what it shows (code spans left out)."""
     if "![" not in body:
         return []
-    plain = _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body) if "`" in body or "~~~" in body else body
+    plain = _plain_body(body)
     return [body_line + plain.count("\n", 0, match.start()) for match in _IMAGE.finditer(plain)
-            if not match.group(1).strip() and ".decorative" not in (match.group(2) or "")]
+            if not match.group(1).strip() and ".decorative" not in (match.group(3) or "")]
+
+
+def photographs_without_caption(body: str, body_line: int) -> list[int]:
+    """Lines of the JPEG photographs that have no title, which the site shows as their caption
+    and credit line (the Vestnik names every photograph's author and licence)."""
+    if "![" not in body:
+        return []
+    plain = _plain_body(body)
+    return [body_line + plain.count("\n", 0, match.start()) for match in _IMAGE.finditer(plain)
+            if _PHOTOGRAPH.match(match.group(2)) and not _TITLED.search(match.group(2))
+            and ".decorative" not in (match.group(3) or "")]
 
 
 def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
