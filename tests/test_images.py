@@ -275,3 +275,36 @@ def test_the_email_edition_shows_absolute_sized_jpegs_and_pages_their_open_graph
     with Image.open(repo.out / og.split("/", 3)[3]) as rendition:
         assert rendition.size == images.OPEN_GRAPH
     assert "/static/img/og.png" in repo.read("bulletins/index.html")     # no picture: the site's own
+
+
+def test_pictures_are_made_on_forked_workers(tmp_path: Path) -> None:
+    from egorod.parallel import forked_batches
+    pictures = []
+    for number in range(3):
+        path = tmp_path / "content" / f"p{number}.jpg"
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(camera_photo(300 + number, 200))
+        pictures.append(plan_for(path, tmp_path, f"/p{number}.jpg"))
+    made, problems = images.process_all(tmp_path, tmp_path / "cache", pictures, 2, forked_batches)
+    assert problems == [] and made == sum(len(p.renditions) for p in pictures)
+    assert all(images.cached(tmp_path / "cache", r).is_file() for p in pictures for r in p.renditions)
+
+
+@pytest.mark.slow
+def test_a_changed_picture_gives_the_same_bytes_as_a_cold_build(repo, tmp_path: Path) -> None:
+    photo = repo.root / "content/vestnik/1/plosh.jpg"
+    photo.write_bytes(camera_photo())
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE)
+    repo.build()
+    photo.write_bytes(camera_photo(1800, 1000))
+    repo.build()
+    cold = tmp_path / "cold"
+    import shutil
+    shutil.rmtree(repo.root / ".cache")
+    repo.build("--out", str(cold))
+    warm_files = sorted(p.relative_to(repo.out) for p in repo.out.rglob("*") if p.is_file())
+    cold_files = sorted(p.relative_to(cold) for p in cold.rglob("*") if p.is_file())
+    assert warm_files == cold_files
+    for relative in warm_files:
+        if relative.name != ".egorod-output":
+            assert (repo.out / relative).read_bytes() == (cold / relative).read_bytes(), relative
