@@ -227,6 +227,14 @@ def test_a_broken_image_is_a_clear_error(repo) -> None:
     assert "Traceback" not in result.output
 
 
+def test_check_names_a_file_that_is_no_picture(repo) -> None:
+    (repo.root / "content/vestnik/1/plosh.jpg").write_text("<html>not a photo</html>")
+    repo.write("content/vestnik/1/02-opyt.md", ARTICLE)
+    result = repo.run("check")
+    assert result.status == 1
+    assert "content/vestnik/1/plosh.jpg:0: image: cannot be read as an image" in result.output
+
+
 @pytest.mark.slow
 def test_a_city_picture_from_the_front_matter_is_a_figure_with_its_credit(repo) -> None:
     (repo.root / "content/cities/kazan.jpg").write_bytes(camera_photo(1200, 800))

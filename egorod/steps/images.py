@@ -57,6 +57,20 @@ def plan_pictures(root: Path, files: list[str], modern: str) -> tuple[list[image
     return pictures, problems
 
 
+def unreadable_pictures(root: Path, site: Site) -> list[Problem]:
+    """The pictures of ``site`` whose header is no image's, for ``check`` (a file cut short
+    further on is found when the build decodes it)."""
+    problems = []
+    for local in used_images(site):
+        path = root / local
+        if path.is_file() and not path.is_symlink():
+            try:
+                images.header_size(path)
+            except images.ImageProblem as problem:
+                problems.append(Problem(local, 0, "image", str(problem)))
+    return problems
+
+
 def planned_pictures(root: Path, site: Site) -> dict[str, images.Picture]:
     """The pictures of ``site`` by address, with the names of their renditions, nothing made:
     for the mail command, whose letters show what the published site holds."""
