@@ -39,9 +39,9 @@ EMAIL_SHOWN = 536             # the letter's text column: 600 px less 32 px each
 EMAIL_WIDTH = 2 * EMAIL_SHOWN  # twice the shown width, for sharp screens
 OPEN_GRAPH = (1200, 630)      # what social networks show for a shared page
 QUALITY = {"avif": 60, "webp": 78, "jpeg": 82}
-# What the column of text is wide at most (templates/… and static/css/site.css): the browser
-# picks the smallest file that fills it.
-SIZES = "(max-width: 46rem) 100vw, 46rem"
+# How wide a picture is shown: the column of text, at most --measure (42rem, static/css/site.css);
+# the browser picks the smallest file that fills it.
+SIZES = "(max-width: 42rem) 100vw, 42rem"
 # Raise when the encoding changes: every cached rendition is then made again.
 PIPELINE_VERSION = "1"
 RASTER_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".avif"})
