@@ -316,3 +316,11 @@ def test_a_changed_picture_gives_the_same_bytes_as_a_cold_build(repo, tmp_path: 
     for relative in warm_files:
         if relative.name != ".egorod-output":
             assert (repo.out / relative).read_bytes() == (cold / relative).read_bytes(), relative
+
+
+def test_the_sample_pictures_are_drawn_large_enough_for_print() -> None:
+    from egorod import samples
+    assert samples.embankment().size == (2400, 1500)
+    assert samples.route_network().size == (2400, 1600)     # ≥ 300 dpi across a 170 mm column
+    for relative in (samples.EMBANKMENT, samples.ROUTE_NETWORK):
+        assert (Path(__file__).resolve().parent.parent / relative).is_file()
