@@ -134,7 +134,8 @@ def header_size(path: Path) -> tuple[int, int, bool]:
             if image.getexif().get(_ORIENTATION) in _TURNED:
                 width, height = height, width
             alpha = image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
+    # (a "decompression bomb": a small file that would decode to more pixels than any photograph)
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ImageProblem(_("cannot be read as an image ({error})").format(error=error)) from None
     if width < 1 or height < 1:
         raise ImageProblem(_("has no pixels"))

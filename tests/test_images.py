@@ -107,6 +107,14 @@ def test_a_file_that_is_no_image_is_a_problem(tmp_path: Path) -> None:
         images.header_size(path)
 
 
+def test_a_decompression_bomb_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "bomb.png"
+    Image.new("L", (400, 400)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)     # the file holds 1,600 times as many
+    with pytest.raises(images.ImageProblem, match="decompression bomb"):
+        images.header_size(path)
+
+
 def test_img_becomes_a_sized_picture_lazy_after_the_first(tmp_path: Path, photo: Path) -> None:
     picture = plan_for(photo, tmp_path)
     html = images.pictures_in_html('<p><img alt="Площадь" src="/x/photo.jpg" /></p>'
