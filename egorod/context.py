@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import routes as r
-from .images import beside, local_image, site_url
+from .images import beside, local_image, site_url, srcset
 from .parallel import process_count
 
 if TYPE_CHECKING:
@@ -116,10 +116,17 @@ class PageFacts:
                 return picture.open_graph.url
         return ""
 
+    def srcset_of(self, url: str) -> str:
+        """The JPEG/PNG widths of a content picture for ``srcset`` (an editor's cover shown as a
+        thumbnail needs not its largest file); empty for other images."""
+        picture = self.pictures.get(url)
+        return srcset(picture.plain) if picture is not None else ""
+
     def template_globals(self) -> dict[str, Any]:
         return {"live_reload": self.live_reload, "feeds": self.feeds, "updated_of": self.updated_of,
                 "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset,
-                "pictures": self.pictures, "open_graph_image": self.open_graph_image}
+                "pictures": self.pictures, "open_graph_image": self.open_graph_image,
+                "srcset_of": self.srcset_of}
 
     def site_wide(self, site: Site) -> list[str]:
         """A description of the facts every page may show, for the page keys."""

@@ -276,7 +276,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         bulletin_print_pdf_url=r.bulletin_print_pdf_url, vestnik_print_pdf_url=r.vestnik_print_pdf_url,
         city_map=lambda: citymap.city_map_svg(site),
         locator_map=lambda city: citymap.locator_svg(site, city), live_reload=False, updated_of=lambda path: None,
-        pdf_info=lambda url: None, feeds=[], asset=lambda url: url, pictures={}, open_graph_image=lambda route: "",
+        pdf_info=lambda url: None, feeds=[], asset=lambda url: url, pictures={}, open_graph_image=lambda route: "", srcset_of=lambda url: "",
         cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
     )
     cards: dict[tuple[int, bool], tuple[object, Markup]] = {}

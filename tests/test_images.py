@@ -332,3 +332,15 @@ def test_the_sample_pictures_are_drawn_large_enough_for_print() -> None:
     assert samples.route_network().size == (2400, 1600)     # ≥ 300 dpi across a 170 mm column
     for relative in (samples.EMBANKMENT, samples.ROUTE_NETWORK):
         assert (Path(__file__).resolve().parent.parent / relative).is_file()
+
+
+@pytest.mark.slow
+def test_an_editors_cover_is_a_clean_thumbnail_with_its_widths(repo) -> None:
+    (repo.root / "content/vestnik/1/cover.jpg").write_bytes(camera_photo(1400, 1980))
+    index = (repo.root / "content/vestnik/1/_index.md").read_text(encoding="utf-8")
+    repo.write("content/vestnik/1/_index.md", index.replace("title: Город для людей", "title: Город для людей\ncover: cover.jpg"))
+    repo.build()
+    listing = repo.read("vestnik/index.html")
+    assert 'src="/vestnik/1/cover.jpg" srcset="/images/' in listing and 'sizes="16rem"' in listing
+    with Image.open(repo.out / "vestnik/1/cover.jpg") as cover:
+        assert cover.width == 1400 and not cover.getexif()
