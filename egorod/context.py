@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from . import routes as r
+from .images import beside, local_image, site_url, srcset
 from .parallel import process_count
 
 if TYPE_CHECKING:
+    from .images import Picture
     from .model import Site
     from .render_html import BodyCache
     from .routes import Route
@@ -65,6 +67,17 @@ class PdfInfo:
     pages: int
 
 
+def entry_pictures(entry: Any) -> list[str]:
+    """The raster files an entry shows or links to, its front-matter picture first, relative to
+    the repository root."""
+    found = [beside(entry.source.path, entry.image.file)] if getattr(entry, "image", None) else []
+    for target, _line, _image in entry.source.links:
+        local = local_image(entry.source.path, target)
+        if local is not None and local not in found:
+            found.append(local)
+    return found
+
+
 def _no_date(_: Any) -> dt.date | None:
     return None
 
@@ -80,6 +93,7 @@ class PageFacts:
     pdfs: dict[str, PdfInfo] = field(default_factory=dict)   # by URL
     covers: dict[int, str] = field(default_factory=dict)     # Vestnik issue → cover made from its PDF
     assets: dict[str, str] = field(default_factory=dict)     # /static/… → its content-hashed address
+    pictures: dict[str, Picture] = field(default_factory=dict)  # a content image's address → its renditions
 
     def pdf_info(self, url: str) -> PdfInfo | None:
         return self.pdfs.get(url)
@@ -93,13 +107,32 @@ class PageFacts:
         """The cacheable address of a static file (templates: ``asset('/static/css/site.css')``)."""
         return self.assets[url]
 
+    def open_graph_image(self, route: Route) -> str:
+        """The address of the page's picture for social networks, made from its first picture;
+        empty when it has none (the template then names the site's own)."""
+        for local in entry_pictures(route.entry) if route.entry is not None else []:
+            picture = self.pictures.get(site_url(local))
+            if picture is not None:
+                return picture.open_graph.url
+        return ""
+
+    def srcset_of(self, url: str) -> str:
+        """The JPEG/PNG widths of a content picture for ``srcset`` (an editor's cover shown as a
+        thumbnail needs not its largest file); empty for other images."""
+        picture = self.pictures.get(url)
+        return srcset(picture.plain) if picture is not None else ""
+
     def template_globals(self) -> dict[str, Any]:
         return {"live_reload": self.live_reload, "feeds": self.feeds, "updated_of": self.updated_of,
-                "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset}
+                "pdf_info": self.pdf_info, "cover_of": self.cover_of, "asset": self.asset,
+                "pictures": self.pictures, "open_graph_image": self.open_graph_image,
+                "srcset_of": self.srcset_of}
 
     def site_wide(self, site: Site) -> list[str]:
         """A description of the facts every page may show, for the page keys."""
-        facts = [repr(self.feeds), repr(self.live_reload), repr(sorted(self.assets.items()))]
+        facts = [repr(self.feeds), repr(self.live_reload), repr(sorted(self.assets.items())),
+                 # renditions are named from their source's hash: a new picture, new names
+                 repr(sorted((url, picture.clean.key) for url, picture in self.pictures.items()))]
         for bulletin in site.bulletins:
             facts.append(repr(self.pdf_info(r.bulletin_pdf_url(bulletin.number))))
             facts.append(repr(self.pdf_info(r.bulletin_print_pdf_url(bulletin.number))))
@@ -122,6 +155,7 @@ class StepReport:
     pdf_cached: list[str] = field(default_factory=list)
     pdf_seconds: dict[str, float] = field(default_factory=dict)
     search: dict[str, Any] = field(default_factory=dict)
+    images_made: int = 0            # renditions made by this build (not found in the cache)
 
 
 @dataclass

@@ -11,6 +11,7 @@ at 72 characters, every link kept as a numbered reference listed at the end.
 """
 from __future__ import annotations
 
+import posixpath
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from markupsafe import Markup
 
 from . import routes as r
 from .content import Bulletin
+from .images import Picture, email_pictures, site_url
 from .links import absolute_link, absolute_url, absolutize_html
 from .markup import typograph_plain
 from .model import Site
@@ -341,9 +343,10 @@ def _text_environment(site: Site) -> jinja2.Environment:
 class EmailRenderer:
     """Renders e-mail editions; one Jinja environment and one CSS inliner for many issues."""
 
-    def __init__(self, site: Site, bodies: BodyCache):
+    def __init__(self, site: Site, bodies: BodyCache, pictures: dict[str, Picture]):
         self.site = site
         self.bodies = bodies
+        self.pictures = pictures
         self.html_env = make_environment(site.settings.root, site, bodies)
         self.text_env = _text_environment(site)
         import css_inline  # only when an edition is made: most rebuilds reuse them all
@@ -355,7 +358,9 @@ class EmailRenderer:
         settings = self.site.settings
         base = settings.base_url
         web_url = absolute_url(base, r.bulletin_url(bulletin.number))
-        parts = split_issue(absolutize_html(str(self.bodies(bulletin)), base, web_url))
+        folder = site_url(posixpath.dirname(bulletin.source.path) + "/")     # pictures are named from there
+        body = email_pictures(str(self.bodies(bulletin)), self.pictures, folder)
+        parts = split_issue(absolutize_html(body, base, web_url))
         cities = [self.site.city_by_slug[slug] for slug in bulletin.cities if slug in self.site.city_by_slug]
         common = dict(
             b=bulletin, subject=subject_of(bulletin), web_url=web_url,

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import routes as r
 from .content import Practice
+from .images import beside, site_url
 from .model import Site
 
 CSV_PATH = "open-data/practices.csv"
@@ -45,6 +46,9 @@ FIELDS: tuple[FieldInfo, ...] = (
     FieldInfo("contest_nomination", "номинация смотра-конкурса"),
     FieldInfo("contest_award", "награда смотра-конкурса"),
     FieldInfo("contacts", "контакты для связи по практике"),
+    FieldInfo("image_url", "адрес иллюстрации практики (пусто, если её нет)"),
+    FieldInfo("image_alt", "что изображено на иллюстрации"),
+    FieldInfo("image_credit", "автор и лицензия иллюстрации"),
     FieldInfo("sample", "true — учебный пример, не официальный материал МАГ"),
 )
 
@@ -52,7 +56,7 @@ FIELDS: tuple[FieldInfo, ...] = (
 def record(site: Site, practice: Practice) -> dict[str, Any]:
     city = site.city_by_slug[practice.city]
     questions = [site.question_by_slug[slug] for slug in practice.rubrics]
-    contest = practice.contest
+    contest, image = practice.contest, practice.image
     return {
         "slug": practice.slug,
         "url": site.settings.base_url + r.practice_url(practice.slug).lstrip("/"),
@@ -70,6 +74,10 @@ def record(site: Site, practice: Practice) -> dict[str, Any]:
         "contest_nomination": contest.nomination if contest else "",
         "contest_award": contest.award if contest else "",
         "contacts": practice.contacts,
+        "image_url": site.settings.base_url + site_url(beside(practice.source.path, image.file)).lstrip("/")
+        if image else "",
+        "image_alt": image.alt if image else "",
+        "image_credit": image.credit if image else "",
         "sample": practice.sample,
     }
 

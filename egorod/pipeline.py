@@ -27,6 +27,7 @@ from .render_html import BodyCache, template_problem
 from .routes import all_routes
 from .settings import load_settings
 from .steps import steps_for
+from .steps.images import unreadable_pictures
 
 __all__ = ["CACHE_DIR", "BuildConfig", "BuildContext", "build", "check", "load_site"]
 
@@ -74,6 +75,7 @@ def check(root: Path) -> list[Problem]:
         site = build_site(content, settings, BuildOptions(drafts=drafts), view)
         found.update(view.items)
         found.update(link_problems(site, content, root))   # every file's links, whatever else is wrong
+        found.update(unreadable_pictures(root, site))
         if not problems and not view:   # aliases are checked against the pages of an otherwise valid site
             found.update(redirect_problems(site_redirects(site), all_routes(site)))
     return sorted(found)

@@ -20,9 +20,10 @@ from markupsafe import Markup
 
 from . import citymap, jsonld, opendata
 from . import routes as r
-from .content import Entry, Event, LazyBody
+from .content import City, Entry, Event, LazyBody, Practice
 from .errors import Problem
 from .i18n import _
+from .images import Picture, beside, picture_html, pictures_in_html, site_url
 from .markup import MarkdownOptions, Renderer, typo_filter
 from .model import Site
 
@@ -236,7 +237,7 @@ _SCROLL_BOX = ('<div class="table-scroll" role="region" tabindex="0" aria-label=
                '<table>\\1</table></div>')
 
 
-def web_body(bodies: BodyCache, entry: Entry) -> Markup:
+def web_body(bodies: BodyCache, entry: Entry, pictures: dict[str, Picture] | None = None) -> Markup:
     """The body for a web page: tables in a scrolling box; images named relative to the
     Markdown file point to where the build publishes them (the file's folder without
     ``content/``)."""
@@ -248,8 +249,24 @@ def web_body(bodies: BodyCache, entry: Entry) -> Markup:
         return html
     folder = posixpath.dirname(entry.source.path)
     folder = folder[len("content/"):] if folder.startswith("content/") else folder
-    return Markup(_RELATIVE_SRC.sub(
-        lambda m: f'{m.group(1)}/{posixpath.normpath(posixpath.join(folder, m.group(2)))}"', html))
+    located = _RELATIVE_SRC.sub(lambda m: f'{m.group(1)}/{posixpath.normpath(posixpath.join(folder, m.group(2)))}"',
+                                str(html))
+    return Markup(pictures_in_html(located, pictures) if pictures else located)
+
+
+def illustration_html(entry: City | Practice, pictures: dict[str, Picture]) -> Markup:
+    """An entry's front-matter picture as a figure: its caption, then its credit line."""
+    image = entry.image
+    if image is None:
+        return Markup("")
+    url = site_url(beside(entry.source.path, image.file))
+    alt = html_escape(image.alt)
+    picture = pictures.get(url)
+    shown = picture_html(picture, alt, lazy=False) if picture else f'<img src="{html_escape(url)}" alt="{alt}">'
+    texts = [f"<span>{html_escape(text)}</span>" for text in (image.caption,) if text]
+    texts += [f'<span class="credit">{html_escape(image.credit)}</span>'] if image.credit else []
+    caption = f'<figcaption class="meta">{" ".join(texts)}</figcaption>' if texts else ""
+    return Markup(f'<figure class="illustration">{shown}{caption}</figure>')
 
 
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
@@ -269,7 +286,8 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env.filters.update(typo=typo_filter, date_ru=date_ru, event_dates=event_dates, month_ru=month_ru, absolute=absolute,
                        roman=r.roman, filesize=filesize)
     env.globals.update(
-        site=site, settings=site.settings, body=lambda entry: web_body(bodies, entry), plural=plural, url_of=r.url_of,
+        site=site, settings=site.settings, body=lambda entry: web_body(bodies, entry, env.globals["pictures"]),  # type: ignore[arg-type]
+        plural=plural, url_of=r.url_of,
         city_url=r.city_url, practice_url=r.practice_url, sector_url=r.sector_url,
         question_url=r.question_url, year_url=r.year_url, country_practices_url=r.country_practices_url,
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
@@ -281,7 +299,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         bulletin_print_pdf_url=r.bulletin_print_pdf_url, vestnik_print_pdf_url=r.vestnik_print_pdf_url,
         city_map=lambda: citymap.city_map_svg(site),
         locator_map=lambda city: citymap.locator_svg(site, city), live_reload=False, updated_of=lambda path: None,
-        pdf_info=lambda url: None, feeds=[], asset=lambda url: url,
+        pdf_info=lambda url: None, feeds=[], asset=lambda url: url, pictures={}, open_graph_image=lambda route: "", srcset_of=lambda url: "",
         cover_of=lambda issue: f"{r.vestnik_url(issue.number)}{issue.cover}" if issue.cover else None,
     )
     cards: dict[tuple[int, bool], tuple[object, Markup]] = {}
@@ -297,6 +315,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         return made[1]
 
     env.globals["practice_card_once"] = practice_card
+    env.globals["illustration"] = lambda entry: illustration_html(entry, env.globals["pictures"])  # type: ignore[arg-type]
     if extra_globals:
         env.globals.update(extra_globals)
 

@@ -17,7 +17,7 @@ BASE = "https://e-gorod.ru/"
 # Each field of a practice's file → the column(s) that carry it.
 FILE_FIELDS = {"slug": ["slug"], "title": ["title"], "summary": ["summary"], "city": ["city_slug", "city"],
                "year": ["year"], "rubrics": ["problem_slugs", "problems"], "contacts": ["contacts"],
-               "sample": ["sample"], "contest": ["contest_edition", "contest_year", "contest_nomination", "contest_award"]}
+               "sample": ["sample"], "image": ["image_url", "image_alt", "image_credit"], "contest": ["contest_edition", "contest_year", "contest_nomination", "contest_award"]}
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,8 @@ def test_a_practice_keeps_all_its_values(built):
         "country": "Россия", "year": 2020, "sectors": ["Транспорт и транспортная инфраструктура"],
         "problems": ["Общественный транспорт"], "problem_slugs": ["obshchestvennyy-transport"],
         "contest_edition": 13, "contest_year": 2020, "contest_nomination": "Транспорт",
-        "contest_award": "Диплом I степени", "contacts": "Департамент транспорта", "sample": False}
+        "contest_award": "Диплом I степени", "contacts": "Департамент транспорта",
+        "image_url": "", "image_alt": "", "image_credit": "", "sample": False}
     (line,) = [r for r in csv_rows(built) if r["slug"] == "konkurs"]
     assert line["summary"] == row["summary"] and line["contest_edition"] == "13" and line["sample"] == "false"
 

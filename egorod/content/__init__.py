@@ -18,6 +18,7 @@ from .records import (
            ContestResult,
            Entry,
            Event,
+           Illustration,
            LazyBody,
            News,
            Page,
@@ -29,6 +30,7 @@ from .records import (
            fields_of,
 )
 
-__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "ContestEdition", "ContestResult", "Entry", "Event", "Event",
-           "LazyBody", "News", "Page", "Practice", "RecordCache", "Rejected", "Source", "VestnikIssue", "city_references",
-           "content_assets", "fields_of", "load_content", "read_source"]
+__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "ContestEdition",
+           "ContestResult", "Entry", "Event", "Illustration", "LazyBody", "News", "Page", "Practice", "RecordCache",
+           "Rejected", "Source", "VestnikIssue", "city_references", "content_assets", "fields_of", "load_content",
+           "read_source"]

@@ -17,7 +17,7 @@ from ..i18n import _
 from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
-from .read import Parsed, read_source
+from .read import Parsed, photographs_without_caption, read_source
 from .records import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
 
 EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -151,12 +151,20 @@ def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any
 
 # --- one function per kind --------------------------------------------------------------
 
+def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    image = values.get("image")
+    if image is not None and not (path.parent / image.file).is_file():
+        problems.add(parsed.source.path, parsed.source.line("image"), "image",
+                     _("picture {file!r} not found beside the Markdown file").format(file=image.file))
+
+
 def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
     before = len(problems)
     values = _values(City, parsed, settings, problems)
+    _check_illustration(path, parsed, values, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
     return _outcome(City, parsed, values, given, problems, before)
 
@@ -167,6 +175,7 @@ def load_practice(root: Path, path: Path, settings: Settings, problems: Problems
         return None
     before = len(problems)
     values = _values(Practice, parsed, settings, problems)
+    _check_illustration(path, parsed, values, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
     return _outcome(Practice, parsed, values, given, problems, before)
 
@@ -198,6 +207,10 @@ def load_article(root: Path, path: Path, issue: int | None, settings: Settings, 
                                                    "order in the issue, e.g. 03-gorod-dlya-lyudey.md")
                      .format(name=path.name))
     values = _values(Article, parsed, settings, problems)
+    for line in photographs_without_caption(parsed.body, parsed.source.body_line):
+        problems.add(parsed.source.path, line, "image", _(
+            "a photograph in the Vestnik needs its caption and credit as its title: "
+            "![…](photo.jpg \"Caption. Photo: author, licence\")").format())
     given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
     return _outcome(Article, parsed, values, given, problems, before)
 

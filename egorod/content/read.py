@@ -61,6 +61,41 @@ def body_links(body: str, body_line: int) -> tuple[tuple[str, int, bool], ...]:
     return tuple(found)
 
 
+# An inline image with its alt text, its target and title, and the attribute list that may
+# follow it: `![alt](a.jpg "Caption. Photo: author, licence"){.decorative}`.
+_IMAGE = re.compile(r"!\[([^\]\n]*)\]\(([^)\n]*)\)(\{[^}\n]*\})?")
+_PHOTOGRAPH = re.compile(r"^\s*<?[^\s>]+\.jpe?g>?", re.IGNORECASE)
+_TITLED = re.compile(r"""\s["'(]\S""")
+
+
+def _plain_body(body: str) -> str:
+    """The body with code blocks and spans blanked out (lines kept)."""
+    if "`" not in body and "~~~" not in body:
+        return body
+    return _CODE.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), body)
+
+
+def images_without_alt(body: str, body_line: int) -> list[int]:
+    """Lines of the images that have no alt text and are not marked ``{.decorative}``: a reader
+    who does not see the picture must learn what it shows (code spans left out)."""
+    if "![" not in body:
+        return []
+    plain = _plain_body(body)
+    return [body_line + plain.count("\n", 0, match.start()) for match in _IMAGE.finditer(plain)
+            if not match.group(1).strip() and ".decorative" not in (match.group(3) or "")]
+
+
+def photographs_without_caption(body: str, body_line: int) -> list[int]:
+    """Lines of the JPEG photographs that have no title, which the site shows as their caption
+    and credit line (the Vestnik names every photograph's author and licence)."""
+    if "![" not in body:
+        return []
+    plain = _plain_body(body)
+    return [body_line + plain.count("\n", 0, match.start()) for match in _IMAGE.finditer(plain)
+            if _PHOTOGRAPH.match(match.group(2)) and not _TITLED.search(match.group(2))
+            and ".decorative" not in (match.group(3) or "")]
+
+
 def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
     """Split a file into front matter and body; problems of the file itself are reported."""
     rel = path.relative_to(root).as_posix()
@@ -113,6 +148,9 @@ def read_source(root: Path, path: Path, problems: Problems) -> Parsed | None:
         return None
     for key, line, first in located.duplicates:
         problems.add(rel, line, key, _("is given twice (also on line {first}); keep one").format(first=first))
+    for line in images_without_alt(body, body_line):
+        problems.add(rel, line, "image", _("alt text missing: describe the picture in ![…](…), "
+                                           "or mark it {{.decorative}} when it only adorns the text").format())
     source = Source(rel, located.lines, body_line, hashlib.sha1(raw).hexdigest(),
                     hashlib.sha1(fm_text.encode("utf-8")).hexdigest(), body_links(body, body_line))
     return Parsed(source, located.data, located, body, fm_text)

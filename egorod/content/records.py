@@ -87,6 +87,24 @@ def image_file_name(value: Any) -> str:
     return raw
 
 
+def picture_file_name(value: Any) -> str:
+    """A picture beside the Markdown file: a plain name of a raster image."""
+    raw = text(value)
+    if not re.match(r"^[\w][\w.-]*\.(jpe?g|png|webp|avif)$", raw, re.IGNORECASE):
+        raise Invalid(_("{raw!r} must be the name of a JPEG, PNG, WebP or AVIF file beside the Markdown file, "
+                        "e.g. square.jpg").format(raw=raw))
+    return raw
+
+
+@dataclass(frozen=True, kw_only=True)
+class Illustration:
+    """A picture that the front matter names, with what a reader who does not see it needs."""
+    file: str = required(picture_file_name)
+    alt: str = required(text)                   # what the picture shows, for screen readers
+    caption: str = optional(text, "")
+    credit: str = optional(text, "")            # author and licence: «Фото: И. Петров, CC BY 4.0»
+
+
 @dataclass(frozen=True, kw_only=True)
 class City(Entry):
     slug: str
@@ -97,6 +115,7 @@ class City(Entry):
     joined: int | None = optional(year, None)
     population: int | None = optional(integer(1), None)
     summary: str = optional(text, "")
+    image: Illustration | None = section(Illustration, or_none=True)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -116,6 +135,7 @@ class Practice(Entry):
     contest: Contest | None = section(Contest, or_none=True)
     summary: str = required(text)
     contacts: str = optional(text, "")
+    image: Illustration | None = section(Illustration, or_none=True)
 
 
 @dataclass(frozen=True, kw_only=True)

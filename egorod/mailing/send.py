@@ -26,6 +26,7 @@ from ..model import BuildOptions, Site
 from ..pipeline import CACHE_DIR, load_site
 from ..render_html import BodyCache
 from ..settings import MailSettings, Settings
+from ..steps.images import planned_pictures
 from .journal import Journal, JournalLocked, JournalWriteFailed, Status, journal_path
 from .message import build_message, eml_name, message_id
 from .recipients import Recipient, read_recipients
@@ -328,7 +329,8 @@ def _run(root: Path, request: Request) -> int:
     settings = site.settings
     shown, recipients, hooks = _recipients_and_hooks(root, request, settings)
     mail = replace(settings.mail, host=smtp[0], port=smtp[1] or settings.mail.port) if smtp else settings.mail
-    renderer = EmailRenderer(site, BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html)))
+    renderer = EmailRenderer(site, BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html)),
+                             planned_pictures(root, site))
     edition = renderer.render(bulletin, hooks.placeholder_url if hooks else None)
     journal = Journal(journal_path(root, mail, bulletin.number), bulletin.number)
     rate = request.rate or mail.rate

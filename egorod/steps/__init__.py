@@ -17,12 +17,13 @@ from .dates import DatesStep
 from .email import EmailStep
 from .feeds import FeedsStep
 from .html import HtmlStep
+from .images import ImagesStep
 from .opendata import OpenDataStep
 from .redirects import RedirectsStep
 
 
 def steps_for(config: BuildConfig) -> list[Step]:
-    steps: list[Step] = [DatesStep(), AssetsStep()]
+    steps: list[Step] = [DatesStep(), AssetsStep(), ImagesStep()]
     if config.pdf:
         from .pdf import PdfStep  # WeasyPrint is loaded only for builds that make PDFs
         steps.append(PdfStep())

@@ -21,7 +21,9 @@ class EmailStep(Step):
         """An edition whose bulletin, cities, code, templates and settings are unchanged since
         the previous build is kept as it is (same keys as the HTML pages use)."""
         files = KeptFiles(context, staged, "email")
-        common = context.templates_key + context.site.settings.base_url
+        # the renditions' names change with their pictures
+        common = context.templates_key + context.site.settings.base_url + repr(
+            sorted((url, picture.email.key) for url, picture in context.facts.pictures.items()))
         todo: list[Bulletin] = []
         for bulletin in context.site.bulletins:
             cities = [context.site.city_by_slug[c] for c in bulletin.cities if c in context.site.city_by_slug]
@@ -32,7 +34,7 @@ class EmailStep(Step):
                 todo.append(bulletin)
         if not todo:
             return
-        renderer = EmailRenderer(context.site, context.bodies)
+        renderer = EmailRenderer(context.site, context.bodies, context.facts.pictures)
 
         def write_edition(index: int) -> None:
             edition = renderer.render(todo[index])

@@ -1,9 +1,10 @@
 """Step "html": every route's page (only those whose inputs changed), the 404 page, the
-sitemap, robots.txt and the images kept beside the content."""
+sitemap, robots.txt and the vector images kept beside the content."""
 from __future__ import annotations
 
 from ..content import content_assets
 from ..context import BuildContext
+from ..images import RASTER_SUFFIXES
 from ..incremental import render_routes
 from ..output import StagedOutput
 from ..render_html import make_environment, render_route, robots_txt, sitemap_xml
@@ -23,4 +24,6 @@ class HtmlStep(Step):
         staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, context.facts.lastmod))
         staged.write("robots.txt", robots_txt(context.site))
         for relative, source in content_assets(context.config.root):
-            staged.copy_file(source, relative)
+            # raster pictures are published by the images step, without their metadata
+            if source.suffix.lower() not in RASTER_SUFFIXES:
+                staged.copy_file(source, relative)
