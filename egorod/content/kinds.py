@@ -151,6 +151,8 @@ def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any
 
 # --- one function per kind --------------------------------------------------------------
 
+_Illustrated = TypeVar("_Illustrated", City, Practice)
+
 def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
     image = values.get("image")
     if image is not None and not (path.parent / image.file).is_file():
@@ -158,26 +160,25 @@ def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], prob
                      _("picture {file!r} not found beside the Markdown file").format(file=image.file))
 
 
-def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
+def _load_illustrated(kind: type[_Illustrated], root: Path, path: Path, settings: Settings,
+                      problems: Problems) -> _Illustrated | Rejected | None:
+    """A city or a practice: named by its file, with an optional picture beside it."""
     parsed = read_source(root, path, problems)
     if parsed is None:
         return None
     before = len(problems)
-    values = _values(City, parsed, settings, problems)
+    values = _values(kind, parsed, settings, problems)
     _check_illustration(path, parsed, values, problems)
     given = {"slug": _slug_from_name(path, parsed, problems)}
-    return _outcome(City, parsed, values, given, problems, before)
+    return _outcome(kind, parsed, values, given, problems, before)
+
+
+def load_city(root: Path, path: Path, settings: Settings, problems: Problems) -> City | Rejected | None:
+    return _load_illustrated(City, root, path, settings, problems)
 
 
 def load_practice(root: Path, path: Path, settings: Settings, problems: Problems) -> Practice | Rejected | None:
-    parsed = read_source(root, path, problems)
-    if parsed is None:
-        return None
-    before = len(problems)
-    values = _values(Practice, parsed, settings, problems)
-    _check_illustration(path, parsed, values, problems)
-    given = {"slug": _slug_from_name(path, parsed, problems)}
-    return _outcome(Practice, parsed, values, given, problems, before)
+    return _load_illustrated(Practice, root, path, settings, problems)
 
 
 def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems) -> Bulletin | Rejected | None:
