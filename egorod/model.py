@@ -9,6 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Callable, Hashable, Iterable, TypeVar
 
 from .content import (
     Article,
@@ -31,6 +32,18 @@ from .i18n import _
 from .routes import RESERVED_SLUGS
 from .schema import unknown_name
 from .settings import Country, Question, Sector, Settings
+
+Item = TypeVar("Item")
+Key = TypeVar("Key", bound=Hashable)
+
+
+def grouped(items: Iterable[Item], keys: Callable[[Item], Iterable[Key]]) -> defaultdict[Key, list[Item]]:
+    """Each item under each of its keys, in the order of ``items`` (a missing key gives [])."""
+    groups: defaultdict[Key, list[Item]] = defaultdict(list)
+    for item in items:
+        for key in keys(item):
+            groups[key].append(item)
+    return groups
 
 
 @dataclass(frozen=True)
@@ -91,9 +104,7 @@ class Site:
 
     @cached_property
     def cities_by_country(self) -> list[tuple[Country, list[City]]]:
-        groups: dict[str, list[City]] = defaultdict(list)
-        for city in self.cities:
-            groups[city.country].append(city)
+        groups = grouped(self.cities, lambda city: [city.country])
         ordered = []
         for country in self.settings.countries:
             if groups.get(country.name):
@@ -112,11 +123,7 @@ class Site:
 
     @cached_property
     def practices_by_question(self) -> dict[str, list[Practice]]:
-        groups: dict[str, list[Practice]] = defaultdict(list)
-        for practice in self.practices_newest:
-            for rubric in practice.rubrics:
-                groups[rubric].append(practice)
-        return groups
+        return grouped(self.practices_newest, lambda practice: practice.rubrics)
 
     def sectors_of(self, practice: Practice) -> list[Sector]:
         slugs = dict.fromkeys(self.question_by_slug[r].sector for r in practice.rubrics)
@@ -124,11 +131,7 @@ class Site:
 
     @cached_property
     def practices_by_sector(self) -> dict[str, list[Practice]]:
-        groups: dict[str, list[Practice]] = defaultdict(list)
-        for practice in self.practices_newest:
-            for sector in self.sectors_of(practice):
-                groups[sector.slug].append(practice)
-        return groups
+        return grouped(self.practices_newest, lambda practice: [s.slug for s in self.sectors_of(practice)])
 
     @cached_property
     def rubric_counts(self) -> list[RubricCount]:
@@ -139,34 +142,24 @@ class Site:
 
     @cached_property
     def practices_by_city(self) -> dict[str, list[Practice]]:
-        groups: dict[str, list[Practice]] = defaultdict(list)
-        for practice in self.practices_newest:
-            groups[practice.city].append(practice)
-        return groups
+        return grouped(self.practices_newest, lambda practice: [practice.city])
 
     @cached_property
     def practices_by_country(self) -> dict[str, list[Practice]]:
-        groups: dict[str, list[Practice]] = defaultdict(list)
-        for practice in self.practices_newest:
-            country = self.country_of(practice.city)
-            if country:
-                groups[country.slug].append(practice)
-        return groups
+        def country(practice: Practice) -> list[str]:
+            found = self.country_of(practice.city)
+            return [found.slug] if found else []
+        return grouped(self.practices_newest, country)
 
     @cached_property
     def practices_by_year(self) -> dict[int, list[Practice]]:
-        groups: dict[int, list[Practice]] = defaultdict(list)
-        for practice in self.practices_newest:
-            groups[practice.year].append(practice)
-        return dict(sorted(groups.items(), reverse=True))
+        return dict(sorted(grouped(self.practices_newest, lambda practice: [practice.year]).items(), reverse=True))
 
     @cached_property
     def contest_editions(self) -> list[tuple[int, int, list[Practice]]]:
         """(edition, year, practices) for each edition of the contest, newest first."""
-        groups: dict[tuple[int, int], list[Practice]] = defaultdict(list)
-        for practice in self.practices_newest:
-            if practice.contest:
-                groups[(practice.contest.edition, practice.contest.year)].append(practice)
+        groups = grouped(self.practices_newest, lambda practice: [(practice.contest.edition, practice.contest.year)]
+                         if practice.contest else [])
         return [(edition, year, items) for (edition, year), items in sorted(groups.items(), reverse=True)]
 
     @cached_property
@@ -235,27 +228,16 @@ class Site:
 
     @cached_property
     def bulletins_by_city(self) -> dict[str, list[Bulletin]]:
-        groups: dict[str, list[Bulletin]] = defaultdict(list)
-        for bulletin in self.bulletins:
-            for city in bulletin.cities:
-                groups[city].append(bulletin)
-        return groups
+        return grouped(self.bulletins, lambda bulletin: bulletin.cities)
 
     @cached_property
     def articles_by_city(self) -> dict[str, list[Article]]:
-        groups: dict[str, list[Article]] = defaultdict(list)
-        for issue in self.vestnik:
-            for article in issue.articles:
-                for city in article.cities:
-                    groups[city].append(article)
-        return groups
+        return grouped((article for issue in self.vestnik for article in issue.articles),
+                       lambda article: article.cities)
 
     @cached_property
     def bulletins_by_year(self) -> list[tuple[int, list[Bulletin]]]:
-        groups: dict[int, list[Bulletin]] = defaultdict(list)
-        for bulletin in self.bulletins:
-            groups[bulletin.date.year].append(bulletin)
-        return sorted(groups.items(), reverse=True)
+        return sorted(grouped(self.bulletins, lambda bulletin: [bulletin.date.year]).items(), reverse=True)
 
     @cached_property
     def _bulletin_positions(self) -> dict[int, int]:
@@ -270,18 +252,11 @@ class Site:
 
     @cached_property
     def news_by_city(self) -> dict[str, list[News]]:
-        groups: dict[str, list[News]] = defaultdict(list)
-        for item in self.news:
-            for city in item.cities:
-                groups[city].append(item)
-        return groups
+        return grouped(self.news, lambda item: item.cities)
 
     @cached_property
     def editions_by_contest(self) -> dict[str, list[ContestEdition]]:
-        groups: dict[str, list[ContestEdition]] = defaultdict(list)
-        for edition in self.contests:
-            groups[edition.contest].append(edition)
-        return groups
+        return grouped(self.contests, lambda edition: [edition.contest])
 
     @cached_property
     def event_by_key(self) -> dict[str, Event]:
@@ -300,25 +275,16 @@ class Site:
     @cached_property
     def past_events_by_year(self) -> list[tuple[int, list[Event]]]:
         """The past events, newest year first and the latest event first within it."""
-        groups: dict[int, list[Event]] = defaultdict(list)
-        for event in reversed(self.events):
-            if not self.is_upcoming(event):
-                groups[event.year].append(event)
-        return sorted(groups.items(), reverse=True)
+        past = grouped(reversed(self.events), lambda event: [] if self.is_upcoming(event) else [event.year])
+        return sorted(past.items(), reverse=True)
 
     @cached_property
     def events_by_year(self) -> dict[int, list[Event]]:
-        groups: dict[int, list[Event]] = defaultdict(list)
-        for event in self.events:
-            groups[event.year].append(event)
-        return dict(sorted(groups.items(), reverse=True))
+        return dict(sorted(grouped(self.events, lambda event: [event.year]).items(), reverse=True))
 
     @cached_property
     def events_by_city(self) -> dict[str, list[Event]]:
-        groups: dict[str, list[Event]] = defaultdict(list)
-        for event in reversed(self.events):
-            groups[event.city].append(event)
-        return groups
+        return grouped(reversed(self.events), lambda event: [event.city])
 
     @cached_property
     def calendar_events(self) -> list[Event]:
