@@ -79,6 +79,9 @@ def calendar_of(events: list[Event], site: Site, name: str) -> bytes:
         first = min(event.first_day for event in events) - dt.timedelta(days=366)
         last = max(event.last_day for event in events) + dt.timedelta(days=366)
         calendar.add_missing_timezones(first_date=first, last_date=last)
+        # icalendar adds the zones in the order of a set: sorted, two builds give the same file.
+        zones = sorted((c for c in calendar.subcomponents if c.name == "VTIMEZONE"), key=lambda c: str(c["TZID"]))
+        calendar.subcomponents[:] = zones + [c for c in calendar.subcomponents if c.name != "VTIMEZONE"]
     return calendar.to_ical()
 
 

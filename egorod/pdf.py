@@ -191,6 +191,12 @@ def cached(entry: Entry, digests: FileDigests) -> dict | None:
 
 # --- rendering (in worker processes) ----------------------------------------------------
 
+# The base of the print HTML, mapped to the repository by the fetcher: WeasyPrint names an
+# image by a hash of its address, so a real path would make the PDF depend on where the
+# checkout lies.
+REPOSITORY_PATH = "/egorod-repository"
+
+
 def _weasyprint_fetcher(root: Path):
     from weasyprint.urls import URLFetcher
 
@@ -205,10 +211,12 @@ def _weasyprint_fetcher(root: Path):
         def fetch(self, url: str, headers: Any = None):
             if url.startswith("file:"):
                 path = os.path.normpath(url2pathname(urlsplit(url).path))
-                relative = os.path.relpath(path, root)
+                # What a stylesheet names is resolved against the stylesheet's real address.
+                relative = os.path.relpath(path, REPOSITORY_PATH if path.startswith(REPOSITORY_PATH + os.sep) else root)
                 if relative == ".." or relative.startswith(".." + os.sep) or os.path.isabs(relative):
                     raise ValueError(f"{url} is outside the repository")
                 self.files.add(Path(relative).as_posix())
+                url = (root / relative).as_uri()
             return super().fetch(url, headers)
 
     return RepositoryFetcher()
@@ -484,7 +492,7 @@ def render(job: Job) -> Rendered:
     LOGGER.addHandler(collect)
     try:
         fetcher = _weasyprint_fetcher(root)
-        layout = HTML(string=job.html, base_url=root.as_uri() + "/", url_fetcher=fetcher).render()
+        layout = HTML(string=job.html, base_url=f"file://{REPOSITORY_PATH}/", url_fetcher=fetcher).render()
         pages = layout.pages
         fillers = -len(pages) % job.signature   # the print edition's blanks before the back cover
         reader_pdf = layout.copy(pages).write_pdf(

@@ -514,3 +514,18 @@ def test_print_editions_pass_the_builds_own_pdfx4_check_and_it_catches_a_reader_
     assert "no PDF/X output intent with its profile" in problems
     assert "no PDF/X-4 version in the metadata" in problems
     assert "page 1 without TrimBox and BleedBox" in problems
+
+
+def test_an_issue_checked_out_elsewhere_gives_the_same_pdf_bytes(tmp_path):
+    """WeasyPrint names each image by its address: the print HTML's base is the same wherever
+    the repository lies, so CI and an editor's machine make the same files."""
+    outputs = []
+    for place in ("here", "elsewhere/deeper"):
+        repo = make_repo(tmp_path / place)
+        Image.new("RGB", (1200, 800), (90, 120, 160)).save(repo.root / "content/vestnik/1/skhema.png")
+        article = repo.root / "content/vestnik/1/02-opyt.md"
+        article.write_text(article.read_text(encoding="utf-8") + "\n![Схема](skhema.png)\n", encoding="utf-8")
+        result = repo.run("build", "--no-search", "--quiet")
+        assert result.status == 0, result.output
+        outputs.append(repo.out / "vestnik/1/vestnik-1.pdf")
+    assert outputs[0].read_bytes() == outputs[1].read_bytes()
