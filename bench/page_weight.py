@@ -162,22 +162,24 @@ def downloaded(site: Path, pages: list[str], scratch: Path) -> dict[str, dict[st
                     driver.execute_script(f"window.scrollTo(0, {y})")
                     time.sleep(0.05)
                 time.sleep(1.0)
-                found[page] = by_kind(driver.get_log("performance"))
+                found[page] = by_kind(driver.get_log("performance"), server.url)
         finally:
             driver.quit()
     return found
 
 
-def by_kind(log: list[dict]) -> dict[str, int]:
+def by_kind(log: list[dict], site: str) -> dict[str, int]:
+    """Transferred bytes of the site's responses (not the browser's own pages) by kind."""
     mime: dict[str, str] = {}
     sizes: dict[str, int] = defaultdict(int)
     for entry in log:
         message = json.loads(entry["message"])["message"]
         params = message.get("params", {})
         if message["method"] == "Network.responseReceived":
-            mime[params["requestId"]] = params["response"].get("mimeType", "")
-        elif message["method"] == "Network.loadingFinished":
-            sizes[kind_of(mime.get(params["requestId"], ""))] += int(params["encodedDataLength"])
+            if params["response"]["url"].startswith(site + "/"):
+                mime[params["requestId"]] = params["response"].get("mimeType", "")
+        elif message["method"] == "Network.loadingFinished" and params["requestId"] in mime:
+            sizes[kind_of(mime[params["requestId"]])] += int(params["encodedDataLength"])
     return dict(sizes)
 
 
