@@ -21,7 +21,9 @@ from .settings import SETTINGS_FILE, load_settings
 # Paths only, no words: they go into a message in any language.
 PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bulletins/<number>.md, "
           "content/vestnik/<number>/_index.md, content/vestnik/<number>/NN-slug.md, content/pages/<slug>.md, "
-          "content/events/<year>-<slug>.md, content/news/<date>-<slug>.md, content/contests/<contest>/<edition>.md")
+          "content/events/<year>-<slug>.md, content/events/<year>-<slug>/collection/_index.md, "
+          "content/events/<year>-<slug>/collection/NN-slug.md, content/news/<date>-<slug>.md, "
+          "content/contests/<contest>/<edition>.md")
 
 
 
@@ -37,12 +39,13 @@ class Selection:
     cities: list[Path] = field(default_factory=list)
     practices: list[Path] = field(default_factory=list)
     bulletins: list[Path] = field(default_factory=list)
-    issues: set[Path] = field(default_factory=set)      # vestnik issue folders
+    issues: set[Path] = field(default_factory=set)      # vestnik issue folders and analytic collection folders
     pages: list[Path] = field(default_factory=list)
     events: list[Path] = field(default_factory=list)
     news: list[Path] = field(default_factory=list)
     contests: list[Path] = field(default_factory=list)
     misplaced: list[str] = field(default_factory=list)  # Markdown the site never reads
+    collections: bool = False                           # an analytic collection: every event is needed
 
 
 def relative_path(root: Path, given: Path, cwd: Path | None = None) -> str:
@@ -79,6 +82,12 @@ def select(root: Path, relative: list[str]) -> Selection:
                                                                    "events", "news"):
             getattr(chosen, kind).append(path)
             continue
+        elif kind == "events" and len(parts) == 5 and parts[3] == "collection":
+            # A collection is checked as a whole, as an issue is (a picture of it too), with the events it may name.
+            chosen.issues.add(root / "content" / "events" / parts[2] / "collection")
+            chosen.collections = True
+            if rel.endswith(".md"):
+                continue
         elif kind == "events" and len(parts) == 4:      # a material: it is checked with its event
             event = root / "content" / "events" / f"{parts[2]}.md"
             chosen.events.append(event)
@@ -110,13 +119,15 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
         # The results name practices and events: all of them are needed to tell which exist.
         base = root / c.CONTENT_DIR
         selected |= {*(base / "practices").glob("*.md"), *(base / "events").glob("*.md")}
+    if chosen.collections:      # a collection's folder names its event
+        selected |= set((root / c.CONTENT_DIR / "events").glob("*.md"))
     content = c.load_content(root, settings, problems, only=lambda path: path in selected)
     build_site(content, settings, BuildOptions(drafts=True), problems)
     for rel in chosen.misplaced:
         problems.add(rel, 1, "-", _("the site does not read this file here: put it in one of {places}")
                      .format(places=PLACES))
 
-    # A Vestnik issue is checked as a whole: its articles share numbers and slugs.
+    # A Vestnik issue or a collection is checked as a whole: its articles share numbers and slugs.
     issues = tuple(folder.relative_to(root).as_posix() for folder in chosen.issues)
     return [p for p in problems.sorted()
             if p.path in chosen.paths or p.path in issues or p.path.startswith(tuple(i + "/" for i in issues))]

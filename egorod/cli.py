@@ -49,8 +49,10 @@ def make_parser() -> argparse.ArgumentParser:
                      "rubricator (repeat for several)")
     new.add_argument("--country", default=None, help="city: the country as named in site.yaml")
     new.add_argument("--date", type=_iso_date, default=None, help="date of the issue (default: today)")
-    new.add_argument("--from-news", action="store_true", help="bulletin: start it from the news published "
-                     "since the previous issue, each item a section linking to its news page")
+    new.add_argument("--from-news", action="store_true", help="bulletin: start it from the month's news: "
+                     "the items dated after the previous issue's date up to --date (without a previous issue, "
+                     "after the same day a month before --date), drafts left out, each item once as a ## section linking to its "
+                     "news page")
 
     mail = commands.add_parser("mail", help="send the e-mail edition of a bulletin issue to its subscribers "
                                "(resumable: nobody gets it twice)")

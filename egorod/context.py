@@ -140,6 +140,10 @@ class PageFacts:
             facts.append(repr(self.pdf_info(r.vestnik_pdf_url(issue.number))))
             facts.append(repr(self.pdf_info(r.vestnik_print_pdf_url(issue.number))))
             facts.append(repr(self.cover_of(issue)))
+        for collection in site.collections:
+            event = site.event_by_key[collection.event]
+            facts.append(repr(self.pdf_info(r.collection_pdf_url(event))))
+            facts.append(repr(self.pdf_info(r.collection_print_pdf_url(event))))
         return facts
 
     def of_page(self, route: Route) -> str:

@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import AbstractSet, Sequence
 from urllib.parse import unquote, urlsplit
 
-from .content import Content, Entry, Rejected, Source, content_assets
+from .content import Collection, Content, Entry, Rejected, Source, VestnikIssue, content_assets
 from .errors import Problem
 from .i18n import _
 from .model import BuildOptions, Site, is_published
-from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, all_routes, file_urls, url_of, url_of_rejected
+from .routes import SEARCH_BUNDLE_URL, STATIC_URL, Route, all_routes, file_urls, page_of, url_of_rejected
 
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _PLAIN_PATH = re.compile(r"/(?!/)[^?#%]*\Z")
@@ -33,7 +33,8 @@ def published_targets(site: Site, routes: list[Route], root: Path) -> set[str]:
 
 def _entries(site: Site) -> list[Entry]:
     entries: list[Entry] = [*site.cities, *site.practices, *site.bulletins, *site.pages]
-    for issue in site.vestnik:
+    printed: list[VestnikIssue | Collection] = [*site.vestnik, *site.collections]
+    for issue in printed:
         entries += [issue, *issue.articles]
     return entries
 
@@ -44,7 +45,7 @@ def _rejected_pages(rejected: list[Rejected]) -> list[tuple[Rejected | Entry, So
     pages: list[tuple[Rejected | Entry, Source, str | None]] = []
     for item in rejected:
         pages.append((item, item.source, url_of_rejected(item)))
-        pages += [(part, part.source, url_of(part)) for part in item.parts if isinstance(part, Entry)]
+        pages += [(part, part.source, page_of(part)) for part in item.parts if isinstance(part, Entry)]
     return pages
 
 
@@ -71,7 +72,7 @@ def broken_links(site: Site, routes: list[Route], root: Path, more: Sequence[tup
                  more_targets: AbstractSet[str] = frozenset()) -> list[Problem]:
     targets = published_targets(site, routes, root) | more_targets
     problems = []
-    for source, page in [(entry.source, url_of(entry)) for entry in _entries(site)] + list(more):
+    for source, page in [(entry.source, page_of(entry)) for entry in _entries(site)] + list(more):
         folder = posixpath.dirname(source.path)
         for target, line, image in source.links:
             if _PLAIN_PATH.match(target):     # most links: an address of the site as it is

@@ -15,6 +15,7 @@ from .content import (
     Article,
     Bulletin,
     City,
+    Collection,
     Content,
     ContestEdition,
     Entry,
@@ -29,7 +30,7 @@ from .content import (
 )
 from .errors import Problems
 from .i18n import _
-from .routes import RESERVED_SLUGS
+from .routes import RESERVED_SLUGS, collection_pdf_name, collection_print_pdf_name, event_key
 from .schema import unknown_name
 from .settings import Country, Question, Sector, Settings
 
@@ -80,6 +81,7 @@ class Site:
     events: list[Event] = field(default_factory=list)     # by start, earliest first
     news: list[News] = field(default_factory=list)        # newest first
     contests: list[ContestEdition] = field(default_factory=list)    # by contest, newest edition first
+    collections: list[Collection] = field(default_factory=list)     # analytic collections, by their event
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -261,7 +263,12 @@ class Site:
     @cached_property
     def event_by_key(self) -> dict[str, Event]:
         """Events by their file name without .md, as a contest edition names its event."""
-        return {f"{event.year}-{event.slug}": event for event in self.events}
+        return {event_key(event): event for event in self.events}
+
+    @cached_property
+    def collection_by_event(self) -> dict[str, Collection]:
+        """The analytic collection of an event, by the event's key (<year>-<slug>)."""
+        return {collection.event: collection for collection in self.collections}
 
     # --- events: upcoming or past as of the build date ---------------------------------
     def is_upcoming(self, event: Event) -> bool:
@@ -302,7 +309,8 @@ def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     records and, so that one run shows every mistake, the files rejected for others."""
     records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.news,
                             *content.pages]
-    for issue in content.vestnik:
+    printed: list[VestnikIssue | Collection] = [*content.vestnik, *content.collections]
+    for issue in printed:
         records += [issue, *issue.articles]
     checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
     for rejected in content.rejected:
@@ -357,10 +365,12 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
             problems.add(event.source.path, event.source.line("city"), "city",
                          _("city {city!r} is a draft; publish the city or make this event a draft too")
                          .format(city=event.city))
+    _check_collections(content, problems)
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
         issues.append(replace(issue, articles=tuple(articles)))
+    shown_events = sorted((e for e in events if e.city in city_slugs), key=event_order)
     return Site(
         settings=settings,
         options=options,
@@ -369,9 +379,10 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         bulletins=sorted(bulletins, key=lambda b: -b.number),
         vestnik=sorted(issues, key=lambda i: -i.number),
         pages=sorted(published(content.pages), key=lambda p: p.slug),
-        events=sorted((e for e in events if e.city in city_slugs), key=event_order),
+        events=shown_events,
         news=sorted(news, key=lambda n: (n.date, n.slug), reverse=True),
         contests=sorted(published(content.contests), key=lambda e: (e.contest, -e.edition)),
+        collections=_published_collections(content.collections, {event_key(e) for e in shown_events}, published),
     )
 
 
@@ -402,6 +413,43 @@ def _check_contest_results(content: Content, problems: Problems) -> None:
             problems.add(source.path, source.line("event"), "event", _(
                 "no event {event!r}: use the file name of an event in content/events/ without .md, e.g. "
                 "2026-forum-megapolis").format(event=edition.event))
+
+
+def _check_collections(content: Content, problems: Problems) -> None:
+    """An analytic collection lies in the folder of an event (rejected events count: their own
+    mistakes are reported apart), and no material of the event takes the collection's file name."""
+    events = {event_key(e) for e in content.events} | {
+        f"{r.values['year']}-{r.values['slug']}" for r in content.rejected
+        if r.kind is Event and "year" in r.values and "slug" in r.values}
+    collections = [(c.event, c.source) for c in content.collections] + [
+        (r.values["event"], r.source) for r in content.rejected if r.kind is Collection]
+    for event, source in collections:
+        if event not in events:
+            problems.add(source.path, 1, "-", unknown_name(
+                event, events, _("no event content/events/{value}.md for this collection: did you mean the folder "
+                                 "{close!r}?"),
+                _("no event content/events/{value}.md for this collection: put the folder collection/ in the "
+                  "folder named as the event's file, e.g. content/events/2027-forum-megapolis/collection/")))
+    with_collection = {event for event, _ in collections}
+    for item in content.events:
+        reserved = {collection_pdf_name(item), collection_print_pdf_name(item)}
+        for name in item.materials if event_key(item) in with_collection else ():
+            if name in reserved:
+                problems.add(item.source.path, 1, "-", _(
+                    "the material {name!r} has the name of the event's analytic collection PDF; rename the "
+                    "file").format(name=name))
+
+
+def _published_collections(collections: list[Collection], events: set[str],
+                           published: Callable[[list], list]) -> list[Collection]:
+    """The collections of published events, with their published articles (a collection whose
+    articles are all drafts is not published)."""
+    found = []
+    for collection in published(collections):
+        articles = tuple(published(list(collection.articles)))
+        if collection.event in events and articles:
+            found.append(replace(collection, articles=articles))
+    return sorted(found, key=lambda c: c.event)
 
 
 def _rejected_values(content: Content, kind: type, key: str) -> set[str]:

@@ -9,6 +9,7 @@ still there (content/kinds.py). An existing file is never overwritten.
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -48,7 +49,7 @@ class Request:
     rubrics: tuple[str, ...] = ()
     country: str | None = None
     date: dt.date | None = None
-    from_news: bool = False     # bulletin: its sections drafted from the news since the previous issue
+    from_news: bool = False     # bulletin: its sections drafted from the news since the previous issue (or of the last month)
 
 
 def value(key: str, data: Any) -> str:
@@ -117,6 +118,12 @@ def _previous_bulletin_date(root: Path, folder: Path, number: int) -> dt.date | 
         return None
 
 
+def month_before(day: dt.date) -> dt.date:
+    """The same day a month earlier (the month's last day when it is shorter)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def news_since(root: Path, settings: Settings, after: dt.date | None, until: dt.date) -> list[News]:
     """The published news items dated after ``after`` (the previous issue) up to ``until``,
     oldest first; files with mistakes are left to `check`, drafts to their editors."""
@@ -144,7 +151,8 @@ def new_bulletin(root: Path, request: Request, settings: Settings) -> list[Path]
     body, cities = PLACEHOLDER_BODIES["bulletin"], []
     if request.from_news:
         date = request.date or dt.date.today()
-        items = news_since(root, settings, _previous_bulletin_date(root, folder, number), date)
+        # The month's news: since the previous issue, or the last month when there is none.
+        items = news_since(root, settings, _previous_bulletin_date(root, folder, number) or month_before(date), date)
         if not items:
             raise Refused(1, _("there is no news since the previous issue: add news items to content/news/ or "
                                "start the bulletin without --from-news"))

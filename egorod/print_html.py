@@ -1,4 +1,4 @@
-"""Print HTML: one HTML document per Vestnik issue and per bulletin, for WeasyPrint.
+"""Print HTML: one HTML document per Vestnik issue, analytic collection and bulletin, for WeasyPrint.
 
 The bodies come from the project's Markdown renderer (the same typography as the site);
 this module adapts them to paged media:
@@ -18,6 +18,7 @@ geometry (A4, bleed, crop marks), fonts and typography.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 import posixpath
 import random
@@ -29,8 +30,9 @@ from typing import Any, Iterable
 import jinja2
 from markupsafe import Markup
 
-from .content import Article, Bulletin, Entry, VestnikIssue
+from .content import Bulletin, Collection, Entry, Event, Paper, VestnikIssue
 from .markup import typograph_plain
+from .routes import event_url
 
 PRINT_TEMPLATES = "print"
 STYLESHEET = f"templates/{PRINT_TEMPLATES}/print.css"
@@ -375,7 +377,7 @@ def print_environment(env: jinja2.Environment) -> jinja2.Environment:
 
 @dataclass(frozen=True)
 class PrintArticle:
-    article: Article
+    article: Paper
     anchor: str
     body: PrintBody
     opens_section: bool
@@ -449,8 +451,8 @@ class PrintDocument:
     url: str                   # where it is published
     html: str
     images: tuple[tuple[str, str], ...]    # (image path relative to root, source file)
-    kind: str                  # "vestnik" | "bulletin"
-    source: str = ""           # the editor's main file (the issue's _index.md, the bulletin)
+    kind: str                  # "vestnik" | "collection" | "bulletin"
+    source: str = ""           # the editor's main file (the issue's or collection's _index.md, the bulletin)
     imprint: Imprint | None = None     # the Vestnik's; checked before the print shop gets it
     print_url: str = ""        # where the print shop's edition is published (url: the reader's)
 
@@ -469,32 +471,40 @@ def _common(settings: Any, date: dt.date) -> dict[str, Any]:
                 base_url=settings.base_url, site_host=settings.base_url.split("://", 1)[-1].rstrip("/"))
 
 
-def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue: VestnikIssue,
-                     name: str, url: str, print_url: str) -> PrintDocument:
-    base = settings.base_url
+def print_articles(bodies: Any, base_url: str, papers: tuple[Paper, ...],
+                   prefix: str) -> tuple[list[PrintArticle], list[TocSection], list[tuple[str, str]]]:
+    """The articles of a printed publication made ready for print, the contents' sections (a
+    rubric and its articles, in their order) and the images they show with their files."""
     articles: list[PrintArticle] = []
     previous_section: str | None = None
     previous_brief = False
     images: list[tuple[str, str]] = []
-    for article in issue.articles:
-        prefix = f"a{article.order:02d}-"
-        body = print_body(str(bodies(article, footnote_prefix=prefix)), prefix=prefix,
-                          asset_dir=_source_dir(article), base_url=base, initial=True)
-        images += [(path, article.source.path) for path in body.images]
-        articles.append(PrintArticle(article, f"article-{article.order:02d}-{article.slug}", body,
-                                     opens_section=article.section != previous_section,
+    for paper in papers:
+        ids = f"{prefix}{paper.order:02d}-"
+        body = print_body(str(bodies(paper, footnote_prefix=ids)), prefix=ids,
+                          asset_dir=_source_dir(paper), base_url=base_url, initial=True)
+        images += [(path, paper.source.path) for path in body.images]
+        articles.append(PrintArticle(paper, f"article-{paper.order:02d}-{paper.slug}", body,
+                                     opens_section=paper.section != previous_section,
                                      follows_brief=previous_brief))
-        previous_section = article.section
+        previous_section = paper.section
         previous_brief = is_brief(body)
-    editorial = print_body(str(bodies(issue, footnote_prefix="ed-")), prefix="ed-",
-                           asset_dir=_source_dir(issue), base_url=base, initial=True)
-    images += [(path, issue.source.path) for path in editorial.images]
     sections: list[TocSection] = []
     for item in articles:
         if item.opens_section or not sections:
             sections.append(TocSection(item.article.section, (item,)))
         else:
             sections[-1] = TocSection(sections[-1].title, sections[-1].articles + (item,))
+    return articles, sections, images
+
+
+def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue: VestnikIssue,
+                     name: str, url: str, print_url: str) -> PrintDocument:
+    base = settings.base_url
+    articles, sections, images = print_articles(bodies, base, issue.articles, "a")
+    editorial = print_body(str(bodies(issue, footnote_prefix="ed-")), prefix="ed-",
+                           asset_dir=_source_dir(issue), base_url=base, initial=True)
+    images += [(path, issue.source.path) for path in editorial.images]
     authors = list(dict.fromkeys(author for a in issue.articles for author in a.authors))
     template = env.get_template(f"{PRINT_TEMPLATES}/vestnik.html")
     imprint = vestnik_imprint(settings, issue)
@@ -509,6 +519,38 @@ def vestnik_document(env: jinja2.Environment, bodies: Any, settings: Any, issue:
     )
     return PrintDocument(name, url, document, tuple(images), "vestnik", issue.source.path, imprint,
                          print_url)
+
+
+COLLECTION_KIND = "Сборник аналитических материалов"
+
+
+def collection_document(env: jinja2.Environment, bodies: Any, settings: Any, collection: Collection,
+                        event: Event, event_kind: str, cities: dict[str, Any], name: str, url: str,
+                        print_url: str) -> PrintDocument:
+    """An event's analytic collection: the same articles, contents and pages as the Vestnik,
+    under a cover and a title page of its own (a book, with no periodical's imprint)."""
+    base = settings.base_url
+    articles, sections, images = print_articles(bodies, base, collection.articles, "c")
+    foreword = print_body(str(bodies(collection, footnote_prefix="fw-")), prefix="fw-",
+                          asset_dir=_source_dir(collection), base_url=base, initial=True)
+    images += [(path, collection.source.path) for path in foreword.images]
+    year = collection.year or event.year
+    authors = list(dict.fromkeys(author for a in collection.articles for author in a.authors))
+    template = env.get_template(f"{PRINT_TEMPLATES}/collection.html")
+    document = template.render(
+        # The document's dates: the first day of the event it was prepared for.
+        **_common(settings, event.first_day), collection=collection, event=event, event_kind=event_kind,
+        year=year, cities=cities, articles=articles, sections=sections, foreword=foreword,
+        has_foreword=bool(collection.body.strip()), kind_label=COLLECTION_KIND,
+        event_page=base.split("://", 1)[-1].rstrip("/") + event_url(event), skyline_seed=int(hashlib.sha1(collection.event.encode()).hexdigest()[:8], 16),
+        meta_title=plain(f"{collection.title}. {COLLECTION_KIND}: {event.title}"),
+        meta_authors=[plain(a) for a in authors],
+        meta_subject=plain(collection.summary or collection.subtitle or collection.title),
+        meta_keywords=[plain(k) for k in dict.fromkeys([event.title, *(a.section for a in collection.articles
+                                                                          if a.section)])],
+    )
+    return PrintDocument(name, url, document, tuple(images), "collection", collection.source.path,
+                         print_url=print_url)
 
 
 def bulletin_document(env: jinja2.Environment, bodies: Any, settings: Any, bulletin: Bulletin,

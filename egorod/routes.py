@@ -9,7 +9,21 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
+from .content import (
+    Article,
+    Bulletin,
+    City,
+    Collection,
+    CollectionArticle,
+    ContestEdition,
+    Entry,
+    Event,
+    News,
+    Page,
+    Practice,
+    Rejected,
+    VestnikIssue,
+)
 from .settings import Question
 
 if TYPE_CHECKING:
@@ -113,6 +127,12 @@ def event_url(event: Event) -> str:
     return f"/events/{event.year}/{event.slug}/"
 
 
+def event_key(event: Event) -> str:
+    """How other files name an event: its file name without .md, <year>-<slug> (a contest
+    edition's ``event``, the folder of its materials and analytic collection)."""
+    return f"{event.year}-{event.slug}"
+
+
 def event_ics_url(event: Event) -> str:
     """The event alone, for "add to calendar"; named after the event, as it is saved."""
     return f"{event_url(event)}{event.slug}.ics"
@@ -120,6 +140,25 @@ def event_ics_url(event: Event) -> str:
 
 def event_material_url(event: Event, name: str) -> str:
     return f"{event_url(event)}{name}"
+
+
+def collection_pdf_name(event: Event) -> str:
+    """The file of the event's analytic collection (the reader's edition), as it is saved."""
+    return f"{event.slug}-collection.pdf"
+
+
+def collection_print_pdf_name(event: Event) -> str:
+    return f"{event.slug}-collection-print.pdf"
+
+
+def collection_pdf_url(event: Event) -> str:
+    """The reader's edition of the event's analytic collection, beside the event's page."""
+    return f"{event_url(event)}{collection_pdf_name(event)}"
+
+
+def collection_print_pdf_url(event: Event) -> str:
+    """The print shop's edition of the collection (PDF/X-4 with bleed and crop marks)."""
+    return f"{event_url(event)}{collection_print_pdf_name(event)}"
 
 
 def events_year_url(year: int) -> str:
@@ -160,6 +199,12 @@ def url_of(entry: Entry) -> str:
     raise TypeError(entry)
 
 
+def page_of(entry: Entry) -> str | None:
+    """The address of the entry's page; None for what is printed only (an analytic collection
+    and its articles, which are in the collection's PDF)."""
+    return None if isinstance(entry, (Collection, CollectionArticle)) else url_of(entry)
+
+
 def file_urls(site: Site) -> set[str]:
     """Every file the build publishes besides the pages, static/ and the content images."""
     urls = {SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL, *FEED_URLS, EVENTS_CALENDAR_URL}
@@ -170,6 +215,9 @@ def file_urls(site: Site) -> set[str]:
                  bulletin_email_url(bulletin.number), bulletin_email_text_url(bulletin.number)}
     for issue in site.vestnik:
         urls |= {vestnik_pdf_url(issue.number), vestnik_print_pdf_url(issue.number)}
+    for collection in site.collections:
+        event = site.event_by_key[collection.event]
+        urls |= {collection_pdf_url(event), collection_print_pdf_url(event)}
     return urls
 
 
@@ -182,6 +230,8 @@ def url_of_rejected(rejected: Rejected) -> str | None:
         return contest_edition_url(values["contest"], values["edition"]) if "edition" in values else None
     if kind is Event:
         return f"/events/{values['year']}/{values['slug']}/" if "year" in values and "slug" in values else None
+    if kind is Collection:
+        return None             # printed only: it has no page of its own
     if "slug" in values:
         urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url}
         return urls[kind](values["slug"]) if kind in urls else None
@@ -391,7 +441,9 @@ def event_routes(site: Site) -> list[Route]:
             site, event, "event.html", event.title, event.summary or event.title,
             (HOME, section, (str(event.year), events_year_url(event.year))), "event",
             city=site.city_by_slug[event.city], kind_name=kinds.get(event.kind, event.kind),
-            upcoming=site.is_upcoming(event), ics=event_ics_url(event)))
+            upcoming=site.is_upcoming(event), ics=event_ics_url(event),
+            collection=site.collection_by_event.get(event_key(event)),
+            collection_pdf=collection_pdf_url(event), collection_print_pdf=collection_print_pdf_url(event)))
     return routes
 
 

@@ -76,6 +76,19 @@ def test_a_bulletin_drafted_from_the_news_holds_each_item_of_the_month_once(repo
     assert check.status == 0, check.output
 
 
+def test_the_first_bulletin_drafted_from_the_news_holds_the_last_month(repo):
+    repo.remove("content/bulletins/1.md")       # no previous issue: the month up to the date
+    write_news(repo, "2024-01-10", "davno", "Новость месяц назад")
+    write_news(repo, "2024-01-11", "mesyats", "Новость месяца")
+    write_news(repo, "2024-02-10", "segodnya", "Новость дня выпуска")
+    write_news(repo, "2024-02-11", "zavtra", "Новость после выпуска", extra="draft: true")
+    result = repo.run("new", "bulletin", "--from-news", "--date", "2024-02-10")
+    assert result.status == 0, result.output
+    text = (repo.root / "content/bulletins/1.md").read_text(encoding="utf-8")
+    assert re.findall(r"^## (.+)$", text, re.MULTILINE) == ["Новость месяца", "Новость дня выпуска"]
+    assert repo.run("check").status == 0
+
+
 def test_without_news_since_the_previous_issue_nothing_is_written(repo):
     result = repo.run("new", "bulletin", "--from-news", "--date", "2024-02-10")
     assert result.status == 1

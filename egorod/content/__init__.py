@@ -12,6 +12,8 @@ from .records import (
            Article,
            Bulletin,
            City,
+           Collection,
+           CollectionArticle,
            Content,
            Contest,
            ContestEdition,
@@ -22,6 +24,7 @@ from .records import (
            LazyBody,
            News,
            Page,
+           Paper,
            Practice,
            Rejected,
            Source,
@@ -30,7 +33,7 @@ from .records import (
            fields_of,
 )
 
-__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "ContestEdition",
-           "ContestResult", "Entry", "Event", "Illustration", "LazyBody", "News", "Page", "Practice", "RecordCache",
+__all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Collection", "CollectionArticle", "Content", "Contest", "ContestEdition",
+           "ContestResult", "Entry", "Event", "Illustration", "LazyBody", "News", "Page", "Paper", "Practice", "RecordCache",
            "Rejected", "Source", "VestnikIssue", "city_references", "content_assets", "fields_of", "load_content",
            "read_source"]

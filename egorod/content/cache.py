@@ -15,12 +15,19 @@ from ..errors import Problems
 from ..files import write_atomically
 from ..parallel import forked_batches
 from .read import body_of
-from .records import Entry, LazyBody, Rejected, VestnikIssue
+from .records import Collection, Entry, LazyBody, Rejected, VestnikIssue
+
+# The records made of several files: a Vestnik issue, an analytic collection, each with its articles.
+WITH_ARTICLES = (VestnikIssue, Collection)
+
+
+def _with_articles(record: Any, articles: tuple) -> Any:
+    return replace(record, articles=articles)
 
 
 def _without_bodies(record: Any) -> Any:
-    if isinstance(record, VestnikIssue):
-        record = replace(record, articles=tuple(replace(a, body="") for a in record.articles))
+    if isinstance(record, WITH_ARTICLES):
+        record = _with_articles(record, tuple(replace(a, body="") for a in record.articles))
     return replace(record, body="")
 
 
@@ -42,8 +49,8 @@ def _with_lazy_bodies(record: Any, files: tuple[Path, ...], offsets: dict[str, i
     def body(entry: Entry) -> str:
         name = entry.source.path.rsplit("/", 1)[-1]
         return cast(str, LazyBody(by_name[name], offsets[name], entry.source.digest))   # str-like
-    if isinstance(record, VestnikIssue):
-        record = replace(record, articles=tuple(replace(a, body=body(a)) for a in record.articles))
+    if isinstance(record, WITH_ARTICLES):
+        record = _with_articles(record, tuple(replace(a, body=body(a)) for a in record.articles))
     return replace(record, body=body(record))
 
 
@@ -53,8 +60,8 @@ def _with_bodies(record: Any, contents: dict[str, bytes], offsets: dict[str, int
         if name in offsets:
             return contents[name][offsets[name]:].decode("utf-8")
         return body_of(contents[name])
-    if isinstance(record, VestnikIssue):
-        record = replace(record, articles=tuple(replace(a, body=body(a)) for a in record.articles))
+    if isinstance(record, WITH_ARTICLES):
+        record = _with_articles(record, tuple(replace(a, body=body(a)) for a in record.articles))
     return replace(record, body=body(record))
 
 

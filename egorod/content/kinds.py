@@ -18,7 +18,21 @@ from ..schema import Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, photographs_without_caption, read_source
-from .records import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue
+from .records import (
+    Article,
+    Bulletin,
+    City,
+    Collection,
+    CollectionArticle,
+    ContestEdition,
+    Entry,
+    Event,
+    News,
+    Page,
+    Practice,
+    Rejected,
+    VestnikIssue,
+)
 
 EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
 NEWS_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})-[a-z0-9]+(?:-[a-z0-9]+)*\.md$")
@@ -197,7 +211,10 @@ def load_bulletin(root: Path, path: Path, settings: Settings, problems: Problems
     return _outcome(Bulletin, parsed, values, {}, problems, before)
 
 
-def load_article(root: Path, path: Path, issue: int | None, settings: Settings, problems: Problems) -> Article | Rejected | None:
+def _load_paper(kind: type[Record], root: Path, path: Path, given: dict[str, Any], settings: Settings,
+                problems: Problems) -> Record | Rejected | None:
+    """An article of a printed publication: its order and slug from its name NN-slug.md, and
+    every JPEG photograph with its caption and credit (the print edition names them)."""
     match = ARTICLE_NAME.match(path.name)
     parsed = read_source(root, path, problems)
     if parsed is None:
@@ -207,20 +224,36 @@ def load_article(root: Path, path: Path, issue: int | None, settings: Settings, 
         problems.add(parsed.source.path, 1, "-", _("file name {name!r} must be NN-slug.md, two digits for the "
                                                    "order in the issue, e.g. 03-gorod-dlya-lyudey.md")
                      .format(name=path.name))
-    values = _values(Article, parsed, settings, problems)
+    values = _values(kind, parsed, settings, problems)
     for line in photographs_without_caption(parsed.body, parsed.source.body_line):
         problems.add(parsed.source.path, line, "image", _(
             "a photograph in the Vestnik needs its caption and credit as its title: "
+            "![…](photo.jpg \"Caption. Photo: author, licence\")").format() if kind is Article else _(
+            "a photograph in an analytic collection needs its caption and credit as its title: "
             "![…](photo.jpg \"Caption. Photo: author, licence\")").format())
-    given = {"issue": issue, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
-    return _outcome(Article, parsed, values, given, problems, before)
+    given = {**given, "order": int(match.group(1)) if match else None, "slug": match.group(2) if match else None}
+    return _outcome(kind, parsed, values, given, problems, before)
 
 
-def _check_articles_apart(articles: list[Article | Rejected], problems: Problems) -> None:
+def load_article(root: Path, path: Path, issue: int | None, settings: Settings, problems: Problems) -> Article | Rejected | None:
+    return _load_paper(Article, root, path, {"issue": issue}, settings, problems)
+
+
+def _load_papers(folder: Path, load: Callable[[Path], Entry | Rejected | None],
+                 problems: Problems) -> list[Entry | Rejected]:
+    """The articles NN-slug.md beside a folder's _index.md, each with its own order and slug."""
+    loaded = [load(path) for path in sorted(folder.glob("*.md")) if path.name != "_index.md"]
+    papers = [paper for paper in loaded if paper is not None]
+    _check_articles_apart(papers, problems)
+    return papers
+
+
+def _check_articles_apart(articles: list[Entry | Rejected], problems: Problems) -> None:
     """Every article of an issue has its own order and slug (its file name gives both)."""
     seen: dict[tuple[str, Any], str] = {}
     for article in articles:
-        fields = article.values if isinstance(article, Rejected) else {"order": article.order, "slug": article.slug}
+        fields = article.values if isinstance(article, Rejected) else {"order": getattr(article, "order"),  # noqa: B009
+                                                                        "slug": getattr(article, "slug")}  # noqa: B009
         for key in (("order", fields.get("order")), ("slug", fields.get("slug"))):
             if key[1] is None:
                 continue
@@ -235,6 +268,10 @@ def _reused(what: str, value: Any, other: str) -> str:
             value=value, other=other)
     return _("slug {value!r} is also used by {other}; every article needs its own number and slug").format(
         value=value, other=other)
+
+
+def _ordered(papers: list[Entry | Rejected], kind: type[Record]) -> tuple[Record, ...]:
+    return tuple(sorted((p for p in papers if isinstance(p, kind)), key=lambda p: getattr(p, "order")))  # noqa: B009
 
 
 def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: Problems) -> VestnikIssue | Rejected | None:
@@ -254,10 +291,7 @@ def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: P
                      _("number {number} does not match the folder name {name!r}").format(
                          number=values["number"], name=folder.name))
     number = int(folder.name) if folder.name.isdigit() else None
-    loaded = [load_article(root, path, number, settings, problems) for path in sorted(folder.glob("*.md"))
-              if path.name != "_index.md"]
-    articles = [article for article in loaded if article is not None]
-    _check_articles_apart(articles, problems)
+    articles = _load_papers(folder, lambda path: load_article(root, path, number, settings, problems), problems)
     cover = values.get("cover")
     if cover and not (folder / cover).is_file():
         problems.add(parsed.source.path, parsed.source.line("cover"), "cover",
@@ -265,8 +299,36 @@ def load_vestnik_issue(root: Path, folder: Path, settings: Settings, problems: P
 
     if len(problems) > before or any(isinstance(article, Rejected) for article in articles):
         return Rejected(VestnikIssue, parsed.source, {**values, "number": number}, tuple(articles))
-    ordered = tuple(sorted((a for a in articles if isinstance(a, Article)), key=lambda a: a.order))
-    return VestnikIssue(**values, source=parsed.source, body=parsed.body, articles=ordered)
+    return VestnikIssue(**values, source=parsed.source, body=parsed.body, articles=_ordered(articles, Article))
+
+
+# Where an event's analytic collection lies: content/events/<year>-<slug>/collection/.
+COLLECTION_FOLDER = "collection"
+
+
+def load_collection(root: Path, folder: Path, settings: Settings, problems: Problems) -> Collection | Rejected | None:
+    """An event's analytic collection, one record with its articles as a Vestnik issue is; the
+    event it names (the folder above) is checked against the events in the model."""
+    index = folder / "_index.md"
+    if not index.exists():
+        problems.add(folder.relative_to(root).as_posix(), 0, "-",
+                     _("an analytic collection folder needs an _index.md with the collection's title"))
+        return None
+    parsed = read_source(root, index, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(Collection, parsed, settings, problems)
+    articles = _load_papers(folder, lambda path: _load_paper(CollectionArticle, root, path, {}, settings, problems),
+                            problems)
+    if not articles:
+        problems.add(parsed.source.path, 1, "-", _(
+            "the collection has no articles: put each one beside _index.md as NN-slug.md, e.g. 01-vvedenie.md"))
+    event = folder.parent.name
+    if len(problems) > before or any(isinstance(article, Rejected) for article in articles):
+        return Rejected(Collection, parsed.source, {**values, "event": event}, tuple(articles))
+    return Collection(**values, event=event, source=parsed.source, body=parsed.body,
+                      articles=_ordered(articles, CollectionArticle))
 
 
 def load_page(root: Path, path: Path, settings: Settings, problems: Problems) -> Page | Rejected | None:

@@ -11,9 +11,11 @@ from ..paths import name_problems
 from ..settings import Settings
 from .cache import LoadJob, RecordCache
 from .kinds import (
+    COLLECTION_FOLDER,
     event_material_files,
     load_bulletin,
     load_city,
+    load_collection,
     load_contest_edition,
     load_event,
     load_news,
@@ -31,7 +33,7 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     """Read every content file under ``content/``; invalid files are reported and kept apart
     (``Content.rejected``) for the checks across files.
 
-    ``only`` narrows the practices, bulletins, pages and Vestnik issue folders read (the
+    ``only`` narrows the practices, bulletins, pages, Vestnik issue and collection folders read (the
     commit hook's check); the cities are always read, every reference needs them.
     """
     base = root / CONTENT_DIR
@@ -52,6 +54,12 @@ def load_content(root: Path, settings: Settings, problems: Problems,
         if only(event_file):      # its materials are part of it: a new slide deck is a change of the event
             jobs.append(("events", LoadJob((event_file, *event_material_files(event_file)),
                                            functools.partial(load_event, root, event_file, settings))))
+    events_dir = base / "events"
+    for folder in sorted(p for p in events_dir.iterdir() if p.is_dir()) if events_dir.is_dir() else []:
+        papers = folder / COLLECTION_FOLDER      # an event's analytic collection
+        if papers.is_dir() and only(papers):
+            jobs.append(("collections", LoadJob(_folder_files(papers),
+                                                functools.partial(load_collection, root, papers, settings))))
     add("news", load_news, base / "news")
     contests_dir = base / "contests"
     for folder in sorted(p for p in contests_dir.iterdir() if p.is_dir()) if contests_dir.is_dir() else []:
@@ -60,8 +68,7 @@ def load_content(root: Path, settings: Settings, problems: Problems,
     if vestnik_dir.is_dir():
         for folder in sorted(p for p in vestnik_dir.iterdir() if p.is_dir() and only(p)):
             # An issue is one record with its articles: it is valid or not as a whole.
-            files = [folder / "_index.md", *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md")]
-            jobs.append(("vestnik", LoadJob(tuple(files) if files[0].exists() else (),
+            jobs.append(("vestnik", LoadJob(_folder_files(folder),
                                             functools.partial(load_vestnik_issue, root, folder, settings))))
     add("pages", load_page, base / "pages")
     content = Content()
@@ -74,3 +81,12 @@ def load_content(root: Path, settings: Settings, problems: Problems,
         elif record is not None:
             getattr(content, collection).append(record)
     return content
+
+
+def _folder_files(folder: Path) -> tuple[Path, ...]:
+    """The files of a record made of a folder (_index.md first, its articles and pictures), hashed
+    together for the record cache; none (never cached) without an _index.md."""
+    index = folder / "_index.md"
+    if not index.exists():
+        return ()
+    return (index, *(f for f in sorted(folder.iterdir()) if f.is_file() and f.name != "_index.md"))

@@ -148,13 +148,19 @@ class Bulletin(Entry):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Article(Entry):
-    issue: int
+class Paper(Entry):
+    """A text of a printed publication, a file NN-slug.md in its folder: NN its order, slug its name."""
     order: int
     slug: str
     authors: tuple[str, ...] = required(list_of(text, min_items=1))
     section: str = optional(text, "")
     summary: str = optional(text, "")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Article(Paper):
+    """An article of a «Вестник МАГ» issue: content/vestnik/<number>/NN-slug.md."""
+    issue: int
     cities: tuple[str, ...] = optional(list_of(slug_), (), refers_to="cities")
 
 
@@ -170,6 +176,24 @@ class VestnikIssue(Entry):
     print_run: int | None = optional(integer(1), None)          # тираж, copies
     print_order: str = optional(text, "")                       # the printing house's order number
     signed_for_print: dt.date | None = optional(date_, None)    # подписано в печать; empty: the issue date ("date" is a field here)
+
+
+@dataclass(frozen=True, kw_only=True)
+class CollectionArticle(Paper):
+    """A text of an analytic collection: content/events/<year>-<slug>/collection/NN-slug.md."""
+    city: str = optional(slug_, "", refers_to="cities")     # the authors' city, printed with their names
+
+
+@dataclass(frozen=True, kw_only=True)
+class Collection(Entry):
+    """The analytic collection (сборник аналитических материалов) prepared for an event: the
+    folder collection/ in the event's folder, its _index.md (this record) and its articles."""
+    event: str                # the event's file name without .md, <year>-<slug>: the folder above
+    subtitle: str = optional(text, "")
+    editors: str = optional(text, "")       # the editors' line of the title page, «Под общей редакцией …»
+    year: int | None = optional(year, None)  # of publication; empty: the event's year
+    summary: str = optional(text, "")
+    articles: tuple[CollectionArticle, ...]
 
 
 _MOMENT = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2}))?$")
@@ -295,7 +319,7 @@ class Rejected:
     kind: type                    # the record class it would have made
     source: Source
     values: dict[str, Any]        # its valid fields, and those its name gives (slug, number…)
-    parts: tuple[Entry | Rejected, ...] = ()     # a Vestnik issue's articles
+    parts: tuple[Entry | Rejected, ...] = ()     # a Vestnik issue's or a collection's articles
 
 
 @dataclass
@@ -306,6 +330,7 @@ class Content:
     events: list[Event] = field(default_factory=list)
     news: list[News] = field(default_factory=list)
     contests: list[ContestEdition] = field(default_factory=list)
+    collections: list[Collection] = field(default_factory=list)
     vestnik: list[VestnikIssue] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)     # files with mistakes, their parts apart
@@ -325,7 +350,8 @@ def city_references(kind: type, values: dict[str, Any], source: Source) -> list[
         if spec.refers_to != "cities" or value is None:
             continue
         if isinstance(value, str):
-            found.append((key, source.line(key), value))
+            if value:       # an optional city left empty names none
+                found.append((key, source.line(key), value))
         else:
             found += [(key, source.lines.get(f"{key}[{index}]", source.line(key)), slug)
                       for index, slug in enumerate(value)]

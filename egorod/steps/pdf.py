@@ -1,5 +1,5 @@
-"""Step "pdf": print PDFs of every «Вестник МАГ» issue and bulletin (the reader's edition and
-the print shop's), and the archive's covers.
+"""Step "pdf": print PDFs of every «Вестник МАГ» issue, analytic collection and bulletin (the
+reader's edition and the print shop's), and the archive's covers.
 
 Its ``prepare`` makes (or finds unchanged in the cache) every PDF, because issue pages show
 the size and page count of their PDF and the Vestnik archive a cover image per issue; its
@@ -32,7 +32,7 @@ from ..pdf import (
     prune,
     render_all,
 )
-from ..print_html import PrintDocument, bulletin_document, print_environment, vestnik_document
+from ..print_html import PrintDocument, bulletin_document, collection_document, print_environment, vestnik_document
 from ..render_html import make_environment
 from ..settings import PrintSettings
 from .base import Step
@@ -133,6 +133,10 @@ class PdfStep(Step):
                 staged.write(made.cover_url.lstrip("/"), made.entry.cover.read_bytes())
 
 
+# What is printed as a magazine is (stapled sheets: pages a multiple of four); a bulletin is loose.
+BOUND = ("vestnik", "collection")
+
+
 def make_job(context: BuildContext, document: PrintDocument, version: str, folder: Path) -> Job:
     """The rendering job of one document (its cache key included)."""
     issues = {r.vestnik_pdf_url(issue.number): issue for issue in context.site.vestnik}
@@ -141,7 +145,7 @@ def make_job(context: BuildContext, document: PrintDocument, version: str, folde
     press = press_settings(context.settings.print)
     return Job(document.name, document_key(document, version, cover, press), document.html,
                str(context.config.root), str(folder), cover=cover,
-               signature=MAGAZINE_SIGNATURE if document.kind == "vestnik" else 1, source=document.source,
+               signature=MAGAZINE_SIGNATURE if document.kind in BOUND else 1, source=document.source,
                press=press)
 
 
@@ -168,6 +172,13 @@ def collect_documents(context: BuildContext) -> list[PrintDocument]:
         documents.append(vestnik_document(env, context.bodies, site.settings, issue, name,
                                           r.vestnik_pdf_url(issue.number),
                                           r.vestnik_print_pdf_url(issue.number)))
+    kinds = site.settings.event_kind_names
+    for collection in site.collections:
+        event = site.event_by_key[collection.event]
+        documents.append(collection_document(env, context.bodies, site.settings, collection, event,
+                                             kinds.get(event.kind, event.kind), site.city_by_slug,
+                                             r.collection_pdf_name(event), r.collection_pdf_url(event),
+                                             r.collection_print_pdf_url(event)))
     for bulletin in site.bulletins:
         name = f"bulletin-{bulletin.number}.pdf"
         cities = [site.city_by_slug[c] for c in bulletin.cities if c in site.city_by_slug]
