@@ -19,6 +19,7 @@ from .content import (
     ContestEdition,
     Entry,
     Event,
+    Exhibition,
     News,
     Page,
     Practice,
@@ -80,6 +81,7 @@ class Site:
     events: list[Event] = field(default_factory=list)     # by start, earliest first
     news: list[News] = field(default_factory=list)        # newest first
     contests: list[ContestEdition] = field(default_factory=list)    # by contest, newest edition first
+    exhibitions: list[Exhibition] = field(default_factory=list)     # newest first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -255,6 +257,10 @@ class Site:
         return grouped(self.news, lambda item: item.cities)
 
     @cached_property
+    def exhibitions_by_city(self) -> dict[str, list[Exhibition]]:
+        return grouped(self.exhibitions, lambda exhibition: [exhibition.city])
+
+    @cached_property
     def editions_by_contest(self) -> dict[str, list[ContestEdition]]:
         return grouped(self.contests, lambda edition: [edition.contest])
 
@@ -301,7 +307,7 @@ def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     """(kind, fields, source) of every entry whose references are checked: the valid
     records and, so that one run shows every mistake, the files rejected for others."""
     records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.news,
-                            *content.pages]
+                            *content.pages, *content.exhibitions]
     for issue in content.vestnik:
         records += [issue, *issue.articles]
     checked = [(type(entry), fields_of(entry), entry.source) for entry in records]
@@ -357,6 +363,12 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
             problems.add(event.source.path, event.source.line("city"), "city",
                          _("city {city!r} is a draft; publish the city or make this event a draft too")
                          .format(city=event.city))
+    exhibitions = published(content.exhibitions)
+    for exhibition in exhibitions:
+        if exhibition.city not in city_slugs and exhibition.city in {c.slug for c in content.cities}:
+            problems.add(exhibition.source.path, exhibition.source.line("city"), "city",
+                         _("city {city!r} is a draft; publish the city or make this exhibition a draft too")
+                         .format(city=exhibition.city))
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
@@ -372,6 +384,8 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         events=sorted((e for e in events if e.city in city_slugs), key=event_order),
         news=sorted(news, key=lambda n: (n.date, n.slug), reverse=True),
         contests=sorted(published(content.contests), key=lambda e: (e.contest, -e.edition)),
+        exhibitions=sorted((e for e in exhibitions if e.city in city_slugs),
+                           key=lambda e: (e.start, e.slug), reverse=True),
     )
 
 
