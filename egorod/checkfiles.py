@@ -23,7 +23,8 @@ PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bullet
           "content/vestnik/<number>/_index.md, content/vestnik/<number>/NN-slug.md, content/pages/<slug>.md, "
           "content/events/<year>-<slug>.md, content/events/<year>-<slug>/collection/_index.md, "
           "content/events/<year>-<slug>/collection/NN-slug.md, content/news/<date>-<slug>.md, "
-          "content/contests/<contest>/<edition>.md")
+          "content/contests/<contest>/<edition>.md, "
+          "content/exhibitions/<slug>/index.md")
 
 
 
@@ -44,6 +45,7 @@ class Selection:
     events: list[Path] = field(default_factory=list)
     news: list[Path] = field(default_factory=list)
     contests: list[Path] = field(default_factory=list)
+    exhibitions: set[Path] = field(default_factory=set)     # exhibition folders
     misplaced: list[str] = field(default_factory=list)  # Markdown the site never reads
     collections: bool = False                           # an analytic collection: every event is needed
 
@@ -93,6 +95,9 @@ def select(root: Path, relative: list[str]) -> Selection:
             chosen.events.append(event)
             chosen.paths.add(event.relative_to(root).as_posix())
             continue
+        elif kind == "exhibitions" and len(parts) == 4:    # index.md or a picture: checked with the exhibition
+            chosen.exhibitions.add(root / "content" / "exhibitions" / parts[2])
+            continue
         elif kind == "contests" and len(parts) == 4 and rel.endswith(".md"):
             chosen.contests.append(path)
             continue
@@ -114,7 +119,7 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
     if settings is None:          # nothing can be checked without valid settings
         return problems.sorted()
     selected = {*chosen.practices, *chosen.bulletins, *chosen.pages, *chosen.issues, *chosen.events, *chosen.news,
-                *chosen.contests}
+                *chosen.contests, *chosen.exhibitions}
     if chosen.contests:
         # The results name practices and events: all of them are needed to tell which exist.
         base = root / c.CONTENT_DIR
@@ -127,7 +132,8 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
         problems.add(rel, 1, "-", _("the site does not read this file here: put it in one of {places}")
                      .format(places=PLACES))
 
-    # A Vestnik issue or a collection is checked as a whole: its articles share numbers and slugs.
-    issues = tuple(folder.relative_to(root).as_posix() for folder in chosen.issues)
+    # A Vestnik issue or a collection is checked as a whole: its articles share numbers and slugs;
+    # an exhibition with its pictures.
+    issues = tuple(folder.relative_to(root).as_posix() for folder in (*chosen.issues, *chosen.exhibitions))
     return [p for p in problems.sorted()
             if p.path in chosen.paths or p.path in issues or p.path.startswith(tuple(i + "/" for i in issues))]

@@ -71,6 +71,7 @@ def entry_pictures(entry: Any) -> list[str]:
     """The raster files an entry shows or links to, its front-matter picture first, relative to
     the repository root."""
     found = [beside(entry.source.path, entry.image.file)] if getattr(entry, "image", None) else []
+    found += [beside(entry.source.path, picture.file) for picture in getattr(entry, "pictures", ())]  # an exhibition's
     for target, _line, _image in entry.source.links:
         local = local_image(entry.source.path, target)
         if local is not None and local not in found:

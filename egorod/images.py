@@ -277,12 +277,13 @@ def srcset(renditions: Iterable[Rendition]) -> str:
     return ", ".join(f"{rendition.url} {rendition.width}w" for rendition in renditions)
 
 
-def picture_html(picture: Picture, alt: str, *, lazy: bool, extra: str = "") -> str:
-    """``<picture>`` with the responsive set, explicit size (no layout shift) and lazy loading."""
+def picture_html(picture: Picture, alt: str, *, lazy: bool, extra: str = "", sizes: str = SIZES) -> str:
+    """``<picture>`` with the responsive set, explicit size (no layout shift) and lazy loading;
+    ``sizes`` says how wide the page shows it (the text column unless told otherwise)."""
     largest = picture.plain[-1]
     loading = ' loading="lazy" decoding="async"' if lazy else ""
-    return (f'<picture><source type="{picture.modern[0].mime}" srcset="{srcset(picture.modern)}" sizes="{SIZES}">'
-            f'<img src="{escape(picture.url)}" srcset="{srcset(picture.plain)}" sizes="{SIZES}" '
+    return (f'<picture><source type="{picture.modern[0].mime}" srcset="{srcset(picture.modern)}" sizes="{sizes}">'
+            f'<img src="{escape(picture.url)}" srcset="{srcset(picture.plain)}" sizes="{sizes}" '
             f'width="{largest.width}" height="{largest.height}" alt="{alt}"{extra}{loading}></picture>')
 
 

@@ -254,7 +254,7 @@ def _full_digests(site: Any) -> list[str]:
     """The hash of every published content file (bodies included), in site order."""
     digests = []
     for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.events, site.news,
-                       site.contests, site.pages):
+                       site.contests, site.pages, site.exhibitions):
         for entry in collection:
             digests.append(entry.source.digest)
             digests += [article.source.digest for article in getattr(entry, "articles", ())]
@@ -264,7 +264,7 @@ def _full_digests(site: Any) -> list[str]:
 def content_key(site: Any) -> str:
     digest = hashlib.sha256()
     for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.events, site.news,
-                       site.contests, site.pages):
+                       site.contests, site.pages, site.exhibitions):
         digest.update(describe(collection).encode())
     return digest.hexdigest()
 

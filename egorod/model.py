@@ -20,6 +20,7 @@ from .content import (
     ContestEdition,
     Entry,
     Event,
+    Exhibition,
     News,
     Page,
     Practice,
@@ -82,6 +83,7 @@ class Site:
     news: list[News] = field(default_factory=list)        # newest first
     contests: list[ContestEdition] = field(default_factory=list)    # by contest, newest edition first
     collections: list[Collection] = field(default_factory=list)     # analytic collections, by their event
+    exhibitions: list[Exhibition] = field(default_factory=list)     # newest first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -257,6 +259,10 @@ class Site:
         return grouped(self.news, lambda item: item.cities)
 
     @cached_property
+    def exhibitions_by_city(self) -> dict[str, list[Exhibition]]:
+        return grouped(self.exhibitions, lambda exhibition: [exhibition.city])
+
+    @cached_property
     def editions_by_contest(self) -> dict[str, list[ContestEdition]]:
         return grouped(self.contests, lambda edition: [edition.contest])
 
@@ -308,7 +314,7 @@ def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     """(kind, fields, source) of every entry whose references are checked: the valid
     records and, so that one run shows every mistake, the files rejected for others."""
     records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.news,
-                            *content.pages]
+                            *content.pages, *content.exhibitions]
     printed: list[VestnikIssue | Collection] = [*content.vestnik, *content.collections]
     for issue in printed:
         records += [issue, *issue.articles]
@@ -366,6 +372,12 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
                          _("city {city!r} is a draft; publish the city or make this event a draft too")
                          .format(city=event.city))
     _check_collections(content, problems)
+    exhibitions = published(content.exhibitions)
+    for exhibition in exhibitions:
+        if exhibition.city not in city_slugs and exhibition.city in {c.slug for c in content.cities}:
+            problems.add(exhibition.source.path, exhibition.source.line("city"), "city",
+                         _("city {city!r} is a draft; publish the city or make this exhibition a draft too")
+                         .format(city=exhibition.city))
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
@@ -383,6 +395,8 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         news=sorted(news, key=lambda n: (n.date, n.slug), reverse=True),
         contests=sorted(published(content.contests), key=lambda e: (e.contest, -e.edition)),
         collections=_published_collections(content.collections, {event_key(e) for e in shown_events}, published),
+        exhibitions=sorted((e for e in exhibitions if e.city in city_slugs),
+                           key=lambda e: (e.start, e.slug), reverse=True),
     )
 
 

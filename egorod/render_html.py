@@ -20,7 +20,7 @@ from markupsafe import Markup
 
 from . import citymap, jsonld, opendata
 from . import routes as r
-from .content import City, Entry, Event, LazyBody, Practice
+from .content import City, Entry, Event, Exhibit, Exhibition, LazyBody, Practice
 from .errors import Problem
 from .i18n import _
 from .images import Picture, beside, picture_html, pictures_in_html, site_url
@@ -42,18 +42,28 @@ def date_ru(value: dt.date | None) -> str:
     return f"{value.day}\u00a0{MONTHS[value.month - 1]} {value.year}\u00a0г."
 
 
+def day_range(first: dt.date, last: dt.date) -> str:
+    """Days as a reader says them: «20 мая 2026 г.», «20–22 мая 2026 г.», «30 мая — 2 июня 2026 г.»."""
+    if last == first:
+        return date_ru(first)
+    if (first.year, first.month) == (last.year, last.month):
+        return f"{first.day}–{date_ru(last)}"
+    if first.year == last.year:
+        return f"{first.day}\u00a0{MONTHS[first.month - 1]} — {date_ru(last)}"
+    return f"{date_ru(first)} — {date_ru(last)}"
+
+
+def exhibition_dates(exhibition: Exhibition) -> str:
+    """«1 октября — 30 ноября 2026 г.»; one without a closing day: «с 1 октября 2026 г.»."""
+    if exhibition.end is None:
+        return f"с\u00a0{date_ru(exhibition.start)}"
+    return day_range(exhibition.start, exhibition.end)
+
+
 def event_dates(event: Event) -> str:
     """When an event is, as a reader says it: «20 мая 2026 г.», «20–22 мая 2026 г.»,
     «20 мая 2026 г., 10:00 (UTC+05:00)» — the offset of the event's zone, the reader's clock may differ."""
-    first, last = event.first_day, event.last_day
-    if last == first:
-        days = date_ru(first)
-    elif (first.year, first.month) == (last.year, last.month):
-        days = f"{first.day}–{date_ru(last)}"
-    elif first.year == last.year:
-        days = f"{first.day}\u00a0{MONTHS[first.month - 1]} — {date_ru(last)}"
-    else:
-        days = f"{date_ru(first)} — {date_ru(last)}"
+    days = day_range(event.first_day, event.last_day)
     instant = event.start_instant()
     if instant is None:
         return days
@@ -269,6 +279,26 @@ def illustration_html(entry: City | Practice, pictures: dict[str, Picture]) -> M
     return Markup(f'<figure class="illustration">{shown}{caption}</figure>')
 
 
+# The gallery's grid: columns of 14rem at least (static/css/site.css, .gallery), a whole row on a phone.
+GALLERY_SIZES = "(max-width: 36rem) 100vw, 20rem"
+
+
+def exhibit_html(exhibition: Exhibition, exhibit: Exhibit, pictures: dict[str, Picture], *, lazy: bool = True,
+                 sizes: str = GALLERY_SIZES) -> Markup:
+    """A picture of an exhibition as a thumbnail of the responsive set (its alt text its own)."""
+    url = site_url(beside(exhibition.source.path, exhibit.file))
+    alt = html_escape(exhibit.alt)
+    picture = pictures.get(url)
+    if picture is None:
+        return Markup(f'<img src="{html_escape(url)}" alt="{alt}">')
+    return Markup(picture_html(picture, alt, lazy=lazy, sizes=sizes))
+
+
+def exhibit_url(exhibition: Exhibition, exhibit: Exhibit) -> str:
+    """The larger picture that a thumbnail links to: the clean copy at the file's own address."""
+    return site_url(beside(exhibition.source.path, exhibit.file))
+
+
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
@@ -284,7 +314,7 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         return url if url.startswith(("http://", "https://")) else base + url.lstrip("/")
 
     env.filters.update(typo=typo_filter, date_ru=date_ru, event_dates=event_dates, month_ru=month_ru, absolute=absolute,
-                       roman=r.roman, filesize=filesize)
+                       roman=r.roman, filesize=filesize, exhibition_dates=exhibition_dates)
     env.globals.update(
         site=site, settings=site.settings, body=lambda entry: web_body(bodies, entry, env.globals["pictures"]),  # type: ignore[arg-type]
         plural=plural, url_of=r.url_of,
@@ -316,6 +346,9 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
 
     env.globals["practice_card_once"] = practice_card
     env.globals["illustration"] = lambda entry: illustration_html(entry, env.globals["pictures"])  # type: ignore[arg-type]
+    env.globals.update(exhibition_url=r.exhibition_url, exhibit_url=exhibit_url,
+                       exhibit=lambda exhibition, item, **options: exhibit_html(
+                           exhibition, item, env.globals["pictures"], **options))  # type: ignore[arg-type]
     if extra_globals:
         env.globals.update(extra_globals)
 

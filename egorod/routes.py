@@ -18,6 +18,7 @@ from .content import (
     ContestEdition,
     Entry,
     Event,
+    Exhibition,
     News,
     Page,
     Practice,
@@ -41,7 +42,8 @@ FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS, NEWS_RSS, 
 STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
-SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/contests/", "/search/")
+SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/contests/", "/search/",
+                "/exhibitions/")
 EVENTS_CALENDAR_URL = "/events/calendar.ics"     # every upcoming event and the last twelve months
 FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
@@ -173,6 +175,11 @@ def news_url(slug: str) -> str:
     return f"/news/{slug}/"
 
 
+def exhibition_url(slug: str) -> str:
+    """A virtual exhibition; its pictures are published in the same folder, under their file names."""
+    return f"/exhibitions/{slug}/"
+
+
 def page_url(slug: str) -> str:
     return f"/{slug}/"
 
@@ -196,6 +203,8 @@ def url_of(entry: Entry) -> str:
         return contest_edition_url(entry.contest, entry.edition)
     if isinstance(entry, Page):
         return page_url(entry.slug)
+    if isinstance(entry, Exhibition):
+        return exhibition_url(entry.slug)
     raise TypeError(entry)
 
 
@@ -233,7 +242,7 @@ def url_of_rejected(rejected: Rejected) -> str | None:
     if kind is Collection:
         return None             # printed only: it has no page of its own
     if "slug" in values:
-        urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url}
+        urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url, Exhibition: exhibition_url}
         return urls[kind](values["slug"]) if kind in urls else None
     if "number" in values:
         return bulletin_url(values["number"]) if kind is Bulletin else vestnik_url(values["number"])
@@ -334,6 +343,7 @@ def city_routes(site: Site) -> list[Route]:
             articles=site.articles_by_city.get(city.slug, []),
             events=site.events_by_city.get(city.slug, []),
             news=site.news_by_city.get(city.slug, [])[:10],
+            exhibitions=site.exhibitions_by_city.get(city.slug, []),
         ))
     return routes
 
@@ -479,6 +489,17 @@ def news_routes(site: Site) -> list[Route]:
     return routes
 
 
+def exhibition_routes(site: Site) -> list[Route]:
+    section = ("Выставки", "/exhibitions/")
+    routes = [Route("/exhibitions/", "exhibitions.html", "Виртуальные выставки МАГ",
+                    "Виртуальные выставки Ассамблеи: фотографии, плакаты и виды городов-участников с подписями.",
+                    (HOME,), dict(items=site.exhibitions), kind="listing", indexed=False)]
+    for exhibition in site.exhibitions:
+        routes.append(_entry_route(site, exhibition, "exhibition.html", exhibition.title, exhibition.summary,
+                                   (HOME, section), "exhibition", city=site.city_by_slug[exhibition.city]))
+    return routes
+
+
 def page_routes(site: Site) -> list[Route]:
     return [_entry_route(site, page, "page.html", page.title, page.summary or page.title, (HOME,), "page")
             for page in site.pages]
@@ -503,12 +524,14 @@ def all_routes(site: Site) -> list[Route]:
     latest_issue = site.vestnik[0] if site.vestnik else None
     home = Route("/", "home.html", site.settings.title, site.settings.description, (),
                  dict(latest_bulletin=latest_bulletin, latest_issue=latest_issue,
-                      next_events=site.upcoming_events[:3], latest_news=site.news[:5]), kind="listing",
+                      next_events=site.upcoming_events[:3], latest_news=site.news[:5],
+                      latest_exhibition=site.exhibitions[0] if site.exhibitions else None), kind="listing",
                  indexed=False)
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *event_routes(site), *news_routes(site), *contest_routes(site), *page_routes(site), *service_routes(site), search]
+              *vestnik_routes(site), *event_routes(site), *news_routes(site), *contest_routes(site), *page_routes(site), *service_routes(site), search,
+              *exhibition_routes(site)]
     return routes
 
 

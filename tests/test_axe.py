@@ -22,6 +22,7 @@ PAGES = [
     "/bulletins/", "/bulletins/238/", "/vestnik/", "/vestnik/77/", "/vestnik/77/chto-delaet-gorod-komfortnym/",
     "/events/", "/events/2027/", "/events/2027/forum-megapolis/", "/news/", "/news/2026-11-24-gorod-v-zerkale-smi/",
     "/contests/", "/contests/gorod-gde-khochetsya-zhit/13/",
+    "/exhibitions/", "/exhibitions/gorod-v-vosmi-vidakh/",
     "/contacts/", "/accessibility/", "/privacy/", "/feeds/", "/site-map/", "/open-data/", "/404.html",
     "/search/?q=%D1%82%D1%80%D0%B0%D0%BD%D1%81%D0%BF%D0%BE%D1%80%D1%82",
 ]
@@ -89,6 +90,20 @@ def test_no_serious_or_critical_axe_violation_on_any_kind_of_page(browser, sampl
     assert failures == {}, json.dumps(failures, ensure_ascii=False, indent=1)
 
 
+@pytest.mark.parametrize("width,dark", [(1280, False), (375, True)], ids=["1280px", "375px-dark"])
+def test_the_open_lightbox_has_no_serious_or_critical_axe_violation(browser, sample_url, axe_source, width, dark):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    emulate(browser, width, dark)
+    browser.get(sample_url + "/exhibitions/gorod-v-vosmi-vidakh/")
+    browser.find_element(By.CSS_SELECTOR, "a.exhibit-link").send_keys(Keys.ENTER)
+    WebDriverWait(browser, 5).until(lambda d: d.find_element(By.CSS_SELECTOR, "dialog[open] img"))
+    found = violations(browser, axe_source)
+    assert found == [], json.dumps(found, ensure_ascii=False, indent=1)
+
+
 def test_axe_is_the_pinned_version():
     lock = json.loads((PROJECT / "package-lock.json").read_text(encoding="utf-8"))
     installed = json.loads((npm_package("axe-core") / "package.json").read_text(encoding="utf-8"))
@@ -104,5 +119,6 @@ def test_every_kind_of_page_is_checked():
                "year.html", "country.html", "bulletins.html", "bulletin.html", "vestnik.html",
                "vestnik_issue.html", "article.html", "page.html", "feeds.html", "site_map.html",
                "open_data.html", "404.html", "search.html", "events.html", "events_year.html", "event.html",
-               "news.html", "news_item.html", "contests.html", "contest_edition.html"}
+               "news.html", "news_item.html", "contests.html", "contest_edition.html",
+               "exhibitions.html", "exhibition.html"}
     assert page_templates <= covered, page_templates - covered

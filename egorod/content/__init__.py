@@ -20,6 +20,8 @@ from .records import (
            ContestResult,
            Entry,
            Event,
+           Exhibit,
+           Exhibition,
            Illustration,
            LazyBody,
            News,
@@ -34,6 +36,6 @@ from .records import (
 )
 
 __all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Collection", "CollectionArticle", "Content", "Contest", "ContestEdition",
-           "ContestResult", "Entry", "Event", "Illustration", "LazyBody", "News", "Page", "Paper", "Practice", "RecordCache",
+           "ContestResult", "Entry", "Event", "Exhibit", "Exhibition", "Illustration", "LazyBody", "News", "Page", "Paper", "Practice", "RecordCache",
            "Rejected", "Source", "VestnikIssue", "city_references", "content_assets", "fields_of", "load_content",
            "read_source"]

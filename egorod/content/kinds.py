@@ -27,6 +27,7 @@ from .records import (
     ContestEdition,
     Entry,
     Event,
+    Exhibition,
     News,
     Page,
     Practice,
@@ -437,3 +438,72 @@ def load_contest_edition(root: Path, path: Path, settings: Settings, problems: P
     values = _values(ContestEdition, parsed, settings, problems)
     given = {"contest": contest, "edition": int(path.stem) if path.stem.isdigit() else None}
     return _outcome(ContestEdition, parsed, values, given, problems, before)
+
+
+# --- virtual exhibitions: a folder with index.md and the pictures it lists -------------------
+
+EXHIBITION_INDEX = "index.md"
+PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".avif"})
+
+
+def exhibition_files(folder: Path) -> list[Path]:
+    """index.md first, then the other files of the folder by name: the record depends on which
+    pictures are there."""
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
+                   and p.name != EXHIBITION_INDEX) if folder.is_dir() else []
+    return [folder / EXHIBITION_INDEX, *files]
+
+
+def _check_exhibition(folder: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """Across its fields and files: the dates in order, every listed picture there and listed
+    once, every picture of the folder listed (else it would silently not be shown)."""
+    path = parsed.source.path
+    start, end = values.get("start"), values.get("end")
+    if start is not None and end is not None and end < start:
+        problems.add(path, parsed.source.line("end"), "end", _("the end {end} is before the start {start}")
+                     .format(end=end, start=start))
+    listed: dict[str, int] = {}
+    for index, picture in enumerate(values.get("pictures") or ()):
+        key = f"pictures[{index}]"
+        line = parsed.source.lines.get(f"{key}.file", parsed.source.line(key))
+        if picture.file in listed:
+            problems.add(path, line, f"{key}.file", _("picture {file!r} is listed twice (also as picture {first}); "
+                                                      "list each picture once").format(file=picture.file,
+                                                                                      first=listed[picture.file] + 1))
+        elif not (folder / picture.file).is_file() or (folder / picture.file).is_symlink():
+            problems.add(path, line, f"{key}.file", _("picture {file!r} not found beside index.md")
+                         .format(file=picture.file))
+        listed.setdefault(picture.file, index)
+    if "pictures" not in values:
+        return          # its own mistake is reported: which pictures it means is unknown
+    for file in exhibition_files(folder)[1:]:
+        if file.suffix.lower() in PICTURE_SUFFIXES and file.name not in listed:
+            problems.add(path, parsed.source.line("pictures"), "pictures", _(
+                "{name!r} is in the exhibition's folder but not among its pictures: list it with its alt text, "
+                "caption and credit, or remove it").format(name=file.name))
+        elif file.suffix.lower() == ".md":
+            problems.add(f"{path.rsplit('/', 1)[0]}/{file.name}", 1, "-", _(
+                "an exhibition is one file, index.md; its pictures' texts go into its pictures list"))
+
+
+def load_exhibition(root: Path, folder: Path, settings: Settings, problems: Problems) -> Exhibition | Rejected | None:
+    index = folder / EXHIBITION_INDEX
+    if not index.is_file():
+        problems.add(folder.relative_to(root).as_posix(), 0, "-",
+                     _("an exhibition folder needs an index.md with title, start, city, summary and pictures"))
+        return None
+    parsed = read_source(root, index, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(Exhibition, parsed, settings, problems)
+    if "pictures" in values and not values["pictures"]:
+        problems.add(parsed.source.path, parsed.source.line("pictures"), "pictures",
+                     _("an exhibition needs at least one picture"))
+    _check_exhibition(folder, parsed, values, problems)
+    slug = folder.name if is_safe_slug(folder.name) else None
+    if slug is None:
+        problems.add(parsed.source.path, 1, "-", _(
+            "folder name {name!r} is not a valid slug: rename it with lowercase Latin letters, digits and "
+            "hyphens, e.g. vidy-stolits").format(name=folder.name))
+    return _outcome(Exhibition, parsed, values, {"slug": slug}, problems, before)

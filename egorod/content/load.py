@@ -13,11 +13,13 @@ from .cache import LoadJob, RecordCache
 from .kinds import (
     COLLECTION_FOLDER,
     event_material_files,
+    exhibition_files,
     load_bulletin,
     load_city,
     load_collection,
     load_contest_edition,
     load_event,
+    load_exhibition,
     load_news,
     load_page,
     load_practice,
@@ -71,6 +73,11 @@ def load_content(root: Path, settings: Settings, problems: Problems,
             jobs.append(("vestnik", LoadJob(_folder_files(folder),
                                             functools.partial(load_vestnik_issue, root, folder, settings))))
     add("pages", load_page, base / "pages")
+    exhibitions_dir = base / "exhibitions"
+    for folder in sorted(p for p in exhibitions_dir.iterdir() if p.is_dir()) if exhibitions_dir.is_dir() else []:
+        if only(folder):      # its pictures are part of it: one that is added or removed changes it
+            jobs.append(("exhibitions", LoadJob(tuple(exhibition_files(folder)) if (folder / "index.md").is_file()
+                                                else (), functools.partial(load_exhibition, root, folder, settings))))
     content = Content()
     for path, line, message in sanitize.content_svg_problems(root):    # published as they are
         problems.add(path, line, "-", message)

@@ -269,6 +269,30 @@ class Event(Entry):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Exhibit(Illustration):
+    """A picture of a virtual exhibition: shown for its own sake, so each one names what it is
+    and whose it is."""
+    caption: str = required(text)
+    credit: str = required(text)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Exhibition(Entry):
+    """content/exhibitions/<slug>/index.md, its pictures beside it, shown in the order listed."""
+    slug: str                 # the folder's name
+    start: dt.date = required(date)
+    end: dt.date | None = optional(date_, None)     # empty: open with no closing day ("date" is a converter)
+    city: str = required(slug_, refers_to="cities")
+    summary: str = required(text)
+    pictures: tuple[Exhibit, ...] = entries(Exhibit, required=True)
+
+    @property
+    def date(self) -> dt.date:
+        """It is published on its opening day, as other dated entries on their date."""
+        return self.start
+
+
+@dataclass(frozen=True, kw_only=True)
 class ContestResult:
     """A winner: a practice of the library («Город, где хочется жить»), or a work, its outlet
     and city («Город в зеркале СМИ»)."""
@@ -333,6 +357,7 @@ class Content:
     collections: list[Collection] = field(default_factory=list)
     vestnik: list[VestnikIssue] = field(default_factory=list)
     pages: list[Page] = field(default_factory=list)
+    exhibitions: list[Exhibition] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)     # files with mistakes, their parts apart
 
     def add_rejected(self, item: Rejected) -> None:
