@@ -14,7 +14,11 @@ the page reloads again when the file is fixed and the site comes back.
 The pipeline stages each build inside that folder (``.egorod-staging/``, never served)
 and swaps it in only when it is complete, so a reader never gets a half-written page;
 pages that did not change are taken over from the previous build (incremental
-rendering), which keeps a rebuild after a save short.
+rendering), which keeps a rebuild after a save short. The process stays warm: it keeps the
+last build's records, site model and page keys (``egorod/warm.py``), and when the files
+saved (told by the watcher, nothing is scanned) changed only an entry's text, the edited
+files alone are read again and only their pages are rendered; the edited page is served
+from memory and the tabs reload as soon as it is rendered, while the build writes the rest.
 
 Connections are bounded: a client silent for ``REQUEST_TIMEOUT`` seconds is dropped, and
 beyond ``MAX_CONNECTIONS`` open at once new ones are closed at once, so idle connections
