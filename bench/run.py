@@ -14,6 +14,9 @@ PSS of the process with its workers, sampled from /proc):
                    (the cold builds of the two tools take turns)
   egorod no-op     the same build again, nothing changed (cache and output kept)
   egorod one edit  after appending a sentence to one practice
+  serve round trip `build.py serve` running (warm): a sentence appended to a practice, a
+                   bulletin and a Vestnik article in turn, each timed from the save to the
+                   edited page fetched after the reload event (what an open tab does)
 
 Outputs and caches of earlier runs are moved aside, not deleted, until the end (see
 ``Discard``): every cold build starts from the state of a fresh clone.
@@ -28,9 +31,14 @@ Prints a table and the ratios to Hugo; the last line is
 from __future__ import annotations
 
 import argparse
+import http.client
 import importlib.util
 import os
+import queue
+import re
 import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -380,6 +388,7 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
     edit.pages = count_html(bench.out)
 
     results = {"cold": cold, "noop": noop, "edit": edit, "hugo": hugo}
+    results["serve"] = serve_round_trip(bench, args.serve_edits)
     results["pdf"] = optional_step(bench, "pdf", with_pdf, cold)
     results["search"] = optional_step(bench, "search", with_search, cold)
     return results
@@ -432,6 +441,168 @@ def optional_step(bench: Bench, step: str, enabled: bool, cold: Scenario) -> Sce
     return scenario
 
 
+# --- the preview's round trip (build.py serve) --------------------------------------------
+
+SERVE_START_TIMEOUT = 1800.0    # the preview's first build is a full one, in one process
+SERVE_EVENT_TIMEOUT = 60.0
+SERVE_BUILT = re.compile(r"\] (built in|build failed)")
+
+
+class ReloadEvents:
+    """The preview's reload stream (Server-Sent Events), read in a thread as a browser tab does:
+    the data of each ``build`` event, with the time it arrived."""
+
+    def __init__(self, port: int):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=SERVE_START_TIMEOUT)
+        self.connection.request("GET", "/_livereload")
+        self.response = self.connection.getresponse()
+        self.queue: queue.Queue[tuple[float, str]] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        event = ""
+        try:
+            while raw := self.response.fp.readline():
+                line = raw.decode("utf-8").rstrip("\n")
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                elif line.startswith("data:") and event == "build":
+                    self.queue.put((time.perf_counter(), line[5:].strip()))
+                elif not line:
+                    event = ""
+        except (OSError, ValueError):
+            pass
+
+    def next_build(self, shown: str) -> tuple[float, str]:
+        """The first build announced after ``shown``."""
+        deadline = time.perf_counter() + SERVE_EVENT_TIMEOUT
+        while True:
+            arrived, token = self.queue.get(timeout=max(deadline - time.perf_counter(), 0.01))
+            if token != shown:
+                return arrived, token
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def fetch(port: int, path: str) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=SERVE_EVENT_TIMEOUT)
+    try:
+        connection.request("GET", path)
+        return connection.getresponse().read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def serve_targets(corpus: Path) -> list[tuple[str, Path, str]]:
+    """(kind, file, address of its page) of the files the round trip edits, one of each kind."""
+    content = corpus / "content"
+    practices = sorted((content / "practices").glob("*.md"))
+    practice = practices[len(practices) // 3]       # not the one the one-edit scenario changes
+    bulletins = sorted((content / "bulletins").glob("*.md"), key=lambda path: int(path.stem))
+    bulletin = bulletins[len(bulletins) // 2]
+    issues = sorted((p for p in (content / "vestnik").iterdir() if p.is_dir()), key=lambda p: int(p.name))
+    issue = issues[len(issues) // 2]
+    articles = sorted(path for path in issue.glob("*.md") if path.name != "_index.md")
+    article = articles[len(articles) // 2]
+    return [("practice", practice, f"/practices/{practice.stem}/"),
+            ("bulletin", bulletin, f"/bulletins/{bulletin.stem}/"),
+            ("article", article, f"/vestnik/{issue.name}/{article.stem.split('-', 1)[1]}/")]
+
+
+def serve_round_trip(bench: Bench, edits: int) -> Scenario:
+    """`build.py serve` on the corpus: each edit appends a sentence to a practice, a bulletin or
+    a Vestnik article (in turn) once the previous rebuild is over, and is timed from the save to
+    the edited page, fetched when the reload event arrives, showing the sentence."""
+    scenario = Scenario("serve round trip")
+    if edits <= 0:
+        scenario.note = "not measured (--serve-edits 0)"
+        return scenario
+    port = free_port()
+    command = [sys.executable, str(PROJECT / "build.py"), "--root", str(bench.corpus), "serve", "--port", str(port)]
+    targets = serve_targets(bench.corpus)
+    originals = {path: path.read_bytes() for _, path, _ in targets}
+    log_path = bench.work / "serve.log"
+    log(f"serve round trip ({edits} edits, practice / bulletin / article in turn):")
+    with log_path.open("w") as sink:
+        started = time.perf_counter()
+        server = subprocess.Popen(command, cwd=PROJECT, stdin=subprocess.DEVNULL, stdout=sink,
+                                  stderr=subprocess.STDOUT, env=dict(os.environ, EGOROD_LANG="en"))
+        events: ReloadEvents | None = None
+        by_kind: dict[str, list[float]] = {}
+
+        def builds_done() -> int:
+            return len(SERVE_BUILT.findall(log_path.read_text(encoding="utf-8", errors="replace")))
+
+        def wait_builds(count: int, what: str, timeout: float) -> None:
+            deadline = time.perf_counter() + timeout
+            while builds_done() < count:
+                if server.poll() is not None or time.perf_counter() > deadline:
+                    tail = "\n".join(log_path.read_text(encoding="utf-8", errors="replace").splitlines()[-10:])
+                    raise SystemExit(f"serve: {what} did not finish:\n{tail}")
+                time.sleep(0.05)
+
+        try:
+            wait_builds(1, "the first build", SERVE_START_TIMEOUT)
+            log(f"  first build: {time.perf_counter() - started:.1f} s")
+            events = ReloadEvents(port)
+            _, shown = events.next_build("")
+            for index in range(edits):
+                kind, path, url = targets[index % len(targets)]
+                wait_builds(index + 1, "the previous rebuild", SERVE_EVENT_TIMEOUT)
+                time.sleep(0.3)         # the rebuild's files are written: the machine is quiet again
+                mark = f"Правка{1000 + index}"      # one word: typography leaves it as it is
+                saved = time.perf_counter()
+                with path.open("a", encoding="utf-8") as handle:
+                    handle.write(f"\n{mark}: {EDITED_SENTENCE.format(n=index + 1)}\n")
+                while True:
+                    arrived, shown = events.next_build(shown)
+                    if mark in fetch(port, url):
+                        break
+                elapsed = time.perf_counter() - saved
+                by_kind.setdefault(kind, []).append(elapsed)
+                scenario.runs.append(Run(elapsed, 0.0, 0, ""))
+                log(f"  {kind} {index + 1}/{edits}: {elapsed * 1000:.0f} ms "
+                    f"(reload event after {(arrived - saved) * 1000:.0f} ms)")
+            wait_builds(edits + 1, "the last rebuild", SERVE_EVENT_TIMEOUT)
+            peak = process_peak_mb(server.pid)
+            for run in scenario.runs:
+                run.peak_mb = peak
+        finally:
+            for path, data in originals.items():
+                path.write_bytes(data)
+            if events is not None:
+                events.close()
+            if server.poll() is None:
+                server.send_signal(signal.SIGINT)
+                try:
+                    server.wait(timeout=60)
+                except subprocess.TimeoutExpired:
+                    server.kill()
+                    server.wait()
+    scenario.note = ", ".join(f"{kind} {statistics.median(times) * 1000:.0f} ms"
+                              for kind, times in by_kind.items()) + " (medians)"
+    return scenario
+
+
+def process_peak_mb(pid: int) -> float:
+    """The high-water mark of a running process's resident memory (Linux), else 0."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 # --- the report --------------------------------------------------------------------------
 
 def report(results: dict[str, Scenario], bench: Bench) -> int:
@@ -444,12 +615,12 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
               f"{'tree MB':>9}  note")
     print(header)
     print("-" * len(header))
-    for key in ("cold", "noop", "edit", "hugo", "pdf", "search"):
+    for key in ("cold", "noop", "edit", "hugo", "serve", "pdf", "search"):
         s = results[key]
         if s.wall is None:
             print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9} {'':>9}  {s.note}")
             continue
-        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search") else ""
+        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search", "serve") else ""
         tree = f"{s.tree:.0f}" if s.tree is not None else "n/a"
         print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f} {tree:>9}  {s.note}")
     hugo = results["hugo"].wall
@@ -459,6 +630,8 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
         ratios[key] = ours / hugo if hugo and ours is not None else float("nan")
     print("peak MB: max RSS of the build's own process (os.wait4). tree MB: peak PSS of that process and "
           "its worker processes together, sampled every 0.1 s (shared pages counted once).")
+    print("serve round trip: save -> reload event -> the edited page fetched with the new text, median of the "
+          "edits (peak MB: the serve process at the end).")
     print()
     print(f"vs Hugo (cold): egorod cold x{ratios['cold']:.2f}, no-op x{ratios['noop']:.2f}, "
           f"one edit x{ratios['edit']:.2f} (lower is better; < 1 is faster than Hugo)")
@@ -477,6 +650,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure the PDF step (default: on at scale <= 0.1)")
     parser.add_argument("--with-search", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the search-index step (default: on at scale <= 0.1)")
+    parser.add_argument("--serve-edits", type=int, default=9,
+                        help="edits timed in the serve round trip, taking turns practice/bulletin/article "
+                             "(default 9; 0 leaves it out)")
     parser.add_argument("--budget", type=float, default=540.0,
                         help="seconds the measurements should take at most when --runs is not given (default 540)")
     args = parser.parse_args(argv)

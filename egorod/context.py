@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .render_html import BodyCache
     from .routes import Route
     from .settings import Settings
+    from .warm import Warm
 
 CACHE_DIR = ".cache"
 
@@ -179,6 +180,17 @@ class BuildContext:
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     report: StepReport = field(default_factory=StepReport)
     timings: dict[str, float] = field(default_factory=dict)
+    # The preview: told each page of an edited entry as soon as it is rendered (output path,
+    # HTML), before the rest of the build is written.
+    page_ready: Callable[[str, str], None] | None = None
+    # The preview's state when only the text of some entries changed (egorod/warm.py): their
+    # pages are the only ones whose keys may differ from the last build's. None otherwise.
+    warm: Warm | None = None
+    edited_only: frozenset[str] | None = None   # set when the pages of these files alone were keyed again
+    # What the pages' keys were made of, for the preview's next build (set by the html step).
+    page_keys: dict[str, str] = field(default_factory=dict)
+    global_key: str = ""
+    all_key: str = ""
 
     def warn(self, message: str) -> None:
         """Something an editor must act on (a `path:line:` line), though the build goes on."""

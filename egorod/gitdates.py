@@ -140,6 +140,11 @@ class SourceDates:
         self.history = history if history is not None else read_history(root)
         self._cache: dict[str, dt.date | None] = {}
 
+    @property
+    def known(self) -> dict[str, dt.date | None]:
+        """The dates asked for so far."""
+        return self._cache
+
     def __call__(self, path: str) -> dt.date | None:
         """Date of a file given relative to the root (forward slashes), None if it is missing."""
         if path not in self._cache:

@@ -140,6 +140,13 @@ def _walk(value: Any, out: list[str], seen: set[int], primary: bool = False) -> 
     out.append(repr(value))
 
 
+def forget_descriptions() -> None:
+    """Forget the descriptions remembered by object: each build starts without them (the
+    preview's model outlives a build, and an entry's text may be changed in place)."""
+    _LIST_MEMO.clear()
+    _ENTRY_MEMO.clear()
+
+
 def describe(value: Any, primary: bool = False) -> str:
     parts: list[str] = []
     _walk(value, parts, set(), primary)
@@ -279,27 +286,22 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         context.templates_key, cities_and_menu, *context.facts.site_wide(site), site.settings.base_url,
         repr(context.config.drafts),
     ]).encode()).hexdigest()
-    all_key = content_key(site)
+    warm = context.warm
+    shortcut = warm.unchanged_but(global_key, context.facts.updated_of) if warm is not None else None
+    # The preview, after a change of text alone: the other pages' keys are the last build's.
+    all_key = warm.all_key if warm is not None and shortcut is not None else content_key(site)
     manifest = Manifest(context.config.cache, context.config.out)
-    facts_of = [context.facts.of_page(route) for route in routes]
-    # Everything a page key is made of: when none of it changed since the last build, every
-    # key is the one the manifest holds and is not worked out again (a no-change rebuild).
-    manifest.fingerprint = hashlib.sha256("\n".join([
-        global_key, all_key, repr(site.options.today), *_full_digests(site), *facts_of,
-        *(f"{route.output_path} {route.preview} {route.indexed}" for route in routes),
-    ]).encode()).hexdigest()
-    same_inputs = manifest.fingerprint == manifest.previous_fingerprint
+    context.global_key, context.all_key, context.page_keys = global_key, all_key, manifest.current
+    context.after_commit.append(manifest.save)
+    if warm is not None and shortcut is not None:
+        context.edited_only = shortcut
+        rendered = _render_edited_first(context, staged, env, routes, manifest, shortcut, global_key, all_key,
+                                        warm.keys)
+        _LIST_MEMO.clear()
+        _ENTRY_MEMO.clear()
+        return rendered
     todo: list[Route] = []
-    for route, facts in zip(routes, facts_of, strict=True):
-        saved = manifest.previous.get(route.output_path) if same_inputs else None
-        key = saved[0] if isinstance(saved, list) and saved else route_key(route, global_key, all_key, facts)
-        manifest.current[route.output_path] = key
-        if route.indexed:
-            manifest.indexed.add(route.output_path)
-        if manifest.unchanged(route.output_path, key, staged.previous):
-            staged.take_over(route.output_path)
-        else:
-            todo.append(route)
+    _key_every_route(context, staged, routes, manifest, global_key, all_key, todo)
 
     from .render_html import render_route, template_problem
 
@@ -316,10 +318,79 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
     # The search index needs rebuilding only when a page it indexes changed, came or went.
     context.indexed_pages_changed = (
         manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))
-    context.after_commit.append(manifest.save)
     _LIST_MEMO.clear()
     _ENTRY_MEMO.clear()
     return todo
+
+
+def _key_every_route(context: Any, staged: Any, routes: list[Route], manifest: Manifest, global_key: str,
+                     all_key: str, todo: list[Route]) -> None:
+    """Every page's key; the pages whose key or file is not the last build's go to ``todo``."""
+    site = context.site
+    facts_of = [context.facts.of_page(route) for route in routes]
+    # Everything a page key is made of: when none of it changed since the last build, every
+    # key is the one the manifest holds and is not worked out again (a no-change rebuild).
+    manifest.fingerprint = hashlib.sha256("\n".join([
+        global_key, all_key, repr(site.options.today), *_full_digests(site), *facts_of,
+        *(f"{route.output_path} {route.preview} {route.indexed}" for route in routes),
+    ]).encode()).hexdigest()
+    same_inputs = manifest.fingerprint == manifest.previous_fingerprint
+    for route, facts in zip(routes, facts_of, strict=True):
+        saved = manifest.previous.get(route.output_path) if same_inputs else None
+        key = saved[0] if isinstance(saved, list) and saved else route_key(route, global_key, all_key, facts)
+        manifest.current[route.output_path] = key
+        if route.indexed:
+            manifest.indexed.add(route.output_path)
+        if manifest.unchanged(route.output_path, key, staged.previous):
+            staged.take_over(route.output_path)
+        else:
+            todo.append(route)
+
+
+def _render_edited_first(context: Any, staged: Any, env: Any, routes: list[Route], manifest: Manifest,
+                         edited: frozenset[str], global_key: str, all_key: str,
+                         last_keys: dict[str, str]) -> list[Route]:
+    """The preview after a change of text alone: the pages of the edited entries are keyed,
+    rendered and announced first; every other page keeps its key and file (this process
+    wrote them, in a folder of its own)."""
+    from .render_html import render_route, template_problem
+
+    written: set[str] = set()
+    rendered: list[Route] = []
+    for route in routes:
+        if route.entry is None or route.entry.source.path not in edited:
+            continue
+        key = route_key(route, global_key, all_key, context.facts.of_page(route))
+        manifest.current[route.output_path] = key
+        if key == last_keys.get(route.output_path) and manifest.unchanged(route.output_path, key, staged.previous):
+            continue
+        try:
+            html = render_route(env, route)
+        except jinja2.TemplateError as error:
+            raise BuildFailed([template_problem(error, context.config.root)]) from None
+        staged.write(route.output_path, html)
+        written.add(route.output_path)
+        rendered.append(route)
+        if context.page_ready is not None:
+            context.page_ready(route.output_path, html)
+    # Not every key was worked out: the next full build works them all out again.
+    manifest.fingerprint = ""
+    for route in routes:
+        path = route.output_path
+        if route.indexed:
+            manifest.indexed.add(path)
+        if path in written:
+            continue
+        if path in manifest.current:            # an edited entry's page, the same as before
+            staged.take_over(path)
+            continue
+        manifest.current[path] = last_keys[path]
+        if path in manifest.previous:
+            manifest.kept.add(path)
+        staged.take_over(path)
+    context.indexed_pages_changed = manifest.indexed != manifest.previous_indexed or any(
+        route.indexed for route in rendered)
+    return rendered
 
 
 class KeptFiles:

@@ -9,14 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 
 from .buildrecord import BuildRecord, save_record
-from .content import RecordCache, load_content
+from .content import Content, RecordCache, load_content
 from .context import CACHE_DIR, BuildConfig, BuildContext, PageFacts
 from .errors import BuildFailed, Problem, Problems
-from .incremental import code_and_settings_key, code_and_templates_key
+from .incremental import code_and_settings_key, code_and_templates_key, forget_descriptions
 from .links_check import broken_links, link_problems
 from .markup import MarkdownOptions
 from .model import BuildOptions, Site, build_site
@@ -28,6 +29,7 @@ from .routes import all_routes
 from .settings import load_settings
 from .steps import steps_for
 from .steps.images import unreadable_pictures
+from .warm import Warm
 
 __all__ = ["CACHE_DIR", "BuildConfig", "BuildContext", "build", "check", "load_site"]
 
@@ -40,6 +42,13 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
     With ``cache_dir``, records of files unchanged since the last run are reused; the
     others are parsed on ``workers`` processes (default: all cores) when there are many.
     """
+    return load_site_and_content(root, options, base_url, cache_dir, code_key, workers)[0]
+
+
+def load_site_and_content(root: Path, options: BuildOptions, base_url: str | None = None,
+                          cache_dir: Path | None = None, code_key: str | None = None,
+                          workers: int | None = None) -> tuple[Site, Content]:
+    """``load_site``, with the records the model was made from (the preview keeps them)."""
     problems = Problems()
     settings = load_settings(root, problems)
     if settings is None:
@@ -54,7 +63,7 @@ def load_site(root: Path, options: BuildOptions, base_url: str | None = None,
     if problems:
         problems.items += link_problems(site, content, root)   # reported with the rest, not a round later
         raise BuildFailed(problems.sorted())
-    return site
+    return site, content
 
 
 def check(root: Path) -> list[Problem]:
@@ -81,11 +90,20 @@ def check(root: Path) -> list[Problem]:
     return sorted(found)
 
 
-def build(config: BuildConfig) -> BuildContext:
-    """Build the site into ``config.out``; the outcome is recorded for ``deploy``."""
+def build(config: BuildConfig, warm: Warm | None = None,
+          page_ready: Callable[[str, str], None] | None = None) -> BuildContext:
+    """Build the site into ``config.out``; the outcome is recorded for ``deploy``.
+
+    ``warm`` (the preview): the state of the previous build, kept in memory and updated; a
+    model that ``warm.patch`` brought up to date is built from as it is. ``page_ready(path,
+    html)`` is told each page of an edited entry as soon as it is rendered, before the rest
+    of the build is written.
+    """
     try:
-        context = _build(config)
+        context = _build(config, warm, page_ready)
     except BaseException:
+        if warm is not None:
+            warm.forget()
         _record(config, succeeded=False)
         raise
     _record(config, succeeded=True, base_url=context.settings.base_url)
@@ -102,22 +120,31 @@ def _record(config: BuildConfig, succeeded: bool, base_url: str = "") -> None:
         # stays, and still describes the output, which a failed build leaves as it was.
 
 
-def _build(config: BuildConfig) -> BuildContext:
+def _build(config: BuildConfig, warm: Warm | None = None,
+           page_ready: Callable[[str, str], None] | None = None) -> BuildContext:
     started = time.perf_counter()
-    options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
-    code_key = code_and_settings_key(config.root)
-    site = load_site(config.root, options, config.base_url, cache_dir=config.cache, code_key=code_key,
-                     workers=config.workers)
+    forget_descriptions()
+    content: Content | None = None
+    if warm is not None and warm.patched is not None and warm.site is not None:
+        # Only the text of these entries changed: the model, its routes and links stand.
+        site, routes, code_key = warm.site, warm.routes, warm.code_key
+    else:
+        options = BuildOptions(drafts=config.drafts, today=config.today or dt.date.today())
+        code_key = code_and_settings_key(config.root)
+        site, content = load_site_and_content(config.root, options, config.base_url, cache_dir=config.cache,
+                                              code_key=code_key, workers=config.workers)
+        routes = all_routes(site)
+        broken = broken_links(site, routes, config.root) + redirect_problems(site_redirects(site), routes)
+        if broken:
+            raise BuildFailed(sorted(broken))
     settings = site.settings
-    routes = all_routes(site)
-    broken = broken_links(site, routes, config.root) + redirect_problems(site_redirects(site), routes)
-    if broken:
-        raise BuildFailed(sorted(broken))
     context = BuildContext(config, settings, site, routes,
                            BodyCache(MarkdownOptions(allow_raw_html=settings.allow_raw_html),
                                      store=config.cache / "bodies.sqlite", salt=code_key),
                            code_key, code_and_templates_key(config.root, code_key),
-                           facts=PageFacts(live_reload=config.live_reload))
+                           facts=PageFacts(live_reload=config.live_reload), page_ready=page_ready)
+    if warm is not None and warm.patched is not None:
+        context.warm = warm
     context.timings["load"] = time.perf_counter() - started
     staged = StagedOutput(config.out, root=config.root)
     steps = steps_for(config)
@@ -138,4 +165,6 @@ def _build(config: BuildConfig) -> BuildContext:
     for save in context.after_commit:
         save()   # caches that describe the new output, saved only once it is in place
     context.timings["total"] = time.perf_counter() - started
+    if warm is not None:
+        warm.remember(context, content)
     return context

@@ -299,9 +299,31 @@ def exhibit_url(exhibition: Exhibition, exhibit: Exhibit) -> str:
     return site_url(beside(exhibition.source.path, exhibit.file))
 
 
+class CompiledTemplates(jinja2.BytecodeCache):
+    """Compiled templates, kept for the life of the process: the preview makes an environment
+    for every build, and compiling the templates again cost more than rendering the pages of
+    an edit. Jinja checks each entry against its template's source, so an edited template
+    is compiled again."""
+
+    def __init__(self) -> None:
+        self._code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        code = self._code.get(bucket.key)
+        if code is not None:
+            bucket.bytecode_from_string(code)
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self._code[bucket.key] = bucket.bytecode_to_string()
+
+
+_COMPILED = CompiledTemplates()
+
+
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
+        bytecode_cache=_COMPILED,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -14,7 +14,11 @@ the page reloads again when the file is fixed and the site comes back.
 The pipeline stages each build inside that folder (``.egorod-staging/``, never served)
 and swaps it in only when it is complete, so a reader never gets a half-written page;
 pages that did not change are taken over from the previous build (incremental
-rendering), which keeps a rebuild after a save short.
+rendering), which keeps a rebuild after a save short. The process stays warm: it keeps the
+last build's records, site model and page keys (``egorod/warm.py``), and when the files
+saved (told by the watcher, nothing is scanned) changed only an entry's text, the edited
+files alone are read again and only their pages are rendered; the edited page is served
+from memory and the tabs reload as soon as it is rendered, while the build writes the rest.
 
 Connections are bounded: a client silent for ``REQUEST_TIMEOUT`` seconds is dropped, and
 beyond ``MAX_CONNECTIONS`` open at once new ones are closed at once, so idle connections
@@ -35,8 +39,9 @@ import time
 import traceback
 import urllib.parse
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 from . import pipeline
 from .errors import BuildFailed
@@ -44,6 +49,7 @@ from .i18n import _, language, ngettext
 from .output import STAGING
 from .policy import content_security_policy
 from .settings import SETTINGS_FILE
+from .warm import Warm
 
 WATCHED_DIRS = ("content", "templates", "static")
 SCRIPT_URL = "/_livereload.js"
@@ -114,6 +120,9 @@ class BuildState:
     folder: Path | None             # the last good build (kept while errors are shown)
     problems: tuple[str, ...] = ()  # `path:line: field: message` lines of a failed build
     crash: str = ""                 # a traceback when the build failed for another reason
+    # Pages of the running build already rendered (output path → HTML), served before the
+    # build has written the rest: the edited page reloads while the site around it is finished.
+    early: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def failed(self) -> bool:
@@ -170,30 +179,52 @@ class Builder:
         self.log = log
         self.instance = uuid.uuid4().hex[:8]
         self.generation = 0
+        self.warm = Warm()      # the last build's records, model and page keys
         self._pending: set[str] = set()
         self._wanted = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._thread = threading.Thread(target=self._loop, name="egorod-builder", daemon=True)
 
-    def build_now(self, reason: str = "start") -> BuildState:
+    def build_now(self, reason: str = "start", changed: set[str] | None = None) -> BuildState:
+        """Build now; ``changed`` (paths relative to the root) are the files saved since the last
+        build, which let a change of an entry's text alone take the short way (egorod/warm.py)."""
         self.generation += 1
         token = f"{self.instance}-{self.generation}"
         config = self.make_config(self.out)
         previous = self.hub.state
         started = time.perf_counter()
+        announced: dict[str, str] = {}
+
+        def page_ready(path: str, html: str) -> None:
+            # The edited page is served from memory at once; the build writes the rest meanwhile.
+            announced[path] = html
+            if not previous.failed:
+                self.hub.publish(BuildState(token, previous.folder, early=dict(announced)))
+
+        if changed:
+            self.warm.patch(config.root, changed, config.today or dt.date.today())
         try:
-            pipeline.build(config)
+            pipeline.build(config, warm=self.warm, page_ready=page_ready)
         except BuildFailed as failed:
-            state = BuildState(token, previous.folder, tuple(str(p) for p in failed.problems))
+            state = BuildState(self._after(token, announced), previous.folder,
+                               tuple(str(p) for p in failed.problems))
         except Exception as exc:   # a crash must not stop the preview either
-            state = BuildState(token, previous.folder, (), describe_crash(exc))
+            state = BuildState(self._after(token, announced), previous.folder, (), describe_crash(exc))
         else:
-            state = BuildState(token, self.out)
+            state = BuildState(token, self.out)    # the same build as announced: no second reload
         elapsed = time.perf_counter() - started
         self.hub.publish(state)
         self._report(state, reason, elapsed)
         return state
+
+    def _after(self, token: str, announced: dict[str, str]) -> str:
+        """A failed build's token: another one when its first pages were announced already, so
+        that the tabs reload once more, to the error page."""
+        if not announced:
+            return token
+        self.generation += 1
+        return f"{self.instance}-{self.generation}"
 
     def _report(self, state: BuildState, reason: str, elapsed: float) -> None:
         stamp = dt.datetime.now().strftime("%H:%M:%S")
@@ -230,7 +261,7 @@ class Builder:
             reason = ", ".join(shown[:3])
             if len(shown) > 3:
                 reason = _("{files} and {count} more").format(files=reason, count=len(shown) - 3)
-            self.build_now(reason or _("a change"))
+            self.build_now(reason or _("a change"), changed)
 
     def start(self) -> None:
         self._thread.start()
@@ -373,6 +404,9 @@ class PreviewHandler(http.server.BaseHTTPRequestHandler):
                 self.end_headers()
                 return
             target = target / "index.html"
+        early = state.early.get(target.relative_to(folder).as_posix()) if state.early else None
+        if early is not None:
+            return self._send(200, "text/html; charset=utf-8", with_reload_script(early.encode(), state.token), head)
         if not target.is_file():
             return self._not_found(folder, state, head)
         self._send_file(200, target, state, head)

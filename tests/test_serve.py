@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 from conftest import CSP_LISTENER, PROJECT, csp_violations, free_port, headless_chromium
+from test_build import tree_digest
+
+from egorod import pipeline
 
 # needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
 pytestmark = pytest.mark.slow
@@ -405,3 +408,66 @@ def test_port_in_use_is_a_clear_usage_error(repo, tmp_path):
     assert done.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
     assert "--port" in done.stderr
+
+
+def wait_for_builds(server: Server, count: int, timeout: float = 60.0) -> None:
+    """Until the server has reported ``count`` finished builds and no other follows at once."""
+    deadline = time.monotonic() + timeout
+    while True:
+        done = len(re.findall(r"\] (?:built in|build failed)", server.output()))
+        if done >= count:
+            time.sleep(0.5)
+            if len(re.findall(r"\] (?:built in|build failed)", server.output())) == done:
+                return
+        if time.monotonic() > deadline:
+            pytest.fail(f"{count} builds not reported within {timeout} s:\n{server.output()}")
+        time.sleep(0.05)
+
+
+def append_text(path: Path, text: str) -> None:
+    path.write_text(path.read_text(encoding="utf-8") + f"\n{text}\n", encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_edits_through_the_preview_give_the_output_of_a_cold_build(serve, repo, tmp_path):
+    server = serve()
+    served = repo.root / ".cache" / "serve" / str(server.port) / "site"
+    content = repo.root / "content"
+    edits = [
+        ("the text of a practice", lambda: append_text(content / "practices/razdelnyy-sbor.md", "Новый абзац.")),
+        ("the text of a bulletin", lambda: append_text(content / "bulletins/1.md", "Ещё новость.")),
+        ("the text of a Vestnik article", lambda: append_text(content / "vestnik/1/02-opyt.md", "Вывод.")),
+        ("the text of a Vestnik issue", lambda: append_text(content / "vestnik/1/_index.md", "От редакции.")),
+        ("the text of a city", lambda: append_text(content / "cities/kazan.md", "О городе.")),
+        ("the text of a page", lambda: append_text(content / "pages/about.md", "Об истории.")),
+        ("the same practice's text again", lambda: append_text(content / "practices/razdelnyy-sbor.md", "Итог.")),
+        ("a practice's title", lambda: edit(content / "practices/razdelnyy-sbor.md",
+                                            "title: Раздельный сбор отходов", "title: Раздельный сбор во дворах")),
+        ("a link in a bulletin's text", lambda: append_text(content / "bulletins/1.md",
+                                                            "См. [Минск](/cities/minsk/).")),
+        ("a new practice", lambda: repo.write("content/practices/velodorozhki.md", """
+            ---
+            title: Велодорожки
+            city: moskva
+            year: 2022
+            rubrics: [velosipednaya-infrastruktura]
+            summary: Сеть велодорожек.
+            ---
+            Текст.
+            """)),
+        ("the new practice's text", lambda: append_text(content / "practices/velodorozhki.md", "Продолжение.")),
+        ("a practice removed", lambda: repo.remove("content/practices/novye-avtobusy.md")),
+        ("a mistake in a practice", lambda: edit(content / "practices/velodorozhki.md", "year: 2022", "year: 20x")),
+        ("the mistake corrected", lambda: edit(content / "practices/velodorozhki.md", "year: 20x", "year: 2022")),
+        ("the text after the mistake", lambda: append_text(content / "practices/velodorozhki.md", "Ещё.")),
+    ]
+    for index, (name, change) in enumerate(edits, start=2):
+        change()
+        wait_for_builds(server, index)
+        if "mistake in" in name:
+            continue
+        cold = tmp_path / f"cold-{index}"
+        pipeline.build(pipeline.BuildConfig(
+            root=repo.root, out=cold, drafts=True, base_url=f"http://127.0.0.1:{server.port}/", pdf=False,
+            search=False, compress=False, live_reload=True, quiet=True, workers=1, cache_dir=tmp_path / f"cache-{index}"))
+        assert tree_digest(served) == tree_digest(cold), name

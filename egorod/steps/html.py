@@ -21,7 +21,11 @@ class HtmlStep(Step):
         rendered = render_routes(context, staged, env, context.routes)
         context.report.pages_rendered = [route.url for route in rendered]
         staged.write("404.html", render_route(env, not_found_route()))
-        staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, context.facts.lastmod))
+        if context.warm is not None and context.edited_only is not None and \
+                context.warm.dates_unchanged(context.facts.updated_of):
+            staged.take_over("sitemap.xml")     # the same pages, the same dates: the same sitemap
+        else:
+            staged.write("sitemap.xml", sitemap_xml(context.site, context.routes, context.facts.lastmod))
         staged.write("robots.txt", robots_txt(context.site))
         for relative, source in content_assets(context.config.root):
             # raster pictures are published by the images step, without their metadata
