@@ -70,7 +70,9 @@ class PdfInfo:
 def entry_pictures(entry: Any) -> list[str]:
     """The raster files an entry shows or links to, its front-matter picture first, relative to
     the repository root."""
-    found = [beside(entry.source.path, entry.image.file)] if getattr(entry, "image", None) else []
+    # (a city's or a practice's picture; a video's poster)
+    shown = getattr(entry, "image", None) or getattr(entry, "poster", None)
+    found = [beside(entry.source.path, shown.file)] if shown is not None else []
     for target, _line, _image in entry.source.links:
         local = local_image(entry.source.path, target)
         if local is not None and local not in found:

@@ -26,11 +26,12 @@ from .records import (
            Rejected,
            Source,
            VestnikIssue,
+           Video,
            city_references,
            fields_of,
 )
 
 __all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Content", "Contest", "ContestEdition",
            "ContestResult", "Entry", "Event", "Illustration", "LazyBody", "News", "Page", "Practice", "RecordCache",
-           "Rejected", "Source", "VestnikIssue", "city_references", "content_assets", "fields_of", "load_content",
+           "Rejected", "Source", "VestnikIssue", "Video", "city_references", "content_assets", "fields_of", "load_content",
            "read_source"]
