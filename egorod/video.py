@@ -176,8 +176,11 @@ def caption_problems(data: bytes, duration_seconds: int | None) -> tuple[list[Cu
             continue        # header lines after WEBVTT (metadata), up to the first blank line
         if block[0].startswith(("NOTE", "STYLE", "REGION")) and "-->" not in block[0]:
             continue
-        timing_at = 0 if "-->" in block[0] else 1
-        if timing_at >= len(block) or "-->" not in block[timing_at]:
+        if "-->" in block[0] or re.match(r"^\d+:\d", block[0]):     # (a timing with a broken arrow too)
+            timing_at = 0
+        else:
+            timing_at = 1       # after the cue's identifier
+        if timing_at >= len(block) or not (timing_at == 0 or "-->" in block[timing_at]):
             problems.append((first, _("a cue needs a timing line such as 00:01.000 --> 00:04.000")))
             continue
         line_number = first + timing_at
