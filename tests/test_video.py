@@ -341,3 +341,13 @@ def test_a_video_page_describes_a_video_object(repo):
                                                                           "https://e-gorod.ru/video/tram.webm")
     assert kept["thumbnailUrl"] == "https://e-gorod.ru/video/tram.jpg"
     assert (outside["duration"], outside["embedUrl"]) == ("PT12M40S", "https://rutube.ru/play/embed/" + "0" * 32 + "?autoplay=1")
+
+
+def test_the_commit_hook_checks_a_video_its_captions_and_what_it_names(repo):
+    add_self_hosted(repo, CAPTIONS.replace("00:02.000 --> 00:05.500", "00:02.000 --> 00:01.000"), extra="vestnik: 1")
+    result = repo.run("check", "content/video/tram.ru.vtt")
+    assert result.status == 1 and "content/video/tram.ru.vtt:6: captions: the cue ends" in result.output
+    add_self_hosted(repo, extra="vestnik: 1\nevent: 2026-none")
+    result = repo.run("check", "content/video/tram.md")
+    assert result.status == 1 and result.lines[0].startswith("content/video/tram.md:13: event: no event '2026-none'")
+    assert "vestnik" not in result.output          # issue 1 exists: the Vestnik was read for it
