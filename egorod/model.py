@@ -406,12 +406,13 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
 
 def _published_references(video: Video, events: list[Event], issues: list[VestnikIssue],
                           bulletins: list[Bulletin]) -> Video:
-    keep = {"event": video.event in {f"{e.year}-{e.slug}" for e in events},
-            "vestnik": video.vestnik in {i.number for i in issues},
-            "bulletin": video.bulletin in {b.number for b in bulletins}}
-    empty = {"event": "", "vestnik": None, "bulletin": None}
-    changes = {key: empty[key] for key, kept in keep.items() if not kept and getattr(video, key)}
-    return replace(video, **changes) if changes else video
+    if video.event and video.event not in {f"{e.year}-{e.slug}" for e in events}:
+        video = replace(video, event="")
+    if video.vestnik and video.vestnik not in {i.number for i in issues}:
+        video = replace(video, vestnik=None)
+    if video.bulletin and video.bulletin not in {b.number for b in bulletins}:
+        video = replace(video, bulletin=None)
+    return video
 
 
 def _check_video_references(content: Content, problems: Problems) -> None:

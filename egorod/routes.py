@@ -9,7 +9,20 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable
 
-from .content import Article, Bulletin, City, ContestEdition, Entry, Event, News, Page, Practice, Rejected, VestnikIssue, Video
+from .content import (
+    Article,
+    Bulletin,
+    City,
+    ContestEdition,
+    Entry,
+    Event,
+    News,
+    Page,
+    Practice,
+    Rejected,
+    VestnikIssue,
+    Video,
+)
 from .images import beside, site_url
 from .settings import Question
 

@@ -93,11 +93,12 @@ def tram_frame(progress: float, size: tuple[int, int] = FRAME_SIZE) -> Image.Ima
 
 def encode_video(frames: list[Image.Image], path: Path, codec: str, fps: int = FPS) -> None:
     """``frames`` as a video file (the container from the suffix) in ``codec``, small and silent."""
-    import av      # only for drawing the samples again: the build never encodes
+    import av  # only for drawing the samples again: the build never encodes
     # an MP4's index at its start: a browser can begin to play before the whole file is there
     options = {"movflags": "+faststart"} if path.suffix == ".mp4" else {}
     with av.open(str(path), "w", options=options) as container:
         stream = container.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)      # (a video codec gives a video stream)
         stream.width, stream.height = frames[0].size
         stream.pix_fmt = "yuv420p"
         # quality over size does not matter for a drawing: a few dozen kilobytes

@@ -12,9 +12,9 @@ import re
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from .. import video as v
 from ..errors import Problem, Problems
 from ..i18n import _
-from .. import video as v
 from ..schema import Invalid, Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
