@@ -10,10 +10,11 @@ from pathlib import Path
 import feedparser
 import pytest
 from bs4 import BeautifulSoup
-from conftest import PROJECT, Repo
+from conftest import PROJECT, Repo, make_repo
 
 from egorod import samples
 from egorod import video as v
+from egorod.i18n import set_language
 from egorod.policy import content_security_policy
 from egorod.schema import Invalid
 
@@ -76,6 +77,13 @@ def add_outside(repo: Repo, host: str = "rutube", url: str = "https://rutube.ru/
         ---
         Текст.
         """)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The messages of the functions called here directly, in the language of the tests (the
+    command line sets it for itself)."""
+    set_language("en")
 
 
 def page(repo: Repo, path: str) -> BeautifulSoup:
@@ -184,9 +192,28 @@ def test_the_sample_video_generator_encodes_real_webm_and_mp4(tmp_path: Path):
 
 # --- in a built site ---------------------------------------------------------------------------
 
-def test_a_self_hosted_video_plays_with_its_sources_poster_and_captions(repo):
-    add_self_hosted(repo)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Repo:
+    """One site with both kinds of video, the self-hosted one of an event, an issue and a bulletin."""
+    set_language("en")
+    repo = make_repo(tmp_path_factory.mktemp("video") / "site")
+    repo.write("content/events/2026-forum.md", """
+        ---
+        title: Форум
+        kind: forum
+        start: 2026-01-10
+        city: kazan
+        ---
+        Программа.
+        """)
+    add_self_hosted(repo, extra="event: 2026-forum\nvestnik: 1\nbulletin: 1")
+    add_outside(repo)
     repo.build()
+    return repo
+
+
+def test_a_self_hosted_video_plays_with_its_sources_poster_and_captions(built):
+    repo = built
     video = page(repo, "video/tram/index.html").select_one("figure.video video")
     assert video.has_attr("controls") and video["preload"] == "none"
     assert (repo.out / video["poster"].lstrip("/")).is_file() and video["poster"].startswith("/images/")
@@ -236,7 +263,7 @@ def test_a_missing_video_file_and_poster_are_named(repo):
     result = repo.run("check")
     assert "content/video/tram.md:7: sources: video file 'nowhere.mp4' not found beside the Markdown file" \
         in result.output
-    assert "content/video/tram.md:10: poster: picture 'tram.jpg' not found beside the Markdown file" in result.output
+    assert "content/video/tram.md:9: poster: picture 'tram.jpg' not found beside the Markdown file" in result.output
 
 
 def test_a_video_is_on_the_site_or_on_a_host_not_both(repo):
@@ -261,9 +288,8 @@ def test_an_unknown_event_or_issue_is_an_error(repo):
     assert "content/video/obzor.md:13: vestnik: no Vestnik issue 9" in result.output
 
 
-def test_an_outside_video_asks_nothing_of_its_host_until_clicked(repo):
-    add_outside(repo)
-    repo.build()
+def test_an_outside_video_asks_nothing_of_its_host_until_clicked(built):
+    repo = built
     html = repo.read("video/obzor/index.html")
     soup = BeautifulSoup(html, "html.parser")
     assert not soup.select("iframe, link[rel=preconnect], link[rel=dns-prefetch], link[rel=preload][href^=http]")
@@ -281,41 +307,24 @@ def test_an_outside_video_asks_nothing_of_its_host_until_clicked(repo):
     assert not soup.select("script:not([src]):not([type='application/ld+json'])")
 
 
-def test_the_city_event_and_issue_pages_list_their_videos(repo):
-    add_self_hosted(repo, extra="vestnik: 1\nbulletin: 1")
-    repo.write("content/events/2026-forum.md", """
-        ---
-        title: Форум
-        kind: forum
-        start: 2026-01-10
-        city: kazan
-        ---
-        Программа.
-        """)
-    (repo.root / "content/video/tram.md").write_text(
-        (repo.root / "content/video/tram.md").read_text(encoding="utf-8").replace("city: kazan", "city: kazan\nevent: 2026-forum"),
-        encoding="utf-8")
-    repo.build()
+def test_the_city_event_and_issue_pages_list_their_videos(built):
     for path in ("cities/kazan/index.html", "events/2026/forum/index.html", "vestnik/1/index.html",
-                 "bulletins/1/index.html", "video/index.html"):
-        links = [a["href"] for a in page(repo, path).select(".video-card h3 a")]
+                 "bulletins/1/index.html"):
+        links = [a["href"] for a in page(built, path).select(".video-card h3 a")]
         assert links == ["/video/tram/"], path
-    assert not page(repo, "cities/minsk/index.html").select(".video-card")
+    assert [a["href"] for a in page(built, "cities/minsk/index.html").select(".video-card h3 a")] == ["/video/obzor/"]
+    assert not page(built, "cities/moskva/index.html").select(".video-card")
 
 
-def test_the_archive_lists_the_newest_first_and_the_site_map_has_them(repo):
-    add_self_hosted(repo)
-    add_outside(repo)
-    repo.build()
+def test_the_archive_lists_the_newest_first_and_the_site_map_has_them(built):
+    repo = built
     assert [a["href"] for a in page(repo, "video/index.html").select(".video-card h3 a")] == ["/video/obzor/", "/video/tram/"]
     sitemap = repo.read("sitemap.xml")
     assert "/video/</loc>" in sitemap and "/video/obzor/</loc>" in sitemap and "/video/tram/</loc>" in sitemap
 
 
-def test_the_video_feed_parses_with_the_file_enclosed(repo):
-    add_self_hosted(repo)
-    add_outside(repo)
-    repo.build()
+def test_the_video_feed_parses_with_the_file_enclosed(built):
+    repo = built
     feed = feedparser.parse(repo.read("video/feed.xml"))
     assert not feed.bozo and feed.feed.title == "МАГ-Видео"
     assert [e.link for e in feed.entries] == ["https://e-gorod.ru/video/obzor/", "https://e-gorod.ru/video/tram/"]
@@ -328,10 +337,8 @@ def test_the_video_feed_parses_with_the_file_enclosed(repo):
     assert "https://e-gorod.ru/video/feed.xml" in heads
 
 
-def test_a_video_page_describes_a_video_object(repo):
-    add_self_hosted(repo)
-    add_outside(repo)
-    repo.build()
+def test_a_video_page_describes_a_video_object(built):
+    repo = built
 
     def video_object(path: str) -> dict:
         data = json.loads(page(repo, path).select_one('script[type="application/ld+json"]').string)

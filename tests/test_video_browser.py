@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 from conftest import CSP_LISTENER, csp_violations, headless_chromium
-from test_video import add_outside
+from test_video import add_outside, add_self_hosted
 
 from egorod.policy import content_security_policy
 
@@ -105,6 +105,37 @@ def test_without_javascript_the_play_button_is_a_link_to_the_host(repo, tmp_path
         assert link.get_attribute("href") == "https://rutube.ru/video/" + "0" * 32 + "/"
         assert link.get_attribute("role") is None and link.is_displayed()
         assert _to_hosts(_requests(driver)) == []
+    finally:
+        driver.quit()
+        server.shutdown()
+        server.server_close()
+
+
+def test_the_browser_plays_the_self_hosted_video_with_its_russian_captions(repo, tmp_path: Path):
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    add_self_hosted(repo)
+    repo.build()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_PolicyHandler, directory=str(repo.out)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    driver = headless_chromium(tmp_path / "chromium")
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": CSP_LISTENER})
+        driver.get(f"http://127.0.0.1:{server.server_port}/video/tram/")
+        # preload="none": nothing is fetched until asked for; here the test asks
+        assert driver.execute_script("return document.querySelector('video').readyState") == 0
+        driver.execute_script("var v = document.querySelector('video'); v.preload = 'auto'; v.load();")
+        WebDriverWait(driver, 15).until(lambda d: d.execute_script(
+            "var v = document.querySelector('video'); return v.readyState >= 1 && v.textTracks[0].cues "
+            "&& v.textTracks[0].cues.length > 0"))
+        played = driver.execute_script(
+            "var v = document.querySelector('video'), t = v.textTracks[0];"
+            "return [v.currentSrc, Math.round(v.duration), t.kind, t.language, t.mode,"
+            " Array.prototype.map.call(t.cues, function (c) { return c.text; })]")
+        assert played[0].endswith("/video/tram.webm") and played[1] == 6
+        assert played[2:5] == ["captions", "ru", "showing"]
+        assert played[5] == ["Набережная утром.", "Проходит трамвай."]
+        assert csp_violations(driver) == []
     finally:
         driver.quit()
         server.shutdown()

@@ -172,7 +172,7 @@ def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], prob
                         key: str = "image") -> None:
     image = values.get(key)
     if image is not None and not (path.parent / image.file).is_file():
-        problems.add(parsed.source.path, parsed.source.lines.get(f"{key}.file", parsed.source.line(key)), key,
+        problems.add(parsed.source.path, parsed.source.line(key), key,
                      _("picture {file!r} not found beside the Markdown file").format(file=image.file))
 
 
