@@ -24,7 +24,8 @@ PLACES = ("content/cities/<slug>.md, content/practices/<slug>.md, content/bullet
           "content/events/<year>-<slug>.md, content/events/<year>-<slug>/collection/_index.md, "
           "content/events/<year>-<slug>/collection/NN-slug.md, content/news/<date>-<slug>.md, "
           "content/contests/<contest>/<edition>.md, "
-          "content/exhibitions/<slug>/index.md")
+          "content/exhibitions/<slug>/index.md, "
+          "content/video/<slug>.md")
 
 
 
@@ -46,6 +47,7 @@ class Selection:
     news: list[Path] = field(default_factory=list)
     contests: list[Path] = field(default_factory=list)
     exhibitions: set[Path] = field(default_factory=set)     # exhibition folders
+    videos: list[Path] = field(default_factory=list)
     misplaced: list[str] = field(default_factory=list)  # Markdown the site never reads
     collections: bool = False                           # an analytic collection: every event is needed
 
@@ -101,6 +103,14 @@ def select(root: Path, relative: list[str]) -> Selection:
         elif kind == "contests" and len(parts) == 4 and rel.endswith(".md"):
             chosen.contests.append(path)
             continue
+        elif kind == "video" and len(parts) == 3:
+            if rel.endswith(".md"):
+                chosen.videos.append(path)
+            else:   # a video's file or captions: checked with the videos beside it, which name it
+                beside = sorted(path.parent.glob("*.md"))
+                chosen.videos += beside
+                chosen.paths |= {p.relative_to(root).as_posix() for p in beside}
+            continue
         if rel.endswith(".md"):
             chosen.misplaced.append(rel)
     return chosen
@@ -120,12 +130,16 @@ def check_files(root: Path, files: list[Path], cwd: Path | None = None) -> list[
         return problems.sorted()
     selected = {*chosen.practices, *chosen.bulletins, *chosen.pages, *chosen.issues, *chosen.events, *chosen.news,
                 *chosen.contests, *chosen.exhibitions}
+    base = root / c.CONTENT_DIR
     if chosen.contests:
         # The results name practices and events: all of them are needed to tell which exist.
-        base = root / c.CONTENT_DIR
         selected |= {*(base / "practices").glob("*.md"), *(base / "events").glob("*.md")}
     if chosen.collections:      # a collection's folder names its event
         selected |= set((root / c.CONTENT_DIR / "events").glob("*.md"))
+    if chosen.videos:
+        # A video names an event and issues of the Vestnik and the bulletin.
+        selected |= {*chosen.videos, *(base / "events").glob("*.md"), *(base / "bulletins").glob("*.md"),
+                     *(p for p in (base / "vestnik").glob("*") if p.is_dir())}
     content = c.load_content(root, settings, problems, only=lambda path: path in selected)
     build_site(content, settings, BuildOptions(drafts=True), problems)
     for rel in chosen.misplaced:

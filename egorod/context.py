@@ -71,7 +71,9 @@ class PdfInfo:
 def entry_pictures(entry: Any) -> list[str]:
     """The raster files an entry shows or links to, its front-matter picture first, relative to
     the repository root."""
-    found = [beside(entry.source.path, entry.image.file)] if getattr(entry, "image", None) else []
+    # (a city's or a practice's picture; a video's poster)
+    shown = getattr(entry, "image", None) or getattr(entry, "poster", None)
+    found = [beside(entry.source.path, shown.file)] if shown is not None else []
     found += [beside(entry.source.path, picture.file) for picture in getattr(entry, "pictures", ())]  # an exhibition's
     for target, _line, _image in entry.source.links:
         local = local_image(entry.source.path, target)

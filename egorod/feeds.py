@@ -4,7 +4,8 @@ Published feeds:
   /bulletins/feed.xml (RSS 2.0) and /bulletins/atom.xml (Atom): the monthly bulletin;
   /vestnik/feed.xml: new issues of «Вестник МАГ» with their contents;
   /practices/feed.xml: the newest practices of the library;
-  /news/feed.xml (RSS 2.0) and /news/atom.xml (Atom): the news items of the electronic newspaper.
+  /news/feed.xml (RSS 2.0) and /news/atom.xml (Atom): the news items of the electronic newspaper;
+  /video/feed.xml: МАГ-Видео, with the MP4 (or WebM) of a video kept on the site as its enclosure.
 
 Rules that subscribers rely on:
 - an entry's id is its permanent address (``base_url`` + the URL built from the number or
@@ -30,11 +31,12 @@ from markupsafe import escape
 
 from . import __version__
 from . import routes as r
-from .content import Bulletin, News, Practice, VestnikIssue
+from .content import Bulletin, News, Practice, VestnikIssue, Video
 from .context import FeedLink
 from .links import absolute_url, absolutize_html
 from .markup import typograph_plain
 from .model import Site
+from .video import clock, media_type, outside_video
 
 RSS, ATOM = "application/rss+xml", "application/atom+xml"
 BULLETIN_RSS, BULLETIN_ATOM = r.BULLETIN_RSS, r.BULLETIN_ATOM     # paths owned by routes
@@ -105,6 +107,8 @@ def feed_links(site: Site) -> list[FeedLink]:
     if site.news:
         links += [FeedLink(RSS, "Новости городов МАГ (RSS)", r.NEWS_RSS),
                   FeedLink(ATOM, "Новости городов МАГ (Atom)", r.NEWS_ATOM)]
+    if site.videos:
+        links.append(FeedLink(RSS, "МАГ-Видео (RSS)", r.VIDEO_RSS))
     return links
 
 
@@ -197,6 +201,36 @@ def news_item(site: Site, item: News, bodies: Bodies) -> Item:
                 categories=[(c.slug, c.title) for c in cities])
 
 
+FileSize = Callable[[str], "int | None"]   # site URL of a published file → its size in bytes, or None
+
+
+def video_item(site: Site, video: Video, bodies: Bodies, file_size: FileSize) -> Item:
+    """A video: its summary, where and when, and the video itself — the file kept on the site as
+    the enclosure (an MP4 where there is one: every podcast player knows it), or a link to the host."""
+    base = site.settings.base_url
+    url = absolute_url(base, r.video_url(video.slug))
+    city = site.city_by_slug[video.city]
+    meta = [f'<a href="{r.city_url(city.slug)}">{escape(city.title)}</a>', escape(clock(video.duration))]
+    event = site.event_by_key.get(video.event)
+    if event:
+        meta.append(f'<a href="{r.event_url(event)}">{escape(typograph_plain(event.title))}</a>')
+    parts = [f"<p>{' · '.join(str(m) for m in meta)}</p>",
+             f"<p><strong>{escape(typograph_plain(video.summary))}</strong></p>", str(bodies(video))]
+    enclosure = None
+    outside = outside_video(video.host, video.url) if video.host else None
+    if outside is not None:
+        parts.append(f'<p><a href="{escape(outside.page_url)}">Смотреть на {escape(outside.host.name)}</a></p>')
+    else:
+        chosen = sorted(video.sources, key=lambda name: not name.lower().endswith(".mp4"))[0]
+        size = file_size(r.video_file_url(video, chosen))
+        if size is not None:
+            enclosure = Enclosure(absolute_url(base, r.video_file_url(video, chosen)), size, media_type(chosen))
+        parts.append(f'<p><a href="{r.video_url(video.slug)}">Смотреть на сайте</a></p>')
+    return Item(id=url, title=plain(video.title), url=url, date=video.date,
+                content=absolutize_html("\n".join(parts), base, url), summary=plain(video.summary),
+                categories=[(city.slug, city.title)], enclosure=enclosure)
+
+
 _H2 = re.compile(r"<h2\b[^>]*>(.*?)</h2>", re.DOTALL)
 _TAG = re.compile(r"<[^>]+>")
 
@@ -213,7 +247,8 @@ def _pdf_enclosure(base_url: str, pdf_url: str, pdf_size: PdfSize) -> Enclosure 
 
 
 def site_feeds(site: Site, bodies: Bodies, pdf_size: PdfSize) -> list[Feed]:
-    """Every feed of the site with its newest ``feed_entries`` items, newest first."""
+    """Every feed of the site with its newest ``feed_entries`` items, newest first.
+    (``pdf_size`` tells the size of any published file: the videos' too.)"""
     limit = site.settings.feed_entries
     feeds = []
     if site.bulletins:
@@ -236,6 +271,10 @@ def site_feeds(site: Site, bodies: Bodies, pdf_size: PdfSize) -> list[Feed]:
         description = "Электронная газета МАГ: новости Ассамблеи и городов-участников."
         feeds += [Feed(r.NEWS_RSS, RSS, "Новости городов МАГ", description, "/news/", items),
                   Feed(r.NEWS_ATOM, ATOM, "Новости городов МАГ", description, "/news/", items)]
+    if site.videos:
+        items = [video_item(site, video, bodies, pdf_size) for video in site.videos[:limit]]
+        feeds.append(Feed(r.VIDEO_RSS, RSS, "МАГ-Видео", "Видео Международной Ассамблеи столиц и крупных городов.",
+                          r.VIDEO_URL, items))
     return feeds
 
 

@@ -2,7 +2,8 @@
 block: not executed, so a strict Content-Security-Policy allows it).
 
 Every page but the home page has its BreadcrumbList; the home page describes the
-Organization; Vestnik articles and bulletin issues are Articles, event pages Events. Pure functions of the
+Organization; Vestnik articles and bulletin issues are Articles, event pages Events, video
+pages VideoObjects. Pure functions of the
 route: what they say is on the page already.
 """
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any, Callable
 from markupsafe import Markup
 
 from . import routes as r
-from .content import Article, Bulletin, Event
+from .content import Article, Bulletin, Event, Video
+from .images import beside, site_url
 from .settings import Settings
+from .video import iso_duration, outside_video
 
 Absolute = Callable[[str], str]
 
@@ -82,13 +85,32 @@ def event(route: r.Route, absolute: Absolute) -> dict[str, Any] | None:
     return data
 
 
+def video(route: r.Route, absolute: Absolute) -> dict[str, Any] | None:
+    """A video page as a schema.org VideoObject: the file kept on the site (contentUrl), or the
+    host's player (embedUrl); None for other pages."""
+    entry = route.entry
+    if not isinstance(entry, Video):
+        return None
+    data: dict[str, Any] = {
+        "@type": "VideoObject", "name": entry.title, "description": entry.summary, "url": absolute(route.url),
+        "uploadDate": entry.date.isoformat(), "duration": iso_duration(entry.duration), "inLanguage": "ru",
+        "thumbnailUrl": absolute(site_url(beside(entry.source.path, entry.poster.file))),
+        "publisher": {"@id": absolute("/#organization")},
+        "contentLocation": {"@type": "Place", "name": route.data["city"].title}}
+    if entry.host:
+        data["embedUrl"] = outside_video(entry.host, entry.url).embed_url
+    else:
+        data["contentUrl"] = absolute(r.video_file_url(entry, entry.sources[0]))
+    return data
+
+
 def graph(route: r.Route, settings: Settings, absolute: Absolute, updated: dt.date | None = None) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if route.url == "/":
         items.append(organization(settings, absolute))
     else:
         items.append(breadcrumbs(route, absolute))
-    found = article(route, absolute, updated) or event(route, absolute)
+    found = article(route, absolute, updated) or event(route, absolute) or video(route, absolute)
     if found is not None:
         items.append(found)
         items.append(organization(settings, absolute))

@@ -26,6 +26,7 @@ from .content import (
     Practice,
     Source,
     VestnikIssue,
+    Video,
     city_references,
     fields_of,
 )
@@ -84,6 +85,7 @@ class Site:
     contests: list[ContestEdition] = field(default_factory=list)    # by contest, newest edition first
     collections: list[Collection] = field(default_factory=list)     # analytic collections, by their event
     exhibitions: list[Exhibition] = field(default_factory=list)     # newest first
+    videos: list[Video] = field(default_factory=list)     # newest first
 
     # --- lookups -------------------------------------------------------------------
     @cached_property
@@ -263,6 +265,23 @@ class Site:
         return grouped(self.exhibitions, lambda exhibition: [exhibition.city])
 
     @cached_property
+    def videos_by_city(self) -> dict[str, list[Video]]:
+        return grouped(self.videos, lambda video: [video.city])
+
+    @cached_property
+    def videos_by_event(self) -> dict[str, list[Video]]:
+        """By the event's file name without .md, as a video names it."""
+        return grouped(self.videos, lambda video: [video.event] if video.event else [])
+
+    @cached_property
+    def videos_by_vestnik(self) -> dict[int, list[Video]]:
+        return grouped(self.videos, lambda video: [video.vestnik] if video.vestnik else [])
+
+    @cached_property
+    def videos_by_bulletin(self) -> dict[int, list[Video]]:
+        return grouped(self.videos, lambda video: [video.bulletin] if video.bulletin else [])
+
+    @cached_property
     def editions_by_contest(self) -> dict[str, list[ContestEdition]]:
         return grouped(self.contests, lambda edition: [edition.contest])
 
@@ -314,7 +333,7 @@ def _checked_entries(content: Content) -> list[tuple[type, dict, Source]]:
     """(kind, fields, source) of every entry whose references are checked: the valid
     records and, so that one run shows every mistake, the files rejected for others."""
     records: list[Entry] = [*content.cities, *content.practices, *content.bulletins, *content.events, *content.news,
-                            *content.pages, *content.exhibitions]
+                            *content.pages, *content.exhibitions, *content.videos]
     printed: list[VestnikIssue | Collection] = [*content.vestnik, *content.collections]
     for issue in printed:
         records += [issue, *issue.articles]
@@ -378,6 +397,13 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
             problems.add(exhibition.source.path, exhibition.source.line("city"), "city",
                          _("city {city!r} is a draft; publish the city or make this exhibition a draft too")
                          .format(city=exhibition.city))
+    _check_video_references(content, problems)
+    videos = published(content.videos)
+    for video in videos:
+        if video.city not in city_slugs and video.city in {c.slug for c in content.cities}:
+            problems.add(video.source.path, video.source.line("city"), "city",
+                         _("city {city!r} is a draft; publish the city or make this video a draft too")
+                         .format(city=video.city))
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
@@ -397,7 +423,43 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         collections=_published_collections(content.collections, {event_key(e) for e in shown_events}, published),
         exhibitions=sorted((e for e in exhibitions if e.city in city_slugs),
                            key=lambda e: (e.start, e.slug), reverse=True),
+        # a video of an event, an issue left unpublished is still shown: only the link is left out
+        videos=sorted((_published_references(video, events, issues, bulletins) for video in videos
+                       if video.city in city_slugs), key=lambda video: (video.date, video.slug), reverse=True),
     )
+
+
+def _published_references(video: Video, events: list[Event], issues: list[VestnikIssue],
+                          bulletins: list[Bulletin]) -> Video:
+    if video.event and video.event not in {f"{e.year}-{e.slug}" for e in events}:
+        video = replace(video, event="")
+    if video.vestnik and video.vestnik not in {i.number for i in issues}:
+        video = replace(video, vestnik=None)
+    if video.bulletin and video.bulletin not in {b.number for b in bulletins}:
+        video = replace(video, bulletin=None)
+    return video
+
+
+def _check_video_references(content: Content, problems: Problems) -> None:
+    """The event, Vestnik issue and bulletin a video names exist (rejected files included:
+    their own mistakes are reported apart)."""
+    events = {f"{e.year}-{e.slug}" for e in content.events} | {
+        f"{r.values['year']}-{r.values['slug']}" for r in content.rejected
+        if r.kind is Event and "year" in r.values and "slug" in r.values}
+    issues = {i.number for i in content.vestnik} | _rejected_values(content, VestnikIssue, "number")
+    bulletins = {b.number for b in content.bulletins} | _rejected_values(content, Bulletin, "number")
+    for video in content.videos:
+        source = video.source
+        if video.event and video.event not in events:
+            problems.add(source.path, source.line("event"), "event", _(
+                "no event {event!r}: use the file name of an event in content/events/ without .md, e.g. "
+                "2026-forum-megapolis").format(event=video.event))
+        if video.vestnik and video.vestnik not in issues:
+            problems.add(source.path, source.line("vestnik"), "vestnik", _(
+                "no Vestnik issue {number}: use the number of a folder in content/vestnik/").format(number=video.vestnik))
+        if video.bulletin and video.bulletin not in bulletins:
+            problems.add(source.path, source.line("bulletin"), "bulletin", _(
+                "no bulletin {number}: use the number of a file in content/bulletins/").format(number=video.bulletin))
 
 
 def _check_contest_results(content: Content, problems: Problems) -> None:

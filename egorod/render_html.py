@@ -20,7 +20,8 @@ from markupsafe import Markup
 
 from . import citymap, jsonld, opendata
 from . import routes as r
-from .content import City, Entry, Event, Exhibit, Exhibition, LazyBody, Practice
+from . import video as v
+from .content import City, Entry, Event, Exhibit, Exhibition, LazyBody, Practice, Video
 from .errors import Problem
 from .i18n import _
 from .images import Picture, beside, picture_html, pictures_in_html, site_url
@@ -320,6 +321,29 @@ class CompiledTemplates(jinja2.BytecodeCache):
 _COMPILED = CompiledTemplates()
 
 
+# The still a <video> shows before it plays: about as wide as the text column on a wide screen.
+POSTER_WIDTH = 960
+
+
+def poster_picture(video: Video, pictures: dict[str, Picture], lazy: bool = True) -> Markup:
+    """A video's poster as a ``<picture>`` (its alt text says what the video shows)."""
+    url = site_url(beside(video.source.path, video.poster.file))
+    alt = html_escape(video.poster.alt)
+    picture = pictures.get(url)
+    return Markup(picture_html(picture, alt, lazy=lazy) if picture else f'<img src="{html_escape(url)}" alt="{alt}">')
+
+
+def poster_still(video: Video, pictures: dict[str, Picture]) -> str:
+    """The address for ``<video poster>``, which takes one file: the JPEG/PNG rendition nearest
+    POSTER_WIDTH that is not narrower (or the widest)."""
+    url = site_url(beside(video.source.path, video.poster.file))
+    picture = pictures.get(url)
+    if picture is None:
+        return url
+    wide_enough = [rendition for rendition in picture.plain if rendition.width >= POSTER_WIDTH]
+    return (wide_enough[0] if wide_enough else picture.plain[-1]).url
+
+
 def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: dict | None = None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
@@ -345,7 +369,9 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
         bulletin_url=r.bulletin_url, vestnik_url=r.vestnik_url, article_url=r.article_url,
         event_url=r.event_url, event_ics_url=r.event_ics_url, events_year_url=r.events_year_url,
         events_calendar_url=r.EVENTS_CALENDAR_URL, news_url=r.news_url,
-        contest_edition_url=r.contest_edition_url,
+        contest_edition_url=r.contest_edition_url, video_url=r.video_url, video_file_url=r.video_file_url,
+        media_type=v.media_type, clock=v.clock, video_feed_url=r.VIDEO_RSS,
+        outside_video=lambda video: v.outside_video(video.host, video.url) if video.host else None,
         webcal_url=lambda url: "webcal://" + absolute(url).split("://", 1)[1],
         bulletin_pdf_url=r.bulletin_pdf_url, vestnik_pdf_url=r.vestnik_pdf_url,
         bulletin_print_pdf_url=r.bulletin_print_pdf_url, vestnik_print_pdf_url=r.vestnik_print_pdf_url,
@@ -371,6 +397,8 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env.globals.update(exhibition_url=r.exhibition_url, exhibit_url=exhibit_url,
                        exhibit=lambda exhibition, item, **options: exhibit_html(
                            exhibition, item, env.globals["pictures"], **options))  # type: ignore[arg-type]
+    env.globals["poster_picture"] = lambda video, lazy=True: poster_picture(video, env.globals["pictures"], lazy)  # type: ignore[arg-type]
+    env.globals["poster_still"] = lambda video: poster_still(video, env.globals["pictures"])  # type: ignore[arg-type]
     if extra_globals:
         env.globals.update(extra_globals)
 

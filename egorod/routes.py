@@ -24,7 +24,9 @@ from .content import (
     Practice,
     Rejected,
     VestnikIssue,
+    Video,
 )
+from .images import beside, site_url
 from .settings import Question
 
 if TYPE_CHECKING:
@@ -38,12 +40,13 @@ SITEMAP_URL, ROBOTS_URL, NOT_FOUND_URL = "/sitemap.xml", "/robots.txt", "/404.ht
 BULLETIN_RSS, BULLETIN_ATOM = "/bulletins/feed.xml", "/bulletins/atom.xml"
 VESTNIK_RSS, PRACTICES_RSS = "/vestnik/feed.xml", "/practices/feed.xml"
 NEWS_RSS, NEWS_ATOM = "/news/feed.xml", "/news/atom.xml"
-FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS, NEWS_RSS, NEWS_ATOM)
+VIDEO_URL, VIDEO_RSS = "/video/", "/video/feed.xml"
+FEED_URLS = (BULLETIN_RSS, BULLETIN_ATOM, VESTNIK_RSS, PRACTICES_RSS, NEWS_RSS, NEWS_ATOM, VIDEO_RSS)
 STATIC_URL = "/static/"                 # static/ as it is
 SEARCH_BUNDLE_URL = "/pagefind/"        # the search index and its scripts
 LIVE_RELOAD_URL = "/_livereload"        # `serve` only
 SECTION_URLS = ("/cities/", "/practices/", "/bulletins/", "/vestnik/", "/events/", "/news/", "/contests/", "/search/",
-                "/exhibitions/")
+                "/exhibitions/", VIDEO_URL)
 EVENTS_CALENDAR_URL = "/events/calendar.ics"     # every upcoming event and the last twelve months
 FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-data/"   # about the site itself
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
@@ -180,6 +183,16 @@ def exhibition_url(slug: str) -> str:
     return f"/exhibitions/{slug}/"
 
 
+def video_url(slug: str) -> str:
+    return f"{VIDEO_URL}{slug}/"
+
+
+def video_file_url(video: Video, name: str) -> str:
+    """A file kept beside the video's Markdown (its MP4, WebM, captions), published at the same
+    place as the pictures beside it: content/video/x.webm → /video/x.webm."""
+    return site_url(beside(video.source.path, name))
+
+
 def page_url(slug: str) -> str:
     return f"/{slug}/"
 
@@ -205,6 +218,8 @@ def url_of(entry: Entry) -> str:
         return page_url(entry.slug)
     if isinstance(entry, Exhibition):
         return exhibition_url(entry.slug)
+    if isinstance(entry, Video):
+        return video_url(entry.slug)
     raise TypeError(entry)
 
 
@@ -227,7 +242,13 @@ def file_urls(site: Site) -> set[str]:
     for collection in site.collections:
         event = site.event_by_key[collection.event]
         urls |= {collection_pdf_url(event), collection_print_pdf_url(event)}
+    urls |= {video_file_url(video, name) for video in site.videos for name in video_files(video)}
     return urls
+
+
+def video_files(video: Video) -> tuple[str, ...]:
+    """The files a self-hosted video publishes beside its page: its sources and captions."""
+    return (*video.sources, video.captions) if video.captions else video.sources
 
 
 def url_of_rejected(rejected: Rejected) -> str | None:
@@ -242,7 +263,8 @@ def url_of_rejected(rejected: Rejected) -> str | None:
     if kind is Collection:
         return None             # printed only: it has no page of its own
     if "slug" in values:
-        urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url, Exhibition: exhibition_url}
+        urls = {City: city_url, Practice: practice_url, Page: page_url, News: news_url, Exhibition: exhibition_url,
+                Video: video_url}
         return urls[kind](values["slug"]) if kind in urls else None
     if "number" in values:
         return bulletin_url(values["number"]) if kind is Bulletin else vestnik_url(values["number"])
@@ -344,6 +366,7 @@ def city_routes(site: Site) -> list[Route]:
             events=site.events_by_city.get(city.slug, []),
             news=site.news_by_city.get(city.slug, [])[:10],
             exhibitions=site.exhibitions_by_city.get(city.slug, []),
+            videos=site.videos_by_city.get(city.slug, []),
         ))
     return routes
 
@@ -405,6 +428,7 @@ def bulletin_routes(site: Site) -> list[Route]:
             bulletin.summary or f"Информационный бюллетень МАГ № {bulletin.number}.",
             crumbs, "bulletin", older=older, newer=newer,
             cities=[site.city_by_slug[c] for c in bulletin.cities],
+            videos=site.videos_by_bulletin.get(bulletin.number, []),
         ))
     return routes
 
@@ -417,7 +441,8 @@ def vestnik_routes(site: Site) -> list[Route]:
     for issue in site.vestnik:
         routes.append(_entry_route(
             site, issue, "vestnik_issue.html", f"«Вестник МАГ» № {issue.number}. {issue.title}",
-            issue.summary or f"«Вестник МАГ» № {issue.number}: {issue.title}.", crumbs, "issue"))
+            issue.summary or f"«Вестник МАГ» № {issue.number}: {issue.title}.", crumbs, "issue",
+            videos=site.videos_by_vestnik.get(issue.number, [])))
         issue_crumbs = crumbs + ((f"№ {issue.number}", vestnik_url(issue.number)),)
         for index, article in enumerate(issue.articles):
             routes.append(_entry_route(
@@ -453,7 +478,8 @@ def event_routes(site: Site) -> list[Route]:
             city=site.city_by_slug[event.city], kind_name=kinds.get(event.kind, event.kind),
             upcoming=site.is_upcoming(event), ics=event_ics_url(event),
             collection=site.collection_by_event.get(event_key(event)),
-            collection_pdf=collection_pdf_url(event), collection_print_pdf=collection_print_pdf_url(event)))
+            collection_pdf=collection_pdf_url(event), collection_print_pdf=collection_print_pdf_url(event),
+            videos=site.videos_by_event.get(f"{event.year}-{event.slug}", [])))
     return routes
 
 
@@ -500,6 +526,20 @@ def exhibition_routes(site: Site) -> list[Route]:
     return routes
 
 
+def video_routes(site: Site) -> list[Route]:
+    """МАГ-Видео: the archive, newest first, and a page for each video."""
+    section = ("МАГ-Видео", VIDEO_URL)
+    routes = _listing(site, site.videos, VIDEO_URL, "videos.html", "МАГ-Видео",
+                      "Видео Ассамблеи: сессии, форумы, конкурсы и практики городов-участников.", (HOME,))
+    for video in site.videos:
+        routes.append(_entry_route(
+            site, video, "video.html", video.title, video.summary, (HOME, section), "video",
+            city=site.city_by_slug[video.city], event=site.event_by_key.get(video.event),
+            issue=next((i for i in site.vestnik if i.number == video.vestnik), None),
+            bulletin=next((b for b in site.bulletins if b.number == video.bulletin), None)))
+    return routes
+
+
 def page_routes(site: Site) -> list[Route]:
     return [_entry_route(site, page, "page.html", page.title, page.summary or page.title, (HOME,), "page")
             for page in site.pages]
@@ -530,7 +570,7 @@ def all_routes(site: Site) -> list[Route]:
     search = Route("/search/", "search.html", "Поиск", "Полнотекстовый поиск по материалам сайта МАГ.",
                    (HOME,), kind="listing", indexed=False)
     routes = [home, *city_routes(site), *practice_routes(site), *bulletin_routes(site),
-              *vestnik_routes(site), *event_routes(site), *news_routes(site), *contest_routes(site), *page_routes(site), *service_routes(site), search,
+              *vestnik_routes(site), *event_routes(site), *news_routes(site), *contest_routes(site), *page_routes(site), *service_routes(site), *video_routes(site), search,
               *exhibition_routes(site)]
     return routes
 

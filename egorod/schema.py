@@ -147,10 +147,12 @@ def optional(convert: Converter, default: Any, *, key: str | None = None, refers
     return dataclasses.field(default=default, metadata={SPEC: Spec(convert, key=key, refers_to=refers_to)})
 
 
-def section(record: type, *, or_none: bool = False, key: str | None = None) -> Any:
-    """A nested mapping read as ``record``; when left out: None with ``or_none``, else
-    ``record()`` with all its defaults."""
-    spec = Spec(record=record, key=key)
+def section(record: type, *, or_none: bool = False, key: str | None = None, required: bool = False) -> Any:
+    """A nested mapping read as ``record``; when left out: a problem if ``required``, None with
+    ``or_none``, else ``record()`` with all its defaults."""
+    spec = Spec(record=record, key=key, required=required)
+    if required:
+        return dataclasses.field(metadata={SPEC: spec})
     if or_none:
         return dataclasses.field(default=None, metadata={SPEC: spec})
     return dataclasses.field(default_factory=record, metadata={SPEC: spec})

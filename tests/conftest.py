@@ -166,8 +166,9 @@ CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
 
 
-def headless_chromium(user_data_dir: Path, javascript: bool = True):
-    """Debian's Chromium driven by Selenium, offline; skips the test when it is not installed."""
+def headless_chromium(user_data_dir: Path, javascript: bool = True, performance_log: bool = False):
+    """Debian's Chromium driven by Selenium, offline; skips the test when it is not installed.
+    ``performance_log``: the DevTools events (every network request) in ``get_log("performance")``."""
     if not CHROMIUM.is_file() or not CHROMEDRIVER.is_file():
         pytest.skip(f"browser tests need {CHROMIUM} and {CHROMEDRIVER} (Debian packages chromium and "
                     "chromium-driver; .ci/run and make test install them)")
@@ -182,7 +183,8 @@ def headless_chromium(user_data_dir: Path, javascript: bool = True):
                      "--no-first-run", "--disable-sync", "--window-size=1280,1000",
                      f"--user-data-dir={user_data_dir}"):
         options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})    # console messages, for CSP tests
+    # console messages, for CSP tests
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", **({"performance": "ALL"} if performance_log else {})})
     if not javascript:
         options.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     return webdriver.Chrome(options=options, service=Service(str(CHROMEDRIVER)))

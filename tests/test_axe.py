@@ -23,6 +23,7 @@ PAGES = [
     "/events/", "/events/2027/", "/events/2027/forum-megapolis/", "/news/", "/news/2026-11-24-gorod-v-zerkale-smi/",
     "/contests/", "/contests/gorod-gde-khochetsya-zhit/13/",
     "/exhibitions/", "/exhibitions/gorod-v-vosmi-vidakh/",
+    "/video/", "/video/tramvay-na-naberezhnoy/", "/video/magiya-teatra-obzor/",
     "/contacts/", "/accessibility/", "/privacy/", "/feeds/", "/site-map/", "/open-data/", "/404.html",
     "/search/?q=%D1%82%D1%80%D0%B0%D0%BD%D1%81%D0%BF%D0%BE%D1%80%D1%82",
 ]
@@ -120,5 +121,5 @@ def test_every_kind_of_page_is_checked():
                "vestnik_issue.html", "article.html", "page.html", "feeds.html", "site_map.html",
                "open_data.html", "404.html", "search.html", "events.html", "events_year.html", "event.html",
                "news.html", "news_item.html", "contests.html", "contest_edition.html",
-               "exhibitions.html", "exhibition.html"}
+               "exhibitions.html", "exhibition.html", "videos.html", "video.html"}
     assert page_templates <= covered, page_templates - covered

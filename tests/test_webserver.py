@@ -18,6 +18,7 @@ from urllib.parse import quote
 import brotli
 import pytest
 from conftest import CSP_LISTENER, Repo, csp_violations, free_port, headless_chromium, make_repo
+from test_video import add_outside
 from webserver import Nginx, brotli_module, running_nginx
 
 from egorod.policy import content_security_policy
@@ -38,6 +39,7 @@ def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Repo, 
     practice.write_text(practice.read_text(encoding="utf-8").replace(
         "---\ntitle:", f"---\naliases: [{ALIAS}]\ntitle:", 1) + "\n| Год | Тонн |\n|:--|--:|\n| 2020 | 15 |\n",
         encoding="utf-8")
+    add_outside(repo)       # a video page: the one kind whose policy lets the hosts' players in
     result = repo.run("build", "--quiet")
     assert result.status == 0, result.output
     target = root / "www"
@@ -147,7 +149,7 @@ def test_alias_answers_301_to_its_page(nginx: Nginx):
     assert nginx.request(headers["Location"])[0] == 200
 
 
-@pytest.mark.parametrize("path", ["/", "/bulletins/1/email.html"])
+@pytest.mark.parametrize("path", ["/", "/bulletins/1/email.html", "/video/obzor/", "/video/"])
 def test_nginx_sends_the_policy_the_preview_sends(nginx: Nginx, path: str):
     assert nginx.request(path)[2]["Content-Security-Policy"] == content_security_policy(path)
 

@@ -31,11 +31,12 @@ from .records import (
            Rejected,
            Source,
            VestnikIssue,
+           Video,
            city_references,
            fields_of,
 )
 
 __all__ = ["CONTENT_DIR", "PARALLEL_LOAD_THRESHOLD", "Article", "Bulletin", "City", "Collection", "CollectionArticle", "Content", "Contest", "ContestEdition",
            "ContestResult", "Entry", "Event", "Exhibit", "Exhibition", "Illustration", "LazyBody", "News", "Page", "Paper", "Practice", "RecordCache",
-           "Rejected", "Source", "VestnikIssue", "city_references", "content_assets", "fields_of", "load_content",
+           "Rejected", "Source", "VestnikIssue", "Video", "city_references", "content_assets", "fields_of", "load_content",
            "read_source"]

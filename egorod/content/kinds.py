@@ -12,9 +12,10 @@ import re
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ..errors import Problems
+from .. import video as v
+from ..errors import Problem, Problems
 from ..i18n import _
-from ..schema import Place, declared, read_values, unknown_name
+from ..schema import Invalid, Place, declared, read_values, unknown_name
 from ..settings import Settings
 from ..translit import is_safe_slug
 from .read import Parsed, photographs_without_caption, read_source
@@ -32,7 +33,9 @@ from .records import (
     Page,
     Practice,
     Rejected,
+    Source,
     VestnikIssue,
+    Video,
 )
 
 EVENT_NAME = re.compile(r"^(\d{4})-([a-z0-9]+(?:-[a-z0-9]+)*)\.md$")
@@ -168,10 +171,11 @@ def _check_settings_references(kind: type, parsed: Parsed, values: dict[str, Any
 
 _Illustrated = TypeVar("_Illustrated", City, Practice)
 
-def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
-    image = values.get("image")
+def _check_illustration(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems,
+                        key: str = "image") -> None:
+    image = values.get(key)
     if image is not None and not (path.parent / image.file).is_file():
-        problems.add(parsed.source.path, parsed.source.line("image"), "image",
+        problems.add(parsed.source.path, parsed.source.line(key), key,
                      _("picture {file!r} not found beside the Markdown file").format(file=image.file))
 
 
@@ -507,3 +511,88 @@ def load_exhibition(root: Path, folder: Path, settings: Settings, problems: Prob
             "folder name {name!r} is not a valid slug: rename it with lowercase Latin letters, digits and "
             "hyphens, e.g. vidy-stolits").format(name=folder.name))
     return _outcome(Exhibition, parsed, values, {"slug": slug}, problems, before)
+
+
+# --- МАГ-Видео -------------------------------------------------------------------------------
+
+def video_captions_files(path: Path) -> list[Path]:
+    """The caption files beside the videos' Markdown files: loaded with each video, so that a
+    changed caption file is checked again. (The video files themselves may be large: they are
+    checked by their first bytes, at every load and again when the site is built.)"""
+    return sorted(p for p in path.parent.iterdir()
+                  if p.suffix.lower() == v.CAPTIONS_SUFFIX and p.is_file() and not p.is_symlink())
+
+
+def media_problems(folder: Path, source: Source, names: tuple[str, ...]) -> list[Problem]:
+    """Each video file of ``names`` exists beside the Markdown and is what its name says."""
+    found = []
+    for index, name in enumerate(names):
+        line = source.lines.get(f"sources[{index}]", source.line("sources"))
+        file = folder / name
+        if not file.is_file() or file.is_symlink():
+            found.append(Problem(source.path, line, "sources", _(
+                "video file {name!r} not found beside the Markdown file").format(name=name)))
+            continue
+        with file.open("rb") as opened:
+            wrong = v.media_problem(name, opened.read(64))
+        if wrong:
+            found.append(Problem(source.path, line, "sources", wrong))
+    return found
+
+
+def _check_self_hosted(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """The video files exist and are what their names say; the captions are sound WebVTT."""
+    source = parsed.source
+    problems.items.extend(media_problems(path.parent, source, values.get("sources", ())))
+    captions = values.get("captions")
+    if not captions:
+        return
+    file = path.parent / captions
+    if not file.is_file() or file.is_symlink():
+        problems.add(source.path, source.line("captions"), "captions",
+                     _("captions file {name!r} not found beside the Markdown file").format(name=captions))
+        return
+    _cues, found = v.caption_problems(file.read_bytes(), values.get("duration"))
+    shown = f"{source.path.rsplit('/', 1)[0]}/{captions}"
+    for line, message in found:
+        problems.add(shown, line, "captions", message)
+
+
+def _check_video_kind(path: Path, parsed: Parsed, values: dict[str, Any], problems: Problems) -> None:
+    """A video is kept beside its file or on an outside host, never both, never neither."""
+    source, data = parsed.source, parsed.data
+    outside = [key for key in ("host", "url") if key in data]
+    kept = [key for key in ("sources", "captions") if key in data]
+    if outside and kept:
+        problems.add(source.path, source.line(kept[0]), kept[0], _(
+            "a video is either kept beside its file (sources, captions) or on an outside host (host, url), "
+            "not both"))
+    elif outside:
+        for key in ("host", "url"):
+            if key not in data:
+                problems.add(source.path, source.line(outside[0]), key, _(
+                    "a video on an outside host needs both 'host' (rutube, vk or youtube) and 'url'"))
+        if values.get("host") and values.get("url"):
+            try:
+                v.outside_video(values["host"], values["url"])
+            except Invalid as error:
+                problems.add(source.path, source.line("url"), "url", str(error))
+    else:
+        for key in ("sources", "captions"):
+            if not data.get(key):
+                problems.add(source.path, source.line(key) if key in data else 1, key, _(
+                    "a video kept on the site needs its files in 'sources' (MP4, WebM) and Russian captions in "
+                    "'captions' (WebVTT); or give 'host' and 'url' for a video on RuTube, VK Video or YouTube"))
+        _check_self_hosted(path, parsed, values, problems)
+
+
+def load_video(root: Path, path: Path, settings: Settings, problems: Problems) -> Video | Rejected | None:
+    parsed = read_source(root, path, problems)
+    if parsed is None:
+        return None
+    before = len(problems)
+    values = _values(Video, parsed, settings, problems)
+    _check_illustration(path, parsed, values, problems, key="poster")
+    _check_video_kind(path, parsed, values, problems)
+    given = {"slug": _slug_from_name(path, parsed, problems)}
+    return _outcome(Video, parsed, values, given, problems, before)

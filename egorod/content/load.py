@@ -24,6 +24,8 @@ from .kinds import (
     load_page,
     load_practice,
     load_vestnik_issue,
+    load_video,
+    video_captions_files,
 )
 from .read import markdown_files
 from .records import CONTENT_DIR, Content, Rejected
@@ -63,6 +65,10 @@ def load_content(root: Path, settings: Settings, problems: Problems,
             jobs.append(("collections", LoadJob(_folder_files(papers),
                                                 functools.partial(load_collection, root, papers, settings))))
     add("news", load_news, base / "news")
+    for video_file in markdown_files(base / "video"):
+        if only(video_file):      # its captions are part of it: a corrected caption is a change of the video
+            jobs.append(("videos", LoadJob((video_file, *video_captions_files(video_file)),
+                                           functools.partial(load_video, root, video_file, settings))))
     contests_dir = base / "contests"
     for folder in sorted(p for p in contests_dir.iterdir() if p.is_dir()) if contests_dir.is_dir() else []:
         add("contests", load_contest_edition, folder)

@@ -37,6 +37,8 @@ from ..schema import (
 )
 from ..schema import date as date_
 from ..schema import slug as slug_
+from ..video import captions_file_name, host_slug, media_file_name
+from ..video import duration as duration_
 
 CONTENT_DIR = "content"
 
@@ -330,6 +332,25 @@ class News(Entry):
 
 
 @dataclass(frozen=True, kw_only=True)
+class Video(Entry):
+    """МАГ-Видео, content/video/<slug>.md: a video kept beside it (``sources``, ``captions``) or
+    on an outside host (``host`` and ``url``); either way shown with its ``poster``."""
+    slug: str
+    date: dt.date = required(date)
+    city: str = required(slug_, refers_to="cities")
+    event: str = optional(text, "")         # the event it shows: <year>-<slug>, its file name
+    summary: str = required(text)
+    duration: int = required(duration_)     # seconds; written MM:SS or H:MM:SS
+    poster: Illustration = section(Illustration, required=True)     # its file and alt text
+    sources: tuple[str, ...] = optional(distinct(list_of(media_file_name)), ())    # MP4/WebM beside it
+    captions: str = optional(captions_file_name, "")    # WebVTT in Russian, beside it
+    host: str = optional(host_slug, "")     # rutube, vk or youtube
+    url: str = optional(url, "")            # the video's address on the host
+    vestnik: int | None = optional(integer(1), None)    # the Vestnik issue it accompanies
+    bulletin: int | None = optional(integer(1), None)   # the bulletin issue it accompanies
+
+
+@dataclass(frozen=True, kw_only=True)
 class Page(Entry):
     slug: str
     menu: int | None = optional(integer(0, 1000), None)
@@ -353,6 +374,7 @@ class Content:
     bulletins: list[Bulletin] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     news: list[News] = field(default_factory=list)
+    videos: list[Video] = field(default_factory=list)
     contests: list[ContestEdition] = field(default_factory=list)
     collections: list[Collection] = field(default_factory=list)
     vestnik: list[VestnikIssue] = field(default_factory=list)

@@ -3,7 +3,7 @@
 First every step's ``prepare`` puts into ``context.facts`` what pages need from it (feed
 links, dates, PDF sizes and covers); then every step's ``run`` writes its files into the
 staged output, in the order of ``steps_for``: the PDFs before the pages that show their
-sizes, the search index after the pages it reads, the feeds, the events' calendars and materials, e-mail editions and open data
+sizes, the search index after the pages it reads, the videos' files, the feeds, the events' calendars and materials, e-mail editions and open data
 after them, and last the compressed twins of every text file.
 """
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .html import HtmlStep
 from .images import ImagesStep
 from .opendata import OpenDataStep
 from .redirects import RedirectsStep
+from .video import VideoStep
 
 
 def steps_for(config: BuildConfig) -> list[Step]:
@@ -27,7 +28,7 @@ def steps_for(config: BuildConfig) -> list[Step]:
     if config.pdf:
         from .pdf import PdfStep  # WeasyPrint is loaded only for builds that make PDFs
         steps.append(PdfStep())
-    steps += [HtmlStep(), RedirectsStep()]
+    steps += [HtmlStep(), RedirectsStep(), VideoStep()]     # the videos' files before the feed that encloses them
     if config.search:
         from .search import SearchStep
         steps.append(SearchStep())

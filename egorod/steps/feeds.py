@@ -24,9 +24,11 @@ class FeedsStep(Step):
             return path.stat().st_size if path is not None else None
 
         site, limit = context.site, context.site.settings.feed_entries
-        shown = [*site.bulletins[:limit], *site.vestnik[:limit], *site.practices_newest[:limit], *site.news[:limit]]
+        shown = [*site.bulletins[:limit], *site.vestnik[:limit], *site.practices_newest[:limit], *site.news[:limit],
+                 *site.videos[:limit]]
         pdfs = [r.bulletin_pdf_url(b.number) for b in site.bulletins[:limit]] + \
-            [r.vestnik_pdf_url(issue.number) for issue in site.vestnik[:limit]]
+            [r.vestnik_pdf_url(issue.number) for issue in site.vestnik[:limit]] + \
+            [r.video_file_url(video, name) for video in site.videos[:limit] for name in video.sources]
         key = hashlib.sha256("\n".join([
             context.templates_key, site.settings.base_url, describe(site.cities),
             *(describe(entry, primary=True) for entry in shown), repr([pdf_size(url) for url in pdfs]),

@@ -22,7 +22,7 @@ CACHE_FOLDER = "images"
 
 
 def published_entries(site: Site) -> list[Entry]:
-    entries: list[Entry] = [*site.cities, *site.practices, *site.bulletins, *site.pages, *site.exhibitions]
+    entries: list[Entry] = [*site.cities, *site.practices, *site.bulletins, *site.pages, *site.exhibitions, *site.videos]
     for issue in site.vestnik:
         entries += [issue, *issue.articles]
     return entries
