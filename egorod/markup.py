@@ -418,7 +418,7 @@ def _trigger_block_tests(md: markdown.Markdown) -> None:
         else:
             def test(parent: etree.Element, block: str, stock=stock, needed=needed) -> bool:
                 return any(text in block for text in needed) and stock(parent, block)
-        processor.test = test  # type: ignore[method-assign]
+        processor.test = test
 
 
 class _TriggeredInlineProcessor(InlineProcessor):
