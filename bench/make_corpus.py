@@ -8,7 +8,10 @@ writes DIR/site.yaml (a copy of the project's) and DIR/content/... : the member 
 every problem of the rubricator, cities, years and contest editions, monthly bulletins and
 Vestnik issues of 15 articles, plus the project's free pages. At ``--scale 1`` that is about
 90 cities, 3,000 practices (13 contest editions, ~15 KB of Markdown each, ~45 MB in all),
-240 bulletins and 77 issues; other scales are proportional.
+240 bulletins and 77 issues; other scales are proportional. The texts are as long as the
+Assembly's: a bulletin issue is 8–12 news items of about 1,500 words in all, a Vestnik
+article 1,500–4,000 words (``--light``: the earlier corpus, whose bulletins and articles
+were about four times shorter, byte for byte).
 
 The text is Russian prose made from real words and sentence templates, with headings, lists,
 links, pipe tables, footnotes, quotes and spaced dashes, so that Markdown, typography and
@@ -21,6 +24,7 @@ import argparse
 import datetime as dt
 import json
 import random
+import re
 import shutil
 import sys
 from dataclasses import dataclass
@@ -41,6 +45,9 @@ BULLETINS = 240
 VESTNIK_ISSUES = 77
 ARTICLES_PER_ISSUE = 15
 PRACTICE_BYTES = 15_000       # mean size of a practice file's Markdown body
+BULLETIN_ITEMS = (8, 12)      # news items in one bulletin issue
+BULLETIN_WORDS = (1_300, 1_700)   # words of one issue, all its items together
+ARTICLE_WORDS = (1_500, 4_000)    # words of one Vestnik article
 LAST_BULLETIN = dt.date(2025, 12, 15)
 LAST_ISSUE = dt.date(2025, 12, 20)
 
@@ -221,6 +228,14 @@ COUNTRY_BOXES = {
 }
 
 
+WORD = re.compile(r"\w+(?:-\w+)*")
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them: «социально-экономический» is one, «2020 г.» two."""
+    return len(WORD.findall(text))
+
+
 def yq(value: str) -> str:
     """A YAML double-quoted scalar (JSON strings are valid YAML)."""
     return json.dumps(value, ensure_ascii=False)
@@ -349,6 +364,23 @@ class Writer:
             size += len(text.encode("utf-8")) + 2
         return parts
 
+    def words_of_sections(self, parts: list[str], target: int, heading: str = "##") -> list[str]:
+        """Add sections of prose (now and then a list or a quote) until ``parts`` hold about
+        ``target`` words."""
+        words = sum(word_count(p) for p in parts)
+        r = self.rng
+        while words < target:
+            block = [f"{heading} {r.choice(SUBHEADINGS)}", self.paragraph(4, 7)]
+            if r.random() < 0.3:
+                block.append(self.bullet_list())
+            if r.random() < 0.15:
+                block.append(f"> {r.choice(CONCLUSIONS)}")
+            block.append(self.paragraph(3, 6))
+            text = "\n\n".join(block)
+            parts.append(text)
+            words += word_count(text)
+        return parts
+
 
 # --- the corpus ---------------------------------------------------------------------------
 
@@ -400,8 +432,44 @@ def write(path: Path, text: str) -> int:
     return len(data)
 
 
-def make_corpus(scale: float, out: Path, project: Path = PROJECT) -> dict[str, int]:
-    """Write the corpus for ``scale`` into ``out``; returns counts and sizes."""
+def bulletin_items(writer: Writer, mentioned: list[CityRef]) -> list[str]:
+    """The news of one issue as the light corpus has them: 4–8 short items."""
+    rng = writer.rng
+    parts = []
+    for index in range(rng.randint(4, 8)):
+        city = mentioned[index % len(mentioned)]
+        parts += [f"## {city.title}: {rng.choice(SUBHEADINGS).lower()}",
+                  f"Специалисты города [{city.title}](/cities/{city.slug}/) {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(ADVERBIALS)}. "
+                  + writer.paragraph(2, 4)]
+        if rng.random() < 0.4:
+            parts.append(writer.paragraph(2, 4))
+    return parts
+
+
+def bulletin_news(writer: Writer, mentioned: list[CityRef]) -> list[str]:
+    """The news of one issue: 8–12 items sharing about 1,500 words."""
+    rng = writer.rng
+    count = rng.randint(*BULLETIN_ITEMS)
+    total = rng.randint(*BULLETIN_WORDS)
+    parts = []
+    for index in range(count):
+        city = mentioned[index % len(mentioned)]
+        item = [f"## {city.title}: {rng.choice(SUBHEADINGS).lower()}",
+                f"Специалисты города [{city.title}](/cities/{city.slug}/) {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(ADVERBIALS)}. "
+                + writer.paragraph(2, 4)]
+        if rng.random() < 0.25:
+            item.append(writer.bullet_list(low=2, high=4))
+        # Each item takes its share of what the issue still lacks.
+        share = (total - sum(word_count(p) for p in parts)) // (count - index)
+        while sum(word_count(p) for p in item) < share - 40:
+            item.append(writer.paragraph(2, 4))
+        parts += item
+    return parts
+
+
+def make_corpus(scale: float, out: Path, project: Path = PROJECT, light: bool = False) -> dict[str, int]:
+    """Write the corpus for ``scale`` into ``out``; returns counts and sizes. ``light``: the
+    earlier corpus, with bulletins and Vestnik articles about four times shorter."""
     if scale <= 0:
         raise ValueError("scale must be positive")
     rng = random.Random(f"e-gorod bench corpus {scale!r}")
@@ -415,7 +483,7 @@ def make_corpus(scale: float, out: Path, project: Path = PROJECT) -> dict[str, i
         shutil.rmtree(content)
     shutil.copyfile(project / "site.yaml", out / "site.yaml")
     stats = {"cities": 0, "practices": 0, "practice_bytes": 0, "bulletins": 0, "vestnik_issues": 0,
-             "articles": 0, "pages": 0, "bytes": 0}
+             "articles": 0, "pages": 0, "bytes": 0, "bulletin_words": 0, "article_words": 0}
 
     # Cities: the project's real member cities first, generated ones above their number.
     n_cities = scaled(CITIES, scale)
@@ -511,16 +579,10 @@ def make_corpus(scale: float, out: Path, project: Path = PROJECT) -> dict[str, i
         head = ["---", f"number: {number}", f"date: {date.isoformat()}", f"title: {yq(theme)}",
                 f"summary: {yq('Новости МАГ: ' + ', '.join(c.title for c in mentioned) + '.')}",
                 f"cities: [{', '.join(c.slug for c in mentioned)}]", "sample: true", "---"]
-        parts = []
-        for index in range(rng.randint(4, 8)):
-            city = mentioned[index % len(mentioned)]
-            parts += [f"## {city.title}: {rng.choice(SUBHEADINGS).lower()}",
-                      f"Специалисты города [{city.title}](/cities/{city.slug}/) {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(ADVERBIALS)}. "
-                      + writer.paragraph(2, 4)]
-            if rng.random() < 0.4:
-                parts.append(writer.paragraph(2, 4))
+        parts = bulletin_items(writer, mentioned) if light else bulletin_news(writer, mentioned)
         notes = writer.footnote_block()
         body = "\n\n".join(parts) + ("\n\n" + notes if notes else "") + "\n"
+        stats["bulletin_words"] += word_count(body)
         stats["bytes"] += write(content / "bulletins" / f"{number}.md", "\n".join(head) + "\n" + body)
     stats["bulletins"] = n_bulletins
 
@@ -556,11 +618,15 @@ def make_corpus(scale: float, out: Path, project: Path = PROJECT) -> dict[str, i
                      writer.bullet_list(), writer.paragraph()]
             if rng.random() < 0.3:
                 parts += [writer.table(date.year - 4), writer.paragraph(2, 3)]
-            writer.sections(parts, int(rng.uniform(6000, 13000)), heading="##")
+            if light:
+                writer.sections(parts, int(rng.uniform(6000, 13000)), heading="##")
+            else:
+                writer.words_of_sections(parts, rng.randint(ARTICLE_WORDS[0], ARTICLE_WORDS[1] - 250))
             notes = writer.footnote_block()
             text = "\n\n".join(parts) + ("\n\n" + notes if notes else "") + "\n"
             stats["bytes"] += write(folder / f"{order:02d}-{slug}.md", "\n".join(head) + "\n" + text)
             stats["articles"] += 1
+            stats["article_words"] += word_count(text)
     stats["vestnik_issues"] = n_issues
 
     # Free pages: the project's own.
@@ -574,13 +640,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1 = the Assembly's real size (default)")
     parser.add_argument("--out", type=Path, required=True, help="folder to write site.yaml and content/ into")
+    parser.add_argument("--light", action="store_true",
+                        help="the earlier corpus: bulletins and Vestnik articles about four times shorter")
     args = parser.parse_args(argv)
     if args.scale <= 0:
         parser.error("--scale must be positive")
-    stats = make_corpus(args.scale, args.out)
+    stats = make_corpus(args.scale, args.out, light=args.light)
     print(f"corpus at scale {args.scale:g} in {args.out}: {stats['cities']} cities, {stats['practices']} practices "
           f"({stats['practice_bytes'] / 1e6:.1f} MB), {stats['bulletins']} bulletins, "
           f"{stats['vestnik_issues']} Vestnik issues ({stats['articles']} articles), {stats['pages']} pages; "
+          f"words per bulletin {stats['bulletin_words'] // max(1, stats['bulletins'])}, "
+          f"per article {stats['article_words'] // max(1, stats['articles'])}; "
           f"{stats['bytes'] / 1e6:.1f} MB in all", file=sys.stderr)
     return 0
 

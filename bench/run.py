@@ -217,8 +217,9 @@ def build_flags() -> set[str]:
 
 
 class Bench:
-    def __init__(self, scale: float, work: Path, corpus: Path):
+    def __init__(self, scale: float, work: Path, corpus: Path, light: bool = False):
         self.scale = scale
+        self.light = light
         self.work = work
         self.corpus = corpus
         self.out = work / "out-egorod"
@@ -231,7 +232,7 @@ class Bench:
     # corpus and Hugo site
     def prepare(self) -> None:
         started = time.perf_counter()
-        stats = make_corpus(self.scale, self.corpus)
+        stats = make_corpus(self.scale, self.corpus, light=self.light)
         log(f"corpus: {stats['cities']} cities, {stats['practices']} practices "
             f"({stats['practice_bytes'] / 1e6:.1f} MB), {stats['bulletins']} bulletins, "
             f"{stats['vestnik_issues']} Vestnik issues ({stats['articles']} articles), "
@@ -312,7 +313,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     else:
         work = Path(tempfile.mkdtemp(prefix=f"egorod-bench-{name}-"))
         corpus = work / "corpus"
-    bench = Bench(args.scale, work, corpus)
+    bench = Bench(args.scale, work, corpus, light=args.light)
     binary = hugo_binary()
     try:
         started = time.perf_counter()
@@ -609,7 +610,8 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
     stats = bench.stats
     print(f"e-gorod benchmark, scale {bench.scale:g}: {stats['cities']} cities, {stats['practices']} practices "
           f"({stats['practice_bytes'] / 1e6:.1f} MB of Markdown), {stats['bulletins']} bulletins, "
-          f"{stats['vestnik_issues']} Vestnik issues x 15 articles; {os.cpu_count()} CPUs; "
+          f"{stats['vestnik_issues']} Vestnik issues x 15 articles{' (light corpus)' if bench.light else ''}; "
+          f"{os.cpu_count()} CPUs; "
           f"load average {bench.load_before} before, {bench.load_after} after")
     header = (f"{'scenario':<22} {'wall s (median)':>15} {'runs':>5} {'pages':>7} {'pages/s':>9} {'peak MB':>9} "
               f"{'tree MB':>9}  note")
@@ -644,6 +646,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="corpus size, 1 = the real archive (default)")
     parser.add_argument("--runs", type=int, default=None,
                         help="runs per scenario (default 3 at scale >= 1, 5 below; fewer if over --budget)")
+    parser.add_argument("--light", action="store_true",
+                        help="the earlier corpus, its bulletins and Vestnik articles about four times shorter")
     parser.add_argument("--keep", action="store_true",
                         help="keep the corpus in bench/corpus-<S>/ and the outputs in bench/out-<S>/")
     parser.add_argument("--with-pdf", action=argparse.BooleanOptionalAction, default=None,

@@ -60,7 +60,9 @@ def _tie_pattern() -> re.Pattern:
     # Short words first: they are the most frequent case.
     after_word = [rf"(?<=(?<![\w\-\u00ad.]){_LETTER} )", rf"(?<=(?<![\w\-\u00ad.]){_LETTER}{{2}} )"]
     after_word += [rf"(?<=(?<![\w\-])(?:{'|'.join(words)}) )" for _, words in sorted(by_length.items())]
-    return re.compile(rf" (?:(?:{'|'.join(after_word)})(?=\S)|(?<=\d )(?={_UNITS}))")
+    # Most spaces follow a word of three letters or more, after which no rule ties: one
+    # look-behind turns them away before the seven alternatives are tried.
+    return re.compile(rf" (?<![^\W\d_]{{3}} )(?:(?:{'|'.join(after_word)})(?=\S)|(?<=\d )(?={_UNITS}))")
 
 
 _TIE = _tie_pattern()
@@ -384,21 +386,39 @@ _BLOCK_TRIGGERS: dict[tuple[str, type], tuple[str, ...]] = {
     ("table", TableProcessor): ("|",),
     ("hashheader", blockprocessors.HashHeaderProcessor): ("#",),
     ("setextheader", blockprocessors.SetextHeaderProcessor): ("\n=", "\n-"),
-    ("hr", blockprocessors.HRProcessor): ("-", "_", "*"),
     ("quote", blockprocessors.BlockQuoteProcessor): (">",),
     ("footnote", FootnoteBlockProcessor): ("[^",),
     ("reference", blockprocessors.ReferenceProcessor): ("]:",),
 }
+# A rule is a line of its own that starts with -, _ or * after at most three spaces. Hyphens
+# and dashes are in nearly every Russian paragraph, and Python-Markdown's search for a rule
+# tries every character of the block; line starts are few.
+_RULE_MARKS = ("-", "_", "*")
+_RULE_LINE = re.compile(r"\n {0,3}[-_*]")
+
+
+def _may_be_rule(block: str) -> bool:
+    return block.lstrip(" ").startswith(_RULE_MARKS) or _RULE_LINE.search(block) is not None
 
 
 def _trigger_block_tests(md: markdown.Markdown) -> None:
     for item in md.parser.blockprocessors._priority:
         processor = md.parser.blockprocessors[item.name]
+        stock = processor.test
         needed = _BLOCK_TRIGGERS.get((item.name, type(processor)))
-        if needed is not None:
-            def test(parent: etree.Element, block: str, test=processor.test, needed=needed) -> bool:
-                return any(text in block for text in needed) and test(parent, block)
-            processor.test = test
+        test: Callable[[etree.Element, str], bool]
+        if (item.name, type(processor)) == ("hr", blockprocessors.HRProcessor):
+            def test(parent: etree.Element, block: str, stock=stock) -> bool:
+                return _may_be_rule(block) and stock(parent, block)
+        elif needed is None:
+            continue
+        elif len(needed) == 1:          # (asked of every block: no generator for one string)
+            def test(parent: etree.Element, block: str, stock=stock, text=needed[0]) -> bool:
+                return text in block and stock(parent, block)
+        else:
+            def test(parent: etree.Element, block: str, stock=stock, needed=needed) -> bool:
+                return any(text in block for text in needed) and stock(parent, block)
+        processor.test = test
 
 
 class _TriggeredInlineProcessor(InlineProcessor):

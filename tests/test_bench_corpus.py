@@ -93,3 +93,27 @@ def test_corpus_checks_and_builds_with_the_project(tmp_path):
              for path in sorted((corpus / "content" / "practices").glob("*.md"))[:5]]
     assert all("<table>" in page and "«" in page and "<h2" in page for page in pages)
     assert any('class="footnote' in page for page in pages)
+
+
+def _body_words(path: Path) -> int:
+    return _load_generator().word_count(path.read_text(encoding="utf-8").split("---", 2)[2])
+
+
+def test_bulletins_and_articles_are_as_long_as_the_assemblys(tmp_path):
+    _load_generator().make_corpus(0.03, tmp_path)
+    bulletins = sorted((tmp_path / "content" / "bulletins").glob("*.md"))
+    articles = sorted((tmp_path / "content" / "vestnik").glob("*/[0-9]*.md"))
+    assert len(bulletins) == 7 and len(articles) == 30
+    for path in bulletins:      # 8-12 news items of about 1,500 words in all
+        items = path.read_text(encoding="utf-8").count("\n## ")
+        assert 8 <= items <= 12 and 1_300 <= _body_words(path) <= 1_800, (path.name, items, _body_words(path))
+    for path in articles:
+        assert 1_500 <= _body_words(path) <= 4_100, (path.name, _body_words(path))
+
+
+def test_light_corpus_keeps_the_short_texts(tmp_path):
+    _load_generator().make_corpus(0.03, tmp_path, light=True)
+    bulletins = sorted((tmp_path / "content" / "bulletins").glob("*.md"))
+    articles = sorted((tmp_path / "content" / "vestnik").glob("*/[0-9]*.md"))
+    assert max(_body_words(path) for path in bulletins) < 800
+    assert max(_body_words(path) for path in articles) < 1_200

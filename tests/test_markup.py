@@ -61,7 +61,9 @@ def test_non_breaking_spaces_follow_the_readable_rule():
     from egorod.markup import _TIE
     words = ["г", "гг", "г.", "гг.", "ул.", "д.", "стр.", "т.е.", "т.д.", "т.п.", "им.", "№", "§", "в", "и",
              "на", "от", "to", "5", "2020", "млн", "км", "м", "%", "лет", "руб.", "тыс", "Москва", "-", "—",
-             ".", ",", "\u00ad", "x-y", "к-", "А", "ё"]
+             ".", ",", "\u00ad", "x-y", "к-", "А", "ё",
+             # three letters or more, and what is a word character but no letter
+             "дом", "abc", "Ёлка", "a_b", "_", "x2", "2x", "²", "½в", "ab.", "ул"]
     gaps = [" ", " ", " ", "  ", "", "\u00a0", "\n", "-", "."]
     rnd = random.Random(7)
     for _ in range(50000):
