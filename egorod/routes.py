@@ -33,29 +33,6 @@ FEEDS_PAGE_URL, SITE_MAP_URL, OPEN_DATA_URL = "/feeds/", "/site-map/", "/open-da
 RESERVED_FOR_LATER = ("/feed/", "/assets/")     # a site-wide feed, processed images
 
 
-# The search index is split by section, each section's index rebuilt only when its pages change
-# and all of them searched together in the browser. A section names the route kinds it holds;
-# the pages of any other indexed kind (cities, events, news, contests, the Assembly's pages,
-# and whatever kind comes later) go to SEARCH_OTHER_SECTION.
-SEARCH_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("practices", ("practice",)),
-    ("bulletins", ("bulletin",)),
-    ("vestnik", ("issue", "article")),
-)
-SEARCH_OTHER_SECTION = "pages"
-_SECTION_OF_KIND = {kind: section for section, kinds in SEARCH_SECTIONS for kind in kinds}
-
-
-def search_section(kind: str) -> str:
-    """The search index section of a route kind."""
-    return _SECTION_OF_KIND.get(kind, SEARCH_OTHER_SECTION)
-
-
-def search_sections() -> tuple[str, ...]:
-    """Every section, in the order their indexes are listed."""
-    return (*(section for section, _kinds in SEARCH_SECTIONS), SEARCH_OTHER_SECTION)
-
-
 def _first_segment(url: str) -> str:
     return url.strip("/").split("/")[0].split(".")[0]
 

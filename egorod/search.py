@@ -2,9 +2,8 @@
 
 Pagefind (the indexer of the pinned ``pagefind[bin]`` package; no Node.js) indexes the pages
 the HTML step has just written. Only the element of a page that carries ``data-pagefind-body``
-is indexed (base.html puts it on the <main> of indexed routes), and
-inside it only the main content (breadcrumbs, notices, "related" blocks are marked
-``data-pagefind-ignore``). The hidden ``data-pagefind-filter`` spans of the page templates
+is indexed (base.html puts it on the <main> of indexed routes), and inside it only the main
+content (breadcrumbs, notices, "related" blocks are marked ``data-pagefind-ignore``). The hidden ``data-pagefind-filter`` spans of the page templates
 become the facets: Тип, Сфера, Проблема, Вид мероприятия, Город, Страна, Год.
 
 The index language is forced to Russian, so Pagefind stems words with its Russian stemmer
@@ -12,19 +11,24 @@ The index language is forced to Russian, so Pagefind stems words with its Russia
 
 **Parts.** Pagefind holds a whole index in memory while it writes it, about thirty times the
 HTML it indexed (3.2 GB for the 5,000 pages of the Assembly's archive), and one index is made
-again whole when one page changes. So the site is indexed in parts: by section (practices,
-bulletins, «Вестник МАГ», the other pages: ``routes.SEARCH_SECTIONS``), and a section with more
-than ``PART_BYTES`` of indexed HTML in several parts, a page's part chosen by a hash of its
-path (so that pages do not move between parts when others change). Each part is a bundle of
-its own, made by its own Pagefind process (as many at a time as the build has workers), and
-kept in ``<cache>/search/<key>/``, the key being a hash of what its pages give Pagefind, the
-Pagefind version and the index settings: an edit makes only its part again.
+again whole when one page changes. So the site is indexed in parts of about ``PART_BYTES``
+each, a page's part chosen by a hash of its path (it does not move while the number of parts
+stays the same). Each part is a bundle of its own, made by its own Pagefind process (as many
+at a time as the build has workers), and kept in ``<cache>/search/<key>/``, the key being a
+hash of what its pages give Pagefind, the Pagefind version and the index settings: an edit
+makes only its part again.
 
-Pagefind is given only what it indexes, the ``data-pagefind-body`` element of each page
-(``indexed_html``): the header, menus and footer of 5,000 pages are not parsed for nothing,
-and a change outside that element (a menu, a footer) does not make any part again. It is
-still HTML rather than Pagefind's plain-text records: weights (``data-pagefind-weight``),
-headings for sub-results, ignored blocks, filters and metadata stay as the templates say.
+Parts are not sections of the site (practices, bulletins...): Pagefind ranks a page by how
+rare the words of the query are among the pages of its own index, and merged results are
+sorted by those scores. A word that fills the practices but is rare elsewhere would rank a
+city page that mentions it in passing above the practices about it. A part that is a sample
+of the whole site has about the site's own word statistics, so the parts rank as one index.
+
+What merged parts find differs from one index in one way: a word that is on the site but in
+no page of some part makes Pagefind search that part for the longest beginning of the word it
+holds («велосипедных» finds «весь» there), as it does in one index only when the word is on no
+page at all (Pagefind cannot turn this off yet). Nothing one index finds is missed, and such
+results rank low, but they are there: hence parts as large as memory allows.
 
 **In the browser.** The first part is published at /pagefind/ with Pagefind's scripts and
 WebAssembly, the others at /pagefind/<part>/ (their index files only), listed in
@@ -52,7 +56,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from .errors import BuildFailed, Problem
 from .i18n import _
 from .pagefind_bundle import make_reproducible, unfinished_files
-from .routes import SEARCH_BUNDLE_URL, search_sections
+from .routes import SEARCH_BUNDLE_URL
 
 if TYPE_CHECKING:
     from .output import StagedOutput
@@ -68,9 +72,10 @@ INDEX_SETTINGS = {
     "exclude_selectors": ["[hidden][data-pagefind-filter]", "[hidden][data-pagefind-meta]"],
 }
 CACHE_FORMAT = 3                    # bump when the way bundles are made changes
-# Indexed HTML per part at most. Pagefind's process peaks at about 30 times what it indexes
-# (8 MB: 250-300 MB), and two parts are made at a time on two cores.
-PART_BYTES = 8_000_000
+# Indexed HTML per part at most. Pagefind's process peaks at about 20 times what it indexes
+# (practices alone up to 30 times): 24 MB, 450-700 MB, and two parts are made at a time on two
+# cores. No smaller: the more parts, the more a query differs from one index (see above).
+PART_BYTES = 24_000_000
 KEEP_OLD_BUNDLES = 3                # bundles no part uses now, kept for an edit that is undone
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
@@ -83,14 +88,13 @@ _PAGE_END = b"\n</body></html>\n"
 @dataclass(frozen=True)
 class IndexedPage:
     path: str           # in the output, such as practices/metro/index.html
-    section: str        # routes.search_section of its kind
     digest: str         # sha256 of indexed_html(page)
     size: int           # bytes of indexed_html(page)
 
 
 @dataclass(frozen=True)
 class Part:
-    name: str                       # the section, or section-N when it is split
+    name: str                       # part-1, part-2...
     pages: tuple[IndexedPage, ...]  # sorted by path
 
     @property
@@ -124,32 +128,20 @@ def indexed_html(page: bytes) -> bytes | None:
 
 
 def split_into_parts(pages: Iterable[IndexedPage], part_bytes: int | None = None) -> list[Part]:
-    """The parts of the index, in the order of ``routes.search_sections``.
+    """The parts of the index: as many as it takes to keep each near ``part_bytes``.
 
-    A section over ``part_bytes`` is cut into as many parts as that takes; a page's part is
-    a hash of its path, so it stays in the same part while the section has as many parts.
+    A page's part is a hash of its path, so that it stays in the same part while the site
+    has as many parts, and each part is a sample of the whole site: of each kind of page
+    its share, and of each word about its share of the pages that hold it.
     """
-    limit = part_bytes or PART_BYTES
-    by_section: dict[str, list[IndexedPage]] = {}
-    for page in pages:
-        by_section.setdefault(page.section, []).append(page)
-    parts = []
-    for section in search_sections():
-        members = sorted(by_section.pop(section, []), key=lambda page: page.path)
-        if not members:
-            continue
-        count = max(1, math.ceil(sum(page.size for page in members) / limit))
-        if count == 1:
-            parts.append(Part(section, tuple(members)))
-            continue
-        buckets: list[list[IndexedPage]] = [[] for _ in range(count)]
-        for page in members:
-            buckets[int(hashlib.sha256(page.path.encode("utf-8")).hexdigest()[:8], 16) % count].append(page)
-        parts += [Part(f"{section}-{number}", tuple(bucket))
-                  for number, bucket in enumerate(buckets, start=1) if bucket]
-    if by_section:
-        raise ValueError(f"pages of unknown search sections: {sorted(by_section)}")
-    return parts
+    members = sorted(pages, key=lambda page: page.path)
+    if not members:
+        return []
+    count = max(1, math.ceil(sum(page.size for page in members) / (part_bytes or PART_BYTES)))
+    buckets: list[list[IndexedPage]] = [[] for _ in range(count)]
+    for page in members:
+        buckets[int(hashlib.sha256(page.path.encode("utf-8")).hexdigest()[:8], 16) % count].append(page)
+    return [Part(f"part-{number}", tuple(bucket)) for number, bucket in enumerate(buckets, start=1) if bucket]
 
 
 def published_folder(index: int, part: Part) -> str:
@@ -218,12 +210,12 @@ def fill_folder(folder: Path, part: Part, fresh: dict[str, bytes],
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(html)
-        pages.append(IndexedPage(page.path, page.section, hashlib.sha256(html).hexdigest(), len(html)))
+        pages.append(IndexedPage(page.path, hashlib.sha256(html).hexdigest(), len(html)))
     return Part(part.name, tuple(pages))
 
 
 def remove_other_folders(root: Path, names: set[str]) -> None:
-    """Drop the folders of parts that are no more (a section now cut into fewer parts)."""
+    """Drop the folders of parts that are no more (the site now cut into fewer parts)."""
     if root.is_dir():
         for folder in root.iterdir():
             if folder.name not in names and folder.is_dir():

@@ -20,7 +20,6 @@ from ..context import BuildContext
 from ..files import write_atomically
 from ..i18n import _
 from ..output import StagedOutput
-from ..routes import search_section
 from ..search import (
     CACHE_FORMAT,
     ENTRY_FILE,
@@ -113,7 +112,7 @@ def _indexed_pages(context: BuildContext, saved: dict[str, list], read: Callable
         if not digest:
             nothing[path] = [key, "", 0]
             continue
-        pages.append(IndexedPage(path, search_section(route.kind), digest, size))
+        pages.append(IndexedPage(path, digest, size))
     return pages, fresh, nothing
 
 

@@ -4,10 +4,9 @@
 // that list. Without JavaScript, or without the index (a build with --no-search), the
 // links stay, so nothing here is needed to reach any content.
 //
-// The index comes in parts (practices, bulletins, «Вестник МАГ», the other pages; a large
-// section in several): the first at /pagefind/, the others in the folders listed by
-// /pagefind/indexes.json, merged into one search by Pagefind (results ranked together,
-// filter counts added up).
+// The index of a large site comes in parts: the first at /pagefind/, the others in the
+// folders listed by /pagefind/indexes.json, merged into one search by Pagefind (results
+// ranked together, filter counts added up).
 //
 // Query parameters: ?q=<words> starts a search (the header search box and the library form
 // send it); ?type=<Тип> ticks that value of the «Тип» filter (the library form sends
