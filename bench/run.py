@@ -21,12 +21,22 @@ PSS of the process with its workers, sampled from /proc):
 Outputs and caches of earlier runs are moved aside, not deleted, until the end (see
 ``Discard``): every cold build starts from the state of a fresh clone.
 
-then, once each (by default only at scale <= 0.1): the PDF and the search-index steps, as a
-cold full build with that step on, minus the HTML-only cold median. A step that the build
-does not have (yet), or that fails, is reported as n/a.
+then, once (by default only at scale <= 0.1): the PDF step, as a cold full build with that
+step on, minus the HTML-only cold median. A step that the build does not have (yet), or that
+fails, is reported as n/a.
+
+and the search index (``search_scenarios``, unless --no-with-search):
+
+  egorod default   build --no-pdf (search on), cold: its wall time and the peak memory of
+                   the build with its workers and Pagefind's processes (tree PSS)
+  pagefind command Pagefind's own command (`pagefind --site`, the same settings) over the
+                   pages that build wrote, right after it; beside it the search step's own
+                   seconds (the build's figures)
+  search one edit  the search step after appending a sentence to one practice
 
 Prints a table and the ratios to Hugo; the last line is
-``ratio_cold_vs_hugo=X.XX ratio_noop_vs_hugo=Y.YY``. Progress goes to stderr.
+``ratio_cold_vs_hugo=X.XX ratio_noop_vs_hugo=Y.YY search_vs_pagefind=Z.ZZ peak_default_mb=M``.
+Progress goes to stderr.
 """
 from __future__ import annotations
 
@@ -53,6 +63,8 @@ PROJECT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
 from make_corpus import make_corpus  # noqa: E402
+
+sys.path.insert(0, str(PROJECT))
 
 LINKED = ("templates", "static", "fonts")     # the build reads these from --root
 CACHE_DIR = ".cache"
@@ -305,7 +317,7 @@ def planned_runs(args: argparse.Namespace) -> int:
 def run_benchmark(args: argparse.Namespace) -> int:
     runs = planned_runs(args)
     with_pdf = args.with_pdf if args.with_pdf is not None else args.scale <= 0.1
-    with_search = args.with_search if args.with_search is not None else args.scale <= 0.1
+    with_search = args.with_search if args.with_search is not None else True
     name = f"{args.scale:g}"
     if args.keep:
         corpus, work = BENCH / f"corpus-{name}", BENCH / f"out-{name}"
@@ -391,7 +403,7 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
     results = {"cold": cold, "noop": noop, "edit": edit, "hugo": hugo}
     results["serve"] = serve_round_trip(bench, args.serve_edits)
     results["pdf"] = optional_step(bench, "pdf", with_pdf, cold)
-    results["search"] = optional_step(bench, "search", with_search, cold)
+    results.update(search_scenarios(bench, with_search, runs=1 if bench.scale >= 1 else 2))
     return results
 
 
@@ -604,6 +616,101 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# --- the search index against Pagefind's own command -------------------------------------
+
+def pagefind_command(site: Path, output: Path) -> list[str] | None:
+    """Pagefind's command over a built site, with the settings the search step gives it."""
+    from pagefind.service import get_executable
+
+    from egorod.search import INDEX_SETTINGS
+    binary = get_executable()
+    if binary is None:
+        return None
+    command = [str(binary), "--site", str(site), "--output-path", str(output), "--silent",
+               "--force-language", str(INDEX_SETTINGS["force_language"])]
+    for selector in INDEX_SETTINGS["exclude_selectors"]:
+        command += ["--exclude-selectors", selector]
+    return command
+
+
+def search_figures(bench: Bench) -> dict:
+    from egorod.steps.search import last_figures
+    return last_figures(bench.corpus / CACHE_DIR, bench.out) or {}
+
+
+def search_scenarios(bench: Bench, enabled: bool, runs: int) -> dict[str, Scenario]:
+    """The default build (search on) cold, Pagefind's command over the pages it wrote, then the
+    search step after one edit. Each cold build is followed at once by Pagefind's command, so
+    that both meet the same load of a shared machine; the ratio is the median of the runs'."""
+    default, step, command, edit = (Scenario("egorod default"), Scenario("search step"),
+                                    Scenario("pagefind command"), Scenario("search one edit"))
+    scenarios = {"default": default, "search_step": step, "pagefind": command, "search_edit": edit}
+    if not enabled:
+        for scenario in scenarios.values():
+            scenario.note = "not measured (--with-search to measure)"
+        return scenarios
+    if "--no-search" not in bench.flags:
+        default.note = "n/a: build.py has no --no-search option"
+        return scenarios
+    log("default build (search on, cold) and Pagefind's command over the same pages, in turn:")
+    for index in range(runs):
+        bench.clean()
+        run = bench.build(f"egorod default {index + 1}/{runs}", search=True)
+        bench.require_ok(run, "the default build")
+        default.runs.append(run)
+        figures = search_figures(bench)
+        if not figures:
+            default.note = "n/a: the build left no figures of its search step"
+            return scenarios
+        step.runs.append(Run(float(figures["seconds"]), run.peak_mb, 0, "", run.tree_mb))
+        target = bench.work / "pagefind-command"
+        bench.discard(target)
+        pagefind = pagefind_command(bench.out, target)
+        if pagefind is None:
+            command.note = "n/a: Pagefind's binary not found"
+            break
+        done = measure(pagefind)
+        log(f"  pagefind command {index + 1}/{runs}: {done.wall:.2f} s, {done.peak_mb:.0f} MB, "
+            f"search step {step.runs[-1].wall:.2f} s")
+        if done.status != 0:
+            command.note = "n/a: " + " | ".join(done.output.strip().splitlines()[-2:])
+            break
+        command.runs.append(done)
+        bench.discard(target)
+    default.pages = count_html(bench.out)
+    default.note = "build --no-pdf, search on"
+    step.pages = figures.get("pages", 0)
+    step.note = f"in the default build: {len(figures.get('parts', {}))} parts made, 2 at a time"
+    if command.runs:
+        command.pages = figures.get("pages", 0)
+        command.note = "pagefind --site over the same pages: one index"
+
+    practice = bench.edited_practice()
+    original = practice.read_bytes()
+    log(f"search one edit (a sentence appended to {practice.relative_to(bench.corpus)}):")
+    try:
+        with practice.open("a", encoding="utf-8") as handle:
+            handle.write("\n" + EDITED_SENTENCE.format(n="search") + "\n")
+        run = bench.build("run 1/1", search=True)
+        bench.require_ok(run, "the rebuild after one edit (search on)")
+    finally:
+        practice.write_bytes(original)
+    figures = search_figures(bench)
+    edit.runs.append(Run(float(figures.get("seconds", 0.0)), run.peak_mb, 0, "", run.tree_mb))
+    edit.pages = figures.get("pages", 0)
+    edit.note = (f"search step; {len(figures.get('built', []))} of {len(figures.get('parts', {}))} parts made "
+                 f"again; whole build {run.wall:.2f} s")
+    return scenarios
+
+
+def search_ratio(results: dict[str, Scenario]) -> float:
+    """The search step's seconds over Pagefind's command's, median of the runs' ratios."""
+    steps = [run.wall for run in results["search_step"].runs]
+    commands = [run.wall for run in results["pagefind"].runs]
+    ratios = [step / wall for step, wall in zip(steps, commands, strict=False) if wall > 0]
+    return statistics.median(ratios) if ratios else float("nan")
+
+
 # --- the report --------------------------------------------------------------------------
 
 def report(results: dict[str, Scenario], bench: Bench) -> int:
@@ -617,12 +724,12 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
               f"{'tree MB':>9}  note")
     print(header)
     print("-" * len(header))
-    for key in ("cold", "noop", "edit", "hugo", "serve", "pdf", "search"):
+    for key in ("cold", "noop", "edit", "hugo", "serve", "pdf", "default", "search_step", "pagefind", "search_edit"):
         s = results[key]
         if s.wall is None:
             print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9} {'':>9}  {s.note}")
             continue
-        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search", "serve") else ""
+        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search_step", "search_edit", "serve") else ""
         tree = f"{s.tree:.0f}" if s.tree is not None else "n/a"
         print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f} {tree:>9}  {s.note}")
     hugo = results["hugo"].wall
@@ -637,7 +744,11 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
     print()
     print(f"vs Hugo (cold): egorod cold x{ratios['cold']:.2f}, no-op x{ratios['noop']:.2f}, "
           f"one edit x{ratios['edit']:.2f} (lower is better; < 1 is faster than Hugo)")
-    print(f"ratio_cold_vs_hugo={ratios['cold']:.2f} ratio_noop_vs_hugo={ratios['noop']:.2f}")
+    peak_default = results["default"].tree
+    print(f"search step vs Pagefind's command on the same pages x{search_ratio(results):.2f}; default build "
+          f"(search on) peak {peak_default or float('nan'):.0f} MB with its workers and Pagefind (tree PSS)")
+    print(f"ratio_cold_vs_hugo={ratios['cold']:.2f} ratio_noop_vs_hugo={ratios['noop']:.2f} "
+          f"search_vs_pagefind={search_ratio(results):.2f} peak_default_mb={peak_default or float('nan'):.0f}")
     return 0 if hugo else 1
 
 
@@ -653,7 +764,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-pdf", action=argparse.BooleanOptionalAction, default=None,
                         help="measure the PDF step (default: on at scale <= 0.1)")
     parser.add_argument("--with-search", action=argparse.BooleanOptionalAction, default=None,
-                        help="measure the search-index step (default: on at scale <= 0.1)")
+                        help="measure the default build with the search index, and the search step against "
+                             "Pagefind's own command (default: on)")
     parser.add_argument("--serve-edits", type=int, default=9,
                         help="edits timed in the serve round trip, taking turns practice/bulletin/article "
                              "(default 9; 0 leaves it out)")

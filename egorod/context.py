@@ -176,8 +176,10 @@ class BuildContext:
     code_key: str = ""        # hash of the code and site.yaml: what parsed content depends on
     templates_key: str = ""   # the same and the templates: what every rendered file depends on
     facts: PageFacts = field(default_factory=PageFacts)
-    # The search index is rebuilt only when a page it indexes changed, came or went.
-    indexed_pages_changed: bool = True
+    # The key of every page (output path -> key) from the "html" step: the search step reads
+    # again only the pages whose key is not the one they had when it last read them; the
+    # preview's next build starts from them.
+    page_keys: dict[str, str] = field(default_factory=dict)
     # Caches that describe the new output, saved only once it is in place.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     report: StepReport = field(default_factory=StepReport)
@@ -189,8 +191,6 @@ class BuildContext:
     # pages are the only ones whose keys may differ from the last build's. None otherwise.
     warm: Warm | None = None
     edited_only: frozenset[str] | None = None   # set when the pages of these files alone were keyed again
-    # What the pages' keys were made of, for the preview's next build (set by the html step).
-    page_keys: dict[str, str] = field(default_factory=dict)
     global_key: str = ""
     all_key: str = ""
 

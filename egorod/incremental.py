@@ -179,17 +179,14 @@ class Manifest:
         self.path = cache_dir / kind / f"{name}.json"
         self.out = out
         self.previous: dict[str, list] = {}
-        self.previous_indexed: set[str] = set()
         self.previous_fingerprint = ""
         try:
             saved = json.loads(self.path.read_text(encoding="utf-8"))
             self.previous = dict(saved["pages"])
-            self.previous_indexed = set(saved["indexed"])
             self.previous_fingerprint = str(saved.get("fingerprint", ""))
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            self.previous, self.previous_indexed = {}, set()
+            self.previous = {}
         self.current: dict[str, str] = {}
-        self.indexed: set[str] = set()
         self.fingerprint = ""             # of everything the keys are made of (see render_routes)
         self.kept: set[str] = set()       # files found unchanged: their saved entry still holds
 
@@ -219,8 +216,7 @@ class Manifest:
             except OSError:
                 continue
             pages[output_path] = [key, stat.st_size, stat.st_mtime_ns]
-        write_atomically(self.path, json.dumps({"pages": pages, "indexed": sorted(self.indexed),
-                                                "fingerprint": self.fingerprint}, sort_keys=True).encode("utf-8"))
+        write_atomically(self.path, json.dumps({"pages": pages, "fingerprint": self.fingerprint}, sort_keys=True).encode("utf-8"))
 
 
 # --- rendering only what changed, on all cores -------------------------------------------
@@ -315,9 +311,6 @@ def render_routes(context: Any, staged: Any, env: Any, routes: list[Route]) -> l
         staged.write(route.output_path, html)
 
     write_each(staged, context.bodies, len(todo), context.config.processes, PARALLEL_THRESHOLD, write_page)
-    # The search index needs rebuilding only when a page it indexes changed, came or went.
-    context.indexed_pages_changed = (
-        manifest.indexed != manifest.previous_indexed or any(route.indexed for route in todo))
     _LIST_MEMO.clear()
     _ENTRY_MEMO.clear()
     return todo
@@ -339,8 +332,6 @@ def _key_every_route(context: Any, staged: Any, routes: list[Route], manifest: M
         saved = manifest.previous.get(route.output_path) if same_inputs else None
         key = saved[0] if isinstance(saved, list) and saved else route_key(route, global_key, all_key, facts)
         manifest.current[route.output_path] = key
-        if route.indexed:
-            manifest.indexed.add(route.output_path)
         if manifest.unchanged(route.output_path, key, staged.previous):
             staged.take_over(route.output_path)
         else:
@@ -377,8 +368,6 @@ def _render_edited_first(context: Any, staged: Any, env: Any, routes: list[Route
     manifest.fingerprint = ""
     for route in routes:
         path = route.output_path
-        if route.indexed:
-            manifest.indexed.add(path)
         if path in written:
             continue
         if path in manifest.current:            # an edited entry's page, the same as before
@@ -388,8 +377,6 @@ def _render_edited_first(context: Any, staged: Any, env: Any, routes: list[Route
         if path in manifest.previous:
             manifest.kept.add(path)
         staged.take_over(path)
-    context.indexed_pages_changed = manifest.indexed != manifest.previous_indexed or any(
-        route.indexed for route in rendered)
     return rendered
 
 

@@ -1,9 +1,10 @@
 """Pagefind bundles, complete and reproducible: the same pages always give the same files.
 
-Pagefind answers that it has written the bundle while its writes are still under way
-(asynchronous file writes that are never flushed), and the API then ends the indexer: on
-a busy machine files came out empty or cut short. ``unfinished_files`` tells which files
-are not yet whole, so the indexer is kept running until there are none.
+Pagefind's API service answered that it had written the bundle while its writes were still
+under way, and then ended the indexer: on a busy machine files came out empty or cut short.
+The build now runs Pagefind's command, which exits once it has written everything; still, a
+bundle goes into the cache for good, so ``unfinished_files`` checks that every file it names
+is whole before it is used.
 
 Pagefind writes the values of each filter, and the list of filters in its metadata, in the
 order of a Rust hash map, which changes from run to run. The file names are hashes of the

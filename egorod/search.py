@@ -1,44 +1,68 @@
-"""The search index: the Pagefind bundle under /pagefind/, built from the staged HTML.
+"""The search index: Pagefind bundles under /pagefind/, one per part of the site, searched together.
 
-Pagefind (the pinned ``pagefind[bin]`` package, driven through its Python API; no Node.js)
-reads the pages the HTML step has just written into the staging folder. Only pages whose
-<main> carries ``data-pagefind-body`` are indexed (base.html puts it on indexed routes), and
-inside them only the main content (breadcrumbs, notices, "related" blocks are marked
-``data-pagefind-ignore``). The hidden ``data-pagefind-filter`` spans of the page templates
+Pagefind (the indexer of the pinned ``pagefind[bin]`` package; no Node.js) indexes the pages
+the HTML step has just written. Only the element of a page that carries ``data-pagefind-body``
+is indexed (base.html puts it on the <main> of indexed routes), and inside it only the main
+content (breadcrumbs, notices, "related" blocks are marked ``data-pagefind-ignore``). The hidden ``data-pagefind-filter`` spans of the page templates
 become the facets: Тип, Сфера, Проблема, Вид мероприятия, Город, Страна, Год.
 
 The index language is forced to Russian, so Pagefind stems words with its Russian stemmer
 («транспорта» finds «транспорт») and writes a single ``ru`` index.
 
-Indexing is skipped when no indexed page changed: the finished bundle is kept in
-``<cache>/search/<key>/``, the key being a hash of the indexed pages (relative path and
-bytes), the Pagefind version and the index settings. A hit copies the cached bundle.
+**Parts.** Pagefind holds a whole index in memory while it writes it, about thirty times the
+HTML it indexed (3.2 GB for the 5,000 pages of the Assembly's archive), and one index is made
+again whole when one page changes. So the site is indexed in parts of about ``PART_BYTES``
+each, a page's part chosen by a hash of its path (it does not move while the number of parts
+stays the same). Each part is a bundle of its own, made by its own Pagefind process (as many
+at a time as the build has workers), and kept in ``<cache>/search/<key>/``, the key being a
+hash of what its pages give Pagefind, the Pagefind version and the index settings: an edit
+makes only its part again.
+
+Parts are not sections of the site (practices, bulletins...): Pagefind ranks a page by how
+rare the words of the query are among the pages of its own index, and merged results are
+sorted by those scores. A word that fills the practices but is rare elsewhere would rank a
+city page that mentions it in passing above the practices about it. A part that is a sample
+of the whole site has about the site's own word statistics, so the parts rank as one index.
+
+What merged parts find differs from one index in one way: a word that is on the site but in
+no page of some part makes Pagefind search that part for the longest beginning of the word it
+holds («велосипедных» finds «весь» there), as it does in one index only when the word is on no
+page at all (Pagefind cannot turn this off yet). Nothing one index finds is missed, and such
+results rank low, but they are there: hence parts as large as memory allows.
+
+**In the browser.** The first part is published at /pagefind/ with Pagefind's scripts and
+WebAssembly, the others at /pagefind/<part>/ (their index files only), listed in
+/pagefind/indexes.json; ``static/js/search.js`` merges them into one search with Pagefind's
+own ``mergeIndex``: results of all parts ranked together, filter counts added up.
+
 Pagefind's own output is not deterministic (filters in hash-map order, hence other file
-names each run); ``pagefind_bundle`` sorts it, so two cold builds give the same bundle.
+names each run); ``pagefind_bundle`` sorts it, so two cold builds give the same bundles.
 """
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
+import math
 import os
-import re
 import shutil
+import subprocess
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from .errors import BuildFailed, Problem
 from .i18n import _
 from .pagefind_bundle import make_reproducible, unfinished_files
+from .routes import SEARCH_BUNDLE_URL
 
 if TYPE_CHECKING:
     from .output import StagedOutput
 
-PAGEFIND_DIR = "pagefind"           # /pagefind/ on the site: index, UI script and styles
+PAGEFIND_DIR = SEARCH_BUNDLE_URL.strip("/")   # /pagefind/ on the site: the first index, scripts, styles
+MERGE_FILE = "indexes.json"                   # the other parts' folders, for search.js
 INDEX_SETTINGS = {
     # One Russian index with Russian stemming, whatever a page's lang attribute says.
     "force_language": "ru",
@@ -47,29 +71,90 @@ INDEX_SETTINGS = {
     # (Pagefind still reads filters and meta inside excluded elements).
     "exclude_selectors": ["[hidden][data-pagefind-filter]", "[hidden][data-pagefind-meta]"],
 }
-CACHE_FORMAT = 2                    # bump when the way bundles are made changes
-KEEP_BUNDLES = 3                    # cached bundles kept (newest used first)
+CACHE_FORMAT = 3                    # bump when the way bundles are made changes
+# Indexed HTML per part at most. Pagefind's process peaks at about 20 times what it indexes
+# (practices alone up to 30 times): 24 MB, 450-700 MB, and two parts are made at a time on two
+# cores. No smaller: the more parts, the more a query differs from one index (see above).
+PART_BYTES = 24_000_000
+KEEP_OLD_BUNDLES = 3                # bundles no part uses now, kept for an edit that is undone
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
 
-# An element opening tag carrying data-pagefind-body (base.html puts it on <main>).
-_BODY = re.compile(rb"<[a-zA-Z][^>]*\sdata-pagefind-body(?=[\s>=/])")
+_MARKER = b"data-pagefind-body"
+_PAGE_START = b'<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8"></head><body>\n'
+_PAGE_END = b"\n</body></html>\n"
 
 
-def indexed_pages(staged: "StagedOutput") -> list[tuple[str, bytes]]:
-    """The staged pages Pagefind will index, as (relative path, bytes), sorted by path.
+@dataclass(frozen=True)
+class IndexedPage:
+    path: str           # in the output, such as practices/metro/index.html
+    digest: str         # sha256 of indexed_html(page)
+    size: int           # bytes of indexed_html(page)
 
-    Pagefind indexes only pages with ``data-pagefind-body`` as soon as one page has it,
-    and every page otherwise; this mirrors that rule so the cache key covers exactly
-    what is indexed.
+
+@dataclass(frozen=True)
+class Part:
+    name: str                       # part-1, part-2...
+    pages: tuple[IndexedPage, ...]  # sorted by path
+
+    @property
+    def key(self) -> str:
+        """Names the part's bundle in the cache: what Pagefind is given, and how."""
+        digest = hashlib.sha256()
+        header = {"format": CACHE_FORMAT, "pagefind": pagefind_version(), "settings": INDEX_SETTINGS}
+        digest.update(json.dumps(header, sort_keys=True).encode("utf-8") + b"\0")
+        for page in self.pages:
+            digest.update(f"{page.path}\0{page.digest}\0".encode("utf-8"))
+        return digest.hexdigest()[:40]
+
+
+def indexed_html(page: bytes) -> bytes | None:
+    """What Pagefind is given of a page: its ``data-pagefind-body`` element in a bare document.
+
+    None when the page has no such element: Pagefind would not index it either.
     """
-    every: list[tuple[str, bytes]] = []
-    for relative, path in staged.files():
-        if not relative.endswith(".html") or relative.split("/", 1)[0] == PAGEFIND_DIR:
-            continue
-        every.append((relative, path.read_bytes()))
-    marked = [(relative, data) for relative, data in every if _BODY.search(data)]
-    return marked or every
+    marker = page.find(_MARKER)
+    if marker < 0:
+        return None
+    start = page.rfind(b"<", 0, marker)
+    name_end = start + 1
+    while name_end < len(page) and (page[name_end:name_end + 1].isalnum()):
+        name_end += 1
+    tag = page[start + 1:name_end]
+    close = page.rfind(b"</" + tag + b">")
+    if not tag or close < marker:
+        return None
+    return _PAGE_START + page[start:close + len(tag) + 3] + _PAGE_END
+
+
+def split_into_parts(pages: Iterable[IndexedPage], part_bytes: int | None = None) -> list[Part]:
+    """The parts of the index: as many as it takes to keep each near ``part_bytes``.
+
+    A page's part is a hash of its path, so that it stays in the same part while the site
+    has as many parts, and each part is a sample of the whole site: of each kind of page
+    its share, and of each word about its share of the pages that hold it.
+    """
+    members = sorted(pages, key=lambda page: page.path)
+    if not members:
+        return []
+    count = max(1, math.ceil(sum(page.size for page in members) / (part_bytes or PART_BYTES)))
+    buckets: list[list[IndexedPage]] = [[] for _ in range(count)]
+    for page in members:
+        buckets[int(hashlib.sha256(page.path.encode("utf-8")).hexdigest()[:8], 16) % count].append(page)
+    return [Part(f"part-{number}", tuple(bucket)) for number, bucket in enumerate(buckets, start=1) if bucket]
+
+
+def published_folder(index: int, part: Part) -> str:
+    """Where a part is published: the first at /pagefind/ (with Pagefind's scripts), the others
+    beside each other under it (no folder may start another's path: Pagefind would take it for
+    the first index and skip it)."""
+    return PAGEFIND_DIR if index == 0 else f"{PAGEFIND_DIR}/{part.name}"
+
+
+def merge_list(parts: list[Part]) -> bytes:
+    """/pagefind/indexes.json: the folders search.js merges into the first index."""
+    folders = [f"/{published_folder(index, part)}/" for index, part in enumerate(parts) if index]
+    return json.dumps({"merge": folders}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def pagefind_version() -> str:
@@ -86,95 +171,164 @@ def pagefind_version() -> str:
     return " ".join(parts)
 
 
-def cache_key(pages: list[tuple[str, bytes]]) -> str:
-    digest = hashlib.sha256()
-    header = {"format": CACHE_FORMAT, "pagefind": pagefind_version(), "settings": INDEX_SETTINGS}
-    digest.update(json.dumps(header, sort_keys=True).encode("utf-8") + b"\0")
-    for relative, data in pages:
-        digest.update(relative.encode("utf-8") + b"\0" + hashlib.sha256(data).digest())
-    return digest.hexdigest()[:40]
+# --- the folders Pagefind indexes -----------------------------------------------------------
+
+def fill_folder(folder: Path, part: Part, fresh: dict[str, bytes],
+                read: Callable[[str], bytes | None]) -> Part:
+    """Make ``folder`` hold what each page of ``part`` gives Pagefind, and nothing else.
+
+    The folder is kept from build to build (in the cache): a page whose file there is already
+    right is not written again, since creating and deleting thousands of files and folders is
+    what costs most on a busy disk. What a page gives is taken from ``fresh`` (read in this
+    build), else from ``read(path)``. Returns the part as the folder holds it (digests worked
+    out from the files: the bundle is named after what was indexed, whatever was remembered).
+    """
+    wanted = {page.path: page for page in part.pages}
+    if folder.is_dir():
+        for directory, _folders, names in os.walk(folder, topdown=False):
+            for name in names:
+                path = Path(directory, name)
+                if path.relative_to(folder).as_posix() not in wanted:
+                    path.unlink()
+            if directory != str(folder) and not os.listdir(directory):
+                os.rmdir(directory)
+    pages = []
+    for page in part.pages:
+        target = folder / page.path
+        html = fresh.get(page.path)
+        if html is None:
+            try:
+                html = target.read_bytes()
+            except FileNotFoundError:
+                html = None
+            if html is not None and hashlib.sha256(html).hexdigest() == page.digest:
+                pages.append(page)
+                continue
+            html = read(page.path) or b""
+        elif target.is_file() and target.stat().st_size == len(html) and target.read_bytes() == html:
+            pages.append(page)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(html)
+        pages.append(IndexedPage(page.path, hashlib.sha256(html).hexdigest(), len(html)))
+    return Part(part.name, tuple(pages))
 
 
-def build_bundle(site: Path, bundle: Path) -> None:
-    """Run Pagefind over ``site`` and move the finished bundle to ``bundle`` atomically."""
-    bundle.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=".building-", dir=bundle.parent))
+def remove_other_folders(root: Path, names: set[str]) -> None:
+    """Drop the folders of parts that are no more (the site now cut into fewer parts)."""
+    if root.is_dir():
+        for folder in root.iterdir():
+            if folder.name not in names and folder.is_dir():
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+# --- making bundles --------------------------------------------------------------------------
+
+def build_bundles(jobs: list[tuple[Path, Path]], workers: int) -> None:
+    """For each (folder of indexed pages, bundle): index the folder with Pagefind and move the
+    finished bundle into place atomically; ``workers`` Pagefind processes at a time."""
+    if not jobs:
+        return
+    binary = _pagefind_binary()
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=jobs[0][1].parent))
     try:
-        output = work / PAGEFIND_DIR
-        try:
-            _run(lambda: _index_directory(site, output))
-        except FileNotFoundError as missing:     # the pagefind binary is not installed
-            raise BuildFailed([Problem(
-                "requirements.txt", 0, "pagefind",
-                _("the search index could not be built: {reason}. Install the pinned dependencies (make) or "
-                  "build without search (--no-search).").format(reason=missing))]) from missing
-
-        if not (output / ENTRY_FILE).is_file():
-            raise RuntimeError(f"Pagefind wrote no {ENTRY_FILE} into {output}")
-        make_reproducible(output)
-        try:
-            os.replace(output, bundle)
-        except OSError:
-            if not (bundle / ENTRY_FILE).is_file():   # not a concurrent build's finished copy
-                raise
+        outputs = [work / f"{number}" for number in range(len(jobs))]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            for done in [pool.submit(_index_folder, binary, site, output)
+                         for (site, _bundle), output in zip(jobs, outputs, strict=True)]:
+                done.result()
+        for (_site, bundle), output in zip(jobs, outputs, strict=True):
+            make_reproducible(output)
+            try:
+                os.replace(output, bundle)
+            except OSError:
+                if not (bundle / ENTRY_FILE).is_file():   # not a concurrent build's finished copy
+                    raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-async def _index_directory(site: Path, output: Path) -> None:
-    from pagefind.index import IndexConfig
-    from pagefind.service import PagefindService
+def _pagefind_binary() -> Path:
+    """The indexer of the pinned package (PAGEFIND_BINARY_PATH overrides it, as in its API)."""
+    from pagefind.service import get_executable
 
-    # The service rather than PagefindIndex's context, whose exit writes the files and ends
-    # the indexer at once, while some of them are still being written.
-    async with PagefindService() as service:
-        index = await service.create_index(IndexConfig(**INDEX_SETTINGS))   # type: ignore[typeddict-item]
-        # One request for the whole folder: the API answers each request no faster than every
-        # 0.1 s, so adding pages one by one would cost seconds per hundred pages.
-        await index.add_directory(str(site))
-        await index.write_files(output_path=str(output))
-        await _written(output)
+    binary = get_executable()
+    if binary is None or not binary.is_file():
+        raise BuildFailed([Problem(
+            "requirements.txt", 0, "pagefind",
+            _("the search index could not be built: {reason}. Install the pinned dependencies (make) or "
+              "build without search (--no-search).").format(reason=_("the pagefind program was not found")))])
+    return binary
 
 
-async def _written(bundle: Path, timeout: float = 120.0) -> None:
-    """Wait until the indexer has finished writing every file of ``bundle``."""
-    deadline = time.monotonic() + timeout
-    while unfinished := unfinished_files(bundle):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"Pagefind did not finish writing {unfinished[0]} within {timeout:.0f} s")
-        await asyncio.sleep(0.05)
+def _index_folder(binary: Path, site: Path, output: Path) -> None:
+    """Pagefind's own command over one part's folder.
+
+    The command, not the API's service: the service answers each request no faster than
+    every 0.1 s, says it has written the bundle while its writes are still under way, and
+    costs more time than the command for the same pages. One process per part: its memory
+    is given back as soon as the part is written.
+    """
+    command = [str(binary), "--site", str(site), "--output-path", str(output), "--silent",
+               "--force-language", str(INDEX_SETTINGS["force_language"])]
+    for selector in INDEX_SETTINGS["exclude_selectors"]:
+        command += ["--exclude-selectors", selector]
+    # Settings come from here only: not from PAGEFIND_* variables or a pagefind.yml
+    # (the folder holds nothing else than the pages).
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("PAGEFIND_")}
+    done = subprocess.run(command, cwd=site, env=environment, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, errors="replace")
+    if done.returncode != 0:
+        said = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"Pagefind failed (exit status {done.returncode}) on {site}: {' | '.join(said)}")
+    # A bundle goes into the cache for good: never one with a file missing or cut short.
+    unfinished = unfinished_files(output)
+    if unfinished:
+        raise RuntimeError(f"Pagefind left {output / unfinished[0]} unfinished")
 
 
-def _run(make: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    """Run a coroutine to completion, also from code that already runs an event loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        asyncio.run(make())
-        return
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(asyncio.run, make()).result()
+# --- publishing and the cache ------------------------------------------------------------------
+
+def index_files(bundle: Path) -> list[Path]:
+    """The files of a bundle that make up its index (what a merged index needs), sorted."""
+    files = [bundle / ENTRY_FILE, *sorted(bundle.glob("*.pf_meta"))]
+    for folder in INDEX_PARTS:
+        files += sorted(path for path in (bundle / folder).rglob("*") if path.is_file())
+    return files
 
 
-def prune(cache_root: Path, keep: Path) -> None:
-    """Keep the KEEP_BUNDLES most recently used bundles (always ``keep``)."""
-    bundles = [path for path in cache_root.iterdir()
-               if path.is_dir() and not path.name.startswith(".") and path != keep]
-    bundles.sort(key=lambda path: path.stat().st_mtime, reverse=True)
-    for old in bundles[KEEP_BUNDLES - 1:]:
+def publish(staged: "StagedOutput", bundles: list[tuple[Part, Path]]) -> None:
+    """Copy the parts' bundles into the output: the first whole, the others' index files."""
+    for index, (part, bundle) in enumerate(bundles):
+        folder = published_folder(index, part)
+        if index == 0:
+            staged.copy_tree(bundle, folder)
+            continue
+        for path in index_files(bundle):
+            staged.copy_file(path, f"{folder}/{path.relative_to(bundle).as_posix()}")
+    if bundles:
+        staged.write(f"{PAGEFIND_DIR}/{MERGE_FILE}", merge_list([part for part, _bundle in bundles]))
+
+
+def prune(cache_root: Path, keep: set[str]) -> None:
+    """Keep the bundles of ``keep`` and the KEEP_OLD_BUNDLES most recently used others."""
+    others = [path for path in cache_root.iterdir()
+              if path.is_dir() and not path.name.startswith(".") and path.name not in keep]
+    others.sort(key=lambda path: path.stat().st_mtime, reverse=True)
+    for old in others[KEEP_OLD_BUNDLES:]:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def bundle_figures(bundle: Path) -> dict[str, Any]:
-    entry = json.loads((bundle / ENTRY_FILE).read_text(encoding="utf-8"))
-    languages = entry.get("languages", {})
-    files = [path for path in bundle.rglob("*") if path.is_file()]
-    index_files = [path for path in files
-                   if path.relative_to(bundle).parts[0] in INDEX_PARTS or path.suffix == ".pf_meta"]
-    return {
-        "pages": sum(language.get("page_count", 0) for language in languages.values()),
-        "languages": sorted(languages),
-        "files": len(files),
-        "bytes": sum(path.stat().st_size for path in files),
-        "index_bytes": sum(path.stat().st_size for path in index_files),
-    }
+def bundle_figures(bundles: list[Path]) -> dict[str, Any]:
+    """Pages, and bytes published: the first bundle whole, the index files of the others."""
+    pages = 0
+    files: list[Path] = []
+    index_bytes = 0
+    for number, bundle in enumerate(bundles):
+        entry = json.loads((bundle / ENTRY_FILE).read_text(encoding="utf-8"))
+        pages += sum(language.get("page_count", 0) for language in entry.get("languages", {}).values())
+        indexed = index_files(bundle)
+        index_bytes += sum(path.stat().st_size for path in indexed if path.name != ENTRY_FILE)
+        files += [path for path in bundle.rglob("*") if path.is_file()] if number == 0 else indexed
+    return {"pages": pages, "files": len(files), "bytes": sum(path.stat().st_size for path in files),
+            "index_bytes": index_bytes}

@@ -20,7 +20,7 @@ import yaml
 from bs4 import BeautifulSoup
 from conftest import Repo, headless_chromium, make_repo
 
-from egorod import pipeline
+from egorod import pipeline, search
 from egorod.routes import sector_url
 
 # needs a browser, a server, the PDF renderer or whole-site builds: `pytest -m "not slow"` skips it
@@ -81,14 +81,42 @@ def add_search_content(repo: Repo) -> None:
 
 
 def fragments(bundle: Path) -> dict[str, dict]:
-    """Pagefind's per-page fragments (gzip, a signature, then JSON), by URL."""
+    """Pagefind's per-page fragments (gzip, a signature, then JSON) of every part, by URL."""
     pages = {}
-    for path in (bundle / "fragment").iterdir():
+    for path in bundle.glob("**/fragment/*.pf_fragment"):
         data = gzip.decompress(path.read_bytes())
         assert data.startswith(b"pagefind_dcd"), path
         fragment = json.loads(data[len(b"pagefind_dcd"):])
         pages[fragment["url"]] = fragment
     return pages
+
+
+# Pagefind's own JS API over every part of the index, merged as search.js merges them (run it
+# on a page without the search UI, which would merge them a second time into the same module).
+# Arguments: the bundle folder, then "filters", or "search" with a term (or None) and filters;
+# answers the filter counts, or the URLs of all results in their order.
+PAGEFIND_API = """
+const done = arguments[arguments.length - 1];
+const [folder, action, term, filters] = arguments;
+(async () => {
+  const pagefind = await import(folder + 'pagefind.js');
+  window.mergedParts = window.mergedParts || {};     // once per page: a part merged twice counts twice
+  if (!window.mergedParts[folder]) {
+    window.mergedParts[folder] = true;
+    const list = await fetch(folder + 'indexes.json');
+    if (list.ok) for (const part of (await list.json()).merge) await pagefind.mergeIndex(part);
+  }
+  if (action === 'filters') return await pagefind.filters();
+  const search = await pagefind.search(term, {filters: filters || {}});
+  return await Promise.all(search.results.map(async (result) => (await result.data()).url));
+})().then(done, (error) => done({error: String(error)}));
+"""
+
+
+def pagefind_api(driver, folder: str, action: str, term: str | None = None, filters: dict | None = None):
+    answer = driver.execute_async_script(PAGEFIND_API, folder, action, term, filters)
+    assert not (isinstance(answer, dict) and "error" in answer), answer
+    return answer
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -116,11 +144,11 @@ def test_index_is_russian_and_holds_only_main_content(search_site):
     bundle = search_site.out / "pagefind"
     for asset in ("pagefind.js", "pagefind-ui.js", "pagefind-ui.css", "wasm.ru.pagefind"):
         assert (bundle / asset).is_file(), asset
-    entry = json.loads((bundle / "pagefind-entry.json").read_text(encoding="utf-8"))
-    assert list(entry["languages"]) == ["ru"]
+    entries = [json.loads(path.read_text(encoding="utf-8")) for path in bundle.glob("**/pagefind-entry.json")]
+    assert entries and all(list(entry["languages"]) == ["ru"] for entry in entries)
 
     pages = fragments(bundle)
-    assert entry["languages"]["ru"]["page_count"] == len(pages)
+    assert sum(entry["languages"]["ru"]["page_count"] for entry in entries) == len(pages)
     for url in ["/practices/vydelennye-polosy/", "/practices/novye-avtobusy/", "/cities/kazan/",
                 "/bulletins/1/", "/vestnik/1/", "/vestnik/1/opyt/", "/about/", "/istoriya/"]:
         assert url in pages, url
@@ -177,23 +205,27 @@ def test_no_search_builds_no_bundle(repo):
 # --- the cache -----------------------------------------------------------------------
 
 @pytest.mark.slow
-def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it(repo):
+def test_unchanged_pages_reuse_the_cached_parts_and_a_changed_practice_redoes_only_its_part(repo, monkeypatch):
+    monkeypatch.setattr(search, "PART_BYTES", 25_000)        # a few parts on this small site
     add_search_content(repo)
     first = build(repo)
     figures = first.report.search
     assert figures["cached"] is False
+    assert len(figures["parts"]) >= 3
+    assert figures["built"] == list(figures["parts"])
     assert figures["pages"] == len(fragments(repo.out / "pagefind")) > 10
     assert figures["bytes"] > figures["index_bytes"] > 0 and figures["seconds"] >= 0
     cache = repo.root / ".cache" / "search"
-    assert [path.name for path in cache.iterdir() if not path.name.startswith(".")] == [figures["key"]]
+    assert sorted(path.name for path in cache.iterdir() if not path.name.startswith(".")) == sorted(
+        figures["parts"].values())
     bundle = snapshot(repo.out / "pagefind")
 
     again = build(repo)
-    assert again.report.search["cached"] is True
-    assert again.report.search["key"] == figures["key"]
+    assert again.report.search["cached"] is True and again.report.search["built"] == []
+    assert again.report.search["parts"] == figures["parts"]
     assert snapshot(repo.out / "pagefind") == bundle        # byte for byte
 
-    # A page that is not indexed (the home page) changes: the index is still reused.
+    # A page that is not indexed (the home page) changes: every part is still reused.
     home = repo.root / "templates" / "home.html"
     home.write_text(home.read_text(encoding="utf-8").replace(
         "{% block content %}", "{% block content %}<p>Новое на главной</p>", 1), encoding="utf-8")
@@ -202,21 +234,27 @@ def test_unchanged_pages_reuse_the_cached_index_and_a_changed_practice_redoes_it
     assert home_only.report.search["cached"] is True
     assert snapshot(repo.out / "pagefind") == bundle
 
-    # A practice changes: indexing is redone and finds the new word.
+    # A practice changes: its part alone is indexed again, and finds the new word.
     practice = repo.root / "content" / "practices" / "elektrobusy.md"
     original = practice.read_text(encoding="utf-8")
     practice.write_text(original + "\nЗарядные станции поставили у депо фуникулёра.\n", encoding="utf-8")
     changed = build(repo)
-    assert changed.report.search["cached"] is False
-    assert changed.report.search["key"] != figures["key"]
+    assert len(changed.report.search["built"]) == 1
+    edited = changed.report.search["built"][0]
+    assert {name: key for name, key in changed.report.search["parts"].items() if name != edited} == {
+        name: key for name, key in figures["parts"].items() if name != edited}
     assert "фуникулёра" in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
+    for folder in set(figures["parts"]) - {edited, "part-1"}:   # the other parts' files are as they were
+        assert snapshot(repo.out / "pagefind" / folder) == {
+            name[len(folder) + 1:]: data for name, data in bundle.items() if name.startswith(folder + "/")}
 
     # Back to the earlier text: the earlier bundle is still in the cache and is used again.
     practice.write_text(original, encoding="utf-8")
     reverted = build(repo)
     assert reverted.report.search["cached"] is True
-    assert reverted.report.search["key"] == figures["key"]
+    assert reverted.report.search["parts"] == figures["parts"]
     assert "фуникулёра" not in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
+    assert snapshot(repo.out / "pagefind") == bundle
 
 
 # --- in the browser ------------------------------------------------------------------
@@ -365,13 +403,11 @@ def test_browser_query_parameters_and_facets(browser, site_url):
                if box.is_selected()]
     assert len(checked) == 1
 
-    # The facets the index offers, through Pagefind's own JS API.
-    filters = browser.execute_async_script("""
-        const done = arguments[arguments.length - 1];
-        import('/pagefind/pagefind.js').then(async (pagefind) => done(await pagefind.filters()),
-                                              (error) => done({error: String(error)}));
-    """)
+    # The facets the index offers, through Pagefind's own JS API, all parts merged.
+    browser.get(f"{site_url}/")
+    filters = pagefind_api(browser, "/pagefind/", "filters")
     assert set(filters) == FACETS, filters
+    assert {"Практика", "Бюллетень", "Вестник МАГ", "Город", "Страница"} <= set(filters["Тип"]), filters
     assert filters["Тип"]["Практика"] == len(PRACTICES) + 2
     assert filters["Сфера"][TRANSPORT] == len(TRANSPORT_PRACTICES)
 

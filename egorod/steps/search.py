@@ -1,7 +1,11 @@
-"""Step "search": the Pagefind bundle under /pagefind/, made from the staged pages.
+"""Step "search": the Pagefind bundles under /pagefind/, one per part of the site.
 
-Runs after "html", since it reads the pages. When no indexed page changed, the previous
-bundle is taken from the cache without reading any page.
+Runs after "html", since it reads the pages. What each indexed page gives Pagefind is
+remembered with the page's key (``context.page_keys``): a page whose key is the one of the
+last build is not read again. A part whose pages give what they gave before is taken from the
+cache; only the parts with a changed, new or removed page are indexed again, from folders
+kept in the cache (``<cache>/search-pages/<output>/<part>/``) where only what changed is
+written.
 """
 from __future__ import annotations
 
@@ -10,21 +14,24 @@ import json
 import os
 import time
 from pathlib import Path
+from typing import Any, Callable
 
 from ..context import BuildContext
 from ..files import write_atomically
 from ..i18n import _
 from ..output import StagedOutput
 from ..search import (
+    CACHE_FORMAT,
     ENTRY_FILE,
-    INDEX_SETTINGS,
-    PAGEFIND_DIR,
-    build_bundle,
+    IndexedPage,
+    build_bundles,
     bundle_figures,
-    cache_key,
-    indexed_pages,
-    pagefind_version,
+    fill_folder,
+    indexed_html,
     prune,
+    publish,
+    remove_other_folders,
+    split_into_parts,
 )
 from .base import Step
 
@@ -34,54 +41,114 @@ class SearchStep(Step):
 
     def run(self, context: BuildContext, staged: StagedOutput) -> None:
         started = time.perf_counter()
-        key = _unchanged_key(context, staged)
-        if key is None:
-            key = cache_key(indexed_pages(staged))
         cache_root = context.config.cache / "search"
-        bundle = cache_root / key
-        cached = (bundle / ENTRY_FILE).is_file()
-        if cached:
+        cache_root.mkdir(parents=True, exist_ok=True)
+        folders = context.config.cache / "search-pages" / _output_name(context)
+
+        def read(path: str) -> bytes | None:
+            source = staged.current(path)
+            return indexed_html(source.read_bytes()) if source is not None else None
+
+        pages, fresh, remembered = _indexed_pages(context, _saved_pages(context), read)
+        parts = split_into_parts(pages)
+        remove_other_folders(folders, {part.name for part in parts})
+        jobs, built = [], []
+        for number, part in enumerate(parts):
+            if (cache_root / part.key / ENTRY_FILE).is_file():
+                continue
+            part = parts[number] = fill_folder(folders / part.name, part, fresh, read)
+            if not (cache_root / part.key / ENTRY_FILE).is_file():
+                jobs.append((folders / part.name, cache_root / part.key))
+                built.append(part.name)
+        del fresh
+        gathered = time.perf_counter()
+        build_bundles(jobs, context.config.processes)
+        indexed = time.perf_counter()
+
+        bundles = [cache_root / part.key for part in parts]
+        for bundle in bundles:
             os.utime(bundle)                 # most recently used: kept by prune()
-        else:
-            with staged.full_tree() as site:
-                build_bundle(site, bundle)
-            prune(cache_root, keep=bundle)
-        staged.copy_tree(bundle, PAGEFIND_DIR)
-        state = {"key": key, "pagefind": pagefind_version(), "settings": INDEX_SETTINGS}
+        prune(cache_root, keep={part.key for part in parts})
+        publish(staged, list(zip(parts, bundles, strict=True)))
+        remembered.update({page.path: [context.page_keys.get(page.path, ""), page.digest, page.size]
+                           for part in parts for page in part.pages})
+        figures = bundle_figures(bundles)
+        figures.update(parts={part.name: part.key for part in parts}, built=built, cached=not built,
+                       seconds=round(time.perf_counter() - started, 3),
+                       read_seconds=round(gathered - started, 3), index_seconds=round(indexed - gathered, 3))
+        # The figures of the last build go with the state, for the benchmark.
+        state = {"format": CACHE_FORMAT, "pages": remembered, "figures": figures}
 
         def remember() -> None:
-            write_atomically(_last_key_file(context), json.dumps(state, sort_keys=True).encode("utf-8"))
+            write_atomically(_state_file(context), json.dumps(state, sort_keys=True).encode("utf-8"))
         context.after_commit.append(remember)
-        figures = bundle_figures(bundle)
-        figures.update(cached=cached, key=key, seconds=round(time.perf_counter() - started, 3))
         context.report.search = figures
-        context.log(_search_summary(figures, cached))
+        context.log(_search_summary(figures))
 
 
-def _search_summary(figures: dict, cached: bool) -> str:
-    sizes = {"pages": figures["pages"], "size": figures["bytes"] / 1024, "index": figures["index_bytes"] / 1024,
+def _indexed_pages(context: BuildContext, saved: dict[str, list], read: Callable[[str], bytes | None]
+                   ) -> tuple[list[IndexedPage], dict[str, bytes], dict[str, list]]:
+    """Every indexed page with the digest and size of what it gives Pagefind.
+
+    A page whose key is the one saved with it is not read; what the others give Pagefind is
+    returned by path. The third result, for the state: the pages that give it nothing (no
+    ``data-pagefind-body``).
+    """
+    pages: list[IndexedPage] = []
+    fresh: dict[str, bytes] = {}
+    nothing: dict[str, list] = {}
+    for route in context.routes:
+        if not route.indexed:
+            continue
+        path, key = route.output_path, context.page_keys.get(route.output_path, "")
+        remembered = saved.get(path)
+        if key and isinstance(remembered, list) and len(remembered) == 3 and remembered[0] == key:
+            digest, size = str(remembered[1]), int(remembered[2])
+        else:
+            html = read(path)
+            digest, size = (hashlib.sha256(html).hexdigest(), len(html)) if html is not None else ("", 0)
+            if html is not None:
+                fresh[path] = html
+        if not digest:
+            nothing[path] = [key, "", 0]
+            continue
+        pages.append(IndexedPage(path, digest, size))
+    return pages, fresh, nothing
+
+
+def _search_summary(figures: dict) -> str:
+    sizes = {"pages": figures["pages"], "parts": len(figures["parts"]), "built": len(figures["built"]),
+             "size": figures["bytes"] / 1024, "index": figures["index_bytes"] / 1024,
              "seconds": figures["seconds"]}
-    if cached:
-        return _("search: {pages} pages indexed, {size:.0f} KB (index {index:.0f} KB), {seconds:.2f} s "
-                 "(unchanged, reused from cache)").format(**sizes)
-    return _("search: {pages} pages indexed, {size:.0f} KB (index {index:.0f} KB), {seconds:.2f} s").format(**sizes)
+    return _("search: {pages} pages indexed in {parts} parts ({built} made again), {size:.0f} KB "
+             "(index {index:.0f} KB), {seconds:.2f} s").format(**sizes)
 
 
-def _last_key_file(context: BuildContext) -> Path:
-    name = hashlib.sha256(str(context.config.out.resolve()).encode()).hexdigest()[:16]
-    return context.config.cache / "search-state" / f"last-{name}.json"
+def _output_name(context: BuildContext) -> str:
+    # as last_figures() finds it
+    return hashlib.sha256(str(context.config.out.resolve()).encode()).hexdigest()[:16]
 
 
-def _unchanged_key(context: BuildContext, staged: StagedOutput) -> str | None:
-    """The previous bundle's key when no indexed page changed: then nothing needs reading."""
-    if context.indexed_pages_changed:
-        return None
-    if staged.previous_file(f"{PAGEFIND_DIR}/{ENTRY_FILE}") is None:
-        return None
+def _state_file(context: BuildContext) -> Path:
+    return context.config.cache / "search-state" / f"last-{_output_name(context)}.json"
+
+
+def last_figures(cache: Path, out: Path) -> dict[str, Any] | None:
+    """The figures of the last search step that built ``out`` (for the benchmark)."""
+    name = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
     try:
-        saved = json.loads(_last_key_file(context).read_text(encoding="utf-8"))
+        figures = json.loads((cache / "search-state" / f"last-{name}.json").read_text(encoding="utf-8"))["figures"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return figures if isinstance(figures, dict) else None
+
+
+def _saved_pages(context: BuildContext) -> dict[str, list]:
+    """What each page gave Pagefind in the last build of this output, with the page's key."""
+    try:
+        saved = json.loads(_state_file(context).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return None
-    if saved.get("pagefind") != pagefind_version() or saved.get("settings") != INDEX_SETTINGS:
-        return None
-    return saved.get("key")
+        return {}
+    if not isinstance(saved, dict) or saved.get("format") != CACHE_FORMAT or not isinstance(saved.get("pages"), dict):
+        return {}
+    return saved["pages"]

@@ -4,6 +4,10 @@
 // that list. Without JavaScript, or without the index (a build with --no-search), the
 // links stay, so nothing here is needed to reach any content.
 //
+// The index of a large site comes in parts: the first at /pagefind/, the others in the
+// folders listed by /pagefind/indexes.json, merged into one search by Pagefind (results
+// ranked together, filter counts added up).
+//
 // Query parameters: ?q=<words> starts a search (the header search box and the library form
 // send it); ?type=<Тип> ticks that value of the «Тип» filter (the library form sends
 // type=Практика).
@@ -16,9 +20,14 @@
   var style = document.createElement("link");
   style.rel = "stylesheet";
   style.href = BUNDLE + "pagefind-ui.css";
+  // Asked for at once, beside the script; without the list, the first part is searched alone.
+  var parts = window.fetch(BUNDLE + "indexes.json", { cache: "no-cache" })
+    .then(function (response) { return response.ok ? response.json() : { merge: [] }; })
+    .then(function (list) { return Array.isArray(list.merge) ? list.merge : []; })
+    .catch(function () { return []; });
   var script = document.createElement("script");
   script.src = BUNDLE + "pagefind-ui.js";
-  script.onload = start;
+  script.onload = function () { parts.then(start); };
   script.onerror = function () { style.remove(); };   // no index: keep the links
   document.head.appendChild(style);
   document.head.appendChild(script);
@@ -51,7 +60,7 @@
     }).observe(element, { childList: true, subtree: true, characterData: true });
   }
 
-  function start() {
+  function start(merged) {
     if (typeof PagefindUI === "undefined") return;
     var fallback = document.getElementById("search-fallback");
     if (fallback) fallback.hidden = true;
@@ -59,6 +68,7 @@
     var ui = new PagefindUI({
       element: "#search",
       bundlePath: BUNDLE,
+      mergeIndex: merged.map(function (folder) { return { bundlePath: folder }; }),
       showSubResults: true,
       showImages: false,
       showEmptyFilters: false,
