@@ -256,8 +256,7 @@ def write_each(staged: Any, bodies: Any, count: int, workers: int, parallel_from
 def _full_digests(site: Any) -> list[str]:
     """The hash of every published content file (bodies included), in site order."""
     digests = []
-    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.events, site.news,
-                       site.contests, site.pages, site.exhibitions):
+    for collection in site.kinds:
         for entry in collection:
             digests.append(entry.source.digest)
             digests += [article.source.digest for article in getattr(entry, "articles", ())]
@@ -266,8 +265,7 @@ def _full_digests(site: Any) -> list[str]:
 
 def content_key(site: Any) -> str:
     digest = hashlib.sha256()
-    for collection in (site.cities, site.practices, site.bulletins, site.vestnik, site.events, site.news,
-                       site.contests, site.pages, site.exhibitions):
+    for collection in site.kinds:
         digest.update(describe(collection).encode())
     return digest.hexdigest()
 

@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Callable, Hashable, Iterable, TypeVar
+from typing import Any, Callable, Hashable, Iterable, TypeVar
 
 from .content import (
     Article,
@@ -86,6 +86,13 @@ class Site:
     collections: list[Collection] = field(default_factory=list)     # analytic collections, by their event
     exhibitions: list[Exhibition] = field(default_factory=list)     # newest first
     videos: list[Video] = field(default_factory=list)     # newest first
+
+    @property
+    def kinds(self) -> tuple[list[Any], ...]:
+        """Every published kind of content, in site order: what a build must watch for changes
+        (a kind missing here would leave its pages unchanged after an edit)."""
+        return (self.cities, self.practices, self.bulletins, self.vestnik, self.events, self.news, self.contests,
+                self.pages, self.collections, self.exhibitions, self.videos)
 
     # --- lookups -------------------------------------------------------------------
     @cached_property

@@ -1,5 +1,6 @@
 """Incremental builds: only what changed is rendered, and the result equals a cold build."""
 import os
+import re
 import shutil
 
 import pytest
@@ -383,3 +384,29 @@ def test_a_worker_that_dies_fails_the_build_rather_than_hanging_it(repo, monkeyp
     assert result.status == 1
     assert "a worker process of the build died" in result.output
     assert tree_digest(repo.out) == before
+
+
+def _one_file_of_each_kind(content):
+    """The first Markdown file with a title in each folder of the content tree that has one."""
+    chosen = {}
+    for path in sorted(content.rglob("*.md")):
+        if path.parent not in chosen and "\ntitle:" in path.read_text(encoding="utf-8"):
+            chosen[path.parent] = path
+    return list(chosen.values())
+
+
+@pytest.mark.slow
+def test_an_edited_title_of_every_kind_of_content_reaches_every_page_as_in_a_cold_build(repo, tmp_path):
+    # The sample content holds every kind (videos, exhibitions, collections, events, news...):
+    # a kind that the incremental build did not watch would keep its old pages.
+    from conftest import PROJECT
+    shutil.rmtree(repo.root / "content")
+    shutil.copytree(PROJECT / "content", repo.root / "content")
+    repo.build()
+    edited = _one_file_of_each_kind(repo.root / "content")
+    assert any("/video/" in str(path) for path in edited) and any("/exhibitions/" in str(path) for path in edited)
+    for index, path in enumerate(edited):
+        text = path.read_text(encoding="utf-8")
+        marked = re.sub(r"^title: (['\"]?)", lambda m: f"title: {m[1]}Правка{index} ", text, count=1, flags=re.M)
+        path.write_text(marked, encoding="utf-8")
+        assert_incremental_equals_cold(repo, tmp_path, str(path.relative_to(repo.root)))
