@@ -407,6 +407,7 @@ def test_an_edited_title_of_every_kind_of_content_reaches_every_page_as_in_a_col
     assert any("/video/" in str(path) for path in edited) and any("/exhibitions/" in str(path) for path in edited)
     for index, path in enumerate(edited):
         text = path.read_text(encoding="utf-8")
-        marked = re.sub(r"^title: (['\"]?)", lambda m: f"title: {m[1]}Правка{index} ", text, count=1, flags=re.M)
+        marked = re.sub(r"^title: (['\"]?)", lambda m, n=index: f"title: {m[1]}Правка{n} ", text, count=1,
+                        flags=re.M)
         path.write_text(marked, encoding="utf-8")
         assert_incremental_equals_cold(repo, tmp_path, str(path.relative_to(repo.root)))
