@@ -130,12 +130,3 @@ def test_alias_of_two_pages_is_refused(repo: Repo):
     result = repo.run("build", "--no-pdf", "--no-search")
     assert result.status == 1 and "an old address can lead to one page only" in result.output
 
-
-def test_twins_made_in_worker_processes_are_those_made_in_one(tmp_path: Path):
-    from egorod.steps.compress import PARALLEL_FILES, _compress_all
-    todo = []
-    for number in range(PARALLEL_FILES + 10):
-        path = tmp_path / f"page-{number}.html"
-        path.write_text(f"<p>страница {number}</p>\n" * 60, encoding="utf-8")
-        todo.append((f"page-{number}/index.html", path))
-    assert dict(_compress_all(todo, workers=2)) == dict(_compress_all(todo, workers=1))

@@ -267,7 +267,7 @@ def test_bodies_of_unchanged_files_come_from_the_files_when_needed(repo, tmp_pat
 
 @pytest.mark.slow
 def test_a_site_built_on_several_processes_equals_the_same_built_on_one(repo, tmp_path):
-    """Loading, pages and e-mail editions each go to worker processes when there are many."""
+    """Loading, pages, e-mail editions and compressed twins each go to worker processes when there are many."""
     from conftest import PRACTICE
 
     from egorod.content import PARALLEL_LOAD_THRESHOLD

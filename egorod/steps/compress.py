@@ -14,8 +14,8 @@ import brotli
 from isal import igzip
 
 from ..context import BuildContext
+from ..incremental import write_each
 from ..output import StagedOutput
-from ..parallel import forked_batches
 from .base import Step
 
 COMPRESSIBLE = frozenset({".html", ".css", ".js", ".mjs", ".json", ".xml", ".svg", ".txt", ".ics",
@@ -48,10 +48,12 @@ def brotli_quality(relative: str) -> int:
     return BROTLI_QUALITY_STATIC if relative.startswith("static/") else BROTLI_QUALITY
 
 
-def twins_of(relative: str, path: Path) -> tuple[bytes, bytes]:
-    """The .br and .gz twins of the file at ``path`` (read here: in a worker, not the parent)."""
+def write_twins(staged: StagedOutput, relative: str, path: Path) -> None:
+    """The .br and .gz twins of the file at ``path``, written beside it (read and written by the
+    process that compresses it: a worker sends back names, not megabytes)."""
     data = path.read_bytes()
-    return brotli.compress(data, quality=brotli_quality(relative)), gzip_bytes(data)
+    staged.write(relative + ".br", brotli.compress(data, quality=brotli_quality(relative)))
+    staged.write(relative + ".gz", gzip_bytes(data))
 
 
 class CompressStep(Step):
@@ -69,18 +71,6 @@ class CompressStep(Step):
                 continue
             if path.stat().st_size >= MIN_SIZE:
                 todo.append((relative, path))
-        for relative, compressed in _compress_all(todo, context.config.processes):
-            for suffix, data in zip(TWINS, compressed, strict=True):
-                staged.write(relative + suffix, data)
+        write_each(staged, context.bodies, len(todo), context.config.processes, PARALLEL_FILES,
+                   lambda index: write_twins(staged, *todo[index]))
         context.log(f"compress: {len(todo)} files (brotli and gzip)" if todo else "compress: nothing changed")
-
-
-def _compress_all(todo: list[tuple[str, Path]], workers: int) -> list[tuple[str, tuple[bytes, bytes]]]:
-    if workers <= 1 or len(todo) < PARALLEL_FILES:
-        return [(relative, twins_of(relative, path)) for relative, path in todo]
-
-    def batch(indices: list[int]) -> list[tuple[str, tuple[bytes, bytes]]]:
-        return [(todo[index][0], twins_of(*todo[index])) for index in indices]
-
-    done = [item for result in forked_batches(batch, len(todo), workers) for item in result]
-    return sorted(done)
