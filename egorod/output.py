@@ -196,6 +196,21 @@ def _remove_files_on_the_way(destination: Path, folder: Path) -> None:
             path.unlink()
 
 
+def _first_missing_folder(destination: Path, folder: Path, known: set[Path]) -> Path | None:
+    """The highest folder on the way from ``destination`` to ``folder`` that does not exist;
+    None when all exist or one of them is a file (moved file by file, as that case needs)."""
+    path = destination
+    for part in folder.relative_to(destination).parts:
+        path = path / part
+        if path in known:
+            continue
+        if os.path.isdir(path):
+            known.add(path)
+            continue
+        return None if os.path.lexists(path) else path
+    return None
+
+
 def carry_out(destination: Path, work: Path, swap: Swap) -> None:
     """Do the swap; every step may already have been done by a build that was killed."""
     stage = work / swap.stage
@@ -209,9 +224,18 @@ def carry_out(destination: Path, work: Path, swap: Swap) -> None:
         if steps == kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    known: set[Path] = set()        # folders of the destination found to exist
     for relative in swap.moves:
         source, target = stage / relative, inside(relative)
         if target is not None and os.path.lexists(source):
+            missing = _first_missing_folder(destination, target.parent, known)
+            if missing is not None:
+                # A folder the output does not have yet (all of a cold build): the staged
+                # folder goes whole, in one rename; its other files are then found moved.
+                os.replace(stage / missing.relative_to(destination), missing)
+                known.add(missing)
+                step_done()
+                continue
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except (FileExistsError, NotADirectoryError):
