@@ -93,13 +93,16 @@ def fragments(bundle: Path) -> dict[str, dict]:
 
 # Pagefind's own JS API over every part of the index, merged as search.js merges them (run it
 # on a page without the search UI, which would merge them a second time into the same module).
-# Arguments: the bundle folder, then "filters", or "search" with a term (or None) and filters;
-# answers the filter counts, or the URLs of all results in their order.
+# Arguments: the bundle folder, then "filters", or "search" with a term (or None) and filters,
+# then the module of the API (the site's, which leaves out the parts' vocabulary records, or
+# None: Pagefind's own in the folder); answers the filter counts, or the URLs of all results
+# in their order.
+SITE_API = "/static/js/pagefind-parts/pagefind.js"
 PAGEFIND_API = """
 const done = arguments[arguments.length - 1];
-const [folder, action, term, filters] = arguments;
+const [folder, action, term, filters, api] = arguments;
 (async () => {
-  const pagefind = await import(folder + 'pagefind.js');
+  const pagefind = await import(api || folder + 'pagefind.js');
   window.mergedParts = window.mergedParts || {};     // once per page: a part merged twice counts twice
   if (!window.mergedParts[folder]) {
     window.mergedParts[folder] = true;
@@ -114,7 +117,9 @@ const [folder, action, term, filters] = arguments;
 
 
 def pagefind_api(driver, folder: str, action: str, term: str | None = None, filters: dict | None = None):
-    answer = driver.execute_async_script(PAGEFIND_API, folder, action, term, filters)
+    """Pagefind's API in the browser: the site's module for /pagefind/, Pagefind's own elsewhere."""
+    api = SITE_API if folder == "/pagefind/" else None
+    answer = driver.execute_async_script(PAGEFIND_API, folder, action, term, filters, api)
     assert not (isinstance(answer, dict) and "error" in answer), answer
     return answer
 
