@@ -87,7 +87,8 @@ INDEX_SETTINGS = {
 CACHE_FORMAT = 4                    # bump when the way bundles are made changes
 # Indexed HTML per part at most. Pagefind's process peaks at about 20 times what it indexes
 # (practices alone up to 30 times): 24 MB, 450-700 MB, and two parts are made at a time on two
-# cores. No smaller: the more parts, the more a query differs from one index (see above).
+# cores. No smaller: the more parts, the less a part's word statistics are the site's (ranking),
+# and the more vocabulary records, each of which a new word of the site makes again.
 PART_BYTES = 24_000_000
 KEEP_OLD_BUNDLES = 3                # bundles no part uses now, kept for an edit that is undone
 ENTRY_FILE = "pagefind-entry.json"
@@ -146,10 +147,12 @@ def indexed_html(page: bytes) -> bytes | None:
     return _PAGE_START + page[start:close + len(tag) + 3] + _PAGE_END
 
 
-# Not text Pagefind indexes: code, and the hidden facet and meta spans (INDEX_SETTINGS).
-_SKIPPED_TAGS = frozenset({"script", "style", "template", "noscript"})
+# Not text Pagefind indexes: code, what is ignored, and the hidden facet and meta spans
+# (INDEX_SETTINGS). A word: from its first to its last letter or digit, between white space.
+_SKIPPED = ("//script|//style|//template|//noscript|//*[@data-pagefind-ignore]"
+            "|//*[@hidden][@data-pagefind-filter or @data-pagefind-meta]")
 _PARSER = lxml_html.HTMLParser(encoding="utf-8")
-_WORD_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
+_WORD = re.compile(r"\w\S*\w|\w")
 
 
 def page_words(page: bytes) -> set[str]:
@@ -159,35 +162,18 @@ def page_words(page: bytes) -> set[str]:
     backtracking the vocabulary is for, while a word here that Pagefind does not index only
     makes a part find nothing (instead of a beginning of it) for a word of no page. So the text
     is read both as one run (a word split by an inline tag, «<b>Мос</b>ква») and cut at every
-    tag, and the alt and title attributes count. Skipped: what carries ``data-pagefind-ignore``,
-    the hidden filter and meta spans, scripts and styles.
+    tag, and the alt and title attributes count.
     """
     try:
         root = lxml_html.fromstring(page, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return set()
-    pieces: list[str] = []
-
-    def walk(element: Any) -> None:
-        if not isinstance(element.tag, str) or element.tag in _SKIPPED_TAGS:
-            return
-        attributes = element.attrib
-        if "data-pagefind-ignore" in attributes or ("hidden" in attributes and (
-                "data-pagefind-filter" in attributes or "data-pagefind-meta" in attributes)):
-            return
-        pieces.extend(attributes.get(name, "") for name in ("alt", "title"))
-        pieces.append(element.text or "")
-        for child in element:
-            walk(child)
-            pieces.append(child.tail or "")
-
-    walk(root)
-    words = set()
-    for text in ("".join(pieces), " ".join(pieces)):
-        for chunk in text.lower().split():
-            word = _WORD_EDGES.sub("", chunk)
-            if word:
-                words.add(word)
+    for element in root.xpath(_SKIPPED):
+        if element.getparent() is not None:
+            element.drop_tree()              # its tail, the text after it, stays
+    pieces = [*root.itertext(), *root.xpath("//@alt|//@title")]
+    words = set(_WORD.findall("".join(pieces).lower()))
+    words.update(_WORD.findall(" ".join(pieces).lower()))
     return words
 
 
