@@ -244,11 +244,36 @@ def test_one_edited_practice_makes_one_part_again(repo, monkeypatch):
     first = build(repo.root, repo.out, repo.root / ".cache").report.search
     assert len(first["parts"]) >= 4 and first["built"] == list(first["parts"])
     practice = repo.root / "content" / "practices" / "praktika-5.md"
+    practice.write_text(practice.read_text(encoding="utf-8") + "\nИ об автобусах практики 7.\n", encoding="utf-8")
+    again = build(repo.root, repo.out, repo.root / ".cache").report.search
+    assert len(again["built"]) == 1                     # words the site has: the other parts keep theirs
+    assert sum(again["parts"][name] != first["parts"][name] for name in first["parts"]) == 1
+    assert "об автобусах практики 7" in fragments(repo.out / "pagefind")["/practices/praktika-5/"]["content"]
+
+
+@pytest.mark.slow
+def test_a_word_new_to_the_site_goes_into_the_vocabulary_of_every_other_part(repo, monkeypatch):
+    monkeypatch.setattr(search, "PART_BYTES", 8_000)
+    for number in range(12):
+        repo.write(f"content/practices/praktika-{number}.md", f"""
+            ---
+            title: Практика {number}
+            city: kazan
+            year: 2021
+            rubrics: [obshchestvennyy-transport]
+            summary: Практика номер {number}.
+            ---
+            Текст практики {number} об автобусах и трамваях.
+            """)
+    first = build(repo.root, repo.out, repo.root / ".cache").report.search
+    practice = repo.root / "content" / "practices" / "praktika-5.md"
     practice.write_text(practice.read_text(encoding="utf-8") + "\nИ о фуникулёре.\n", encoding="utf-8")
     again = build(repo.root, repo.out, repo.root / ".cache").report.search
-    assert len(again["built"]) == 1
-    assert sum(again["parts"][name] != first["parts"][name] for name in first["parts"]) == 1
-    assert "фуникулёре" in fragments(repo.out / "pagefind")["/practices/praktika-5/"]["content"]
+    assert sorted(again["built"]) == sorted(first["parts"])          # the price of finding it as one index
+    edited = [name for name, key in again["parts"].items() if key != first["parts"][name]]
+    assert len(edited) == len(first["parts"])
+    holding = [record for record in vocabularies(repo.out / "pagefind") if "фуникулёре" in record["content"].split()]
+    assert len(holding) == len(first["parts"]) - 1                   # all but the part of the page
 
 
 @pytest.mark.slow
