@@ -85,6 +85,7 @@ class SearchStep(Step):
         remembered.update({page.path: [context.page_keys.get(page.path, ""), page.digest, page.size]
                            for part in parts for page in part.pages if page.path != VOCABULARY_PATH})
         figures = bundle_figures(bundles)
+        figures["pages"] -= len(records)     # the vocabulary records are no pages
         figures.update(parts={part.name: part.key for part in parts}, built=built, cached=not built,
                        seconds=round(time.perf_counter() - started, 3),
                        read_seconds=round(gathered - started, 3), index_seconds=round(indexed - gathered, 3))
