@@ -24,11 +24,18 @@ sorted by those scores. A word that fills the practices but is rare elsewhere wo
 city page that mentions it in passing above the practices about it. A part that is a sample
 of the whole site has about the site's own word statistics, so the parts rank as one index.
 
-What merged parts find differs from one index in one way: a word that is on the site but in
-no page of some part makes Pagefind search that part for the longest beginning of the word it
-holds («велосипедных» finds «весь» there), as it does in one index only when the word is on no
-page at all (Pagefind cannot turn this off yet). Nothing one index finds is missed, and such
-results rank low, but they are there: hence parts as large as memory allows.
+**The site's words in every part.** A word that is on the site but in no page of some part
+would make Pagefind search that part for the longest beginning of the word it holds
+(«велосипедных» found «весь» there), as one index does only for a word on no page at all
+(Pagefind's backtracking, not configurable). So each part lacking some of the site's words is
+given one more record, the vocabulary (``VOCABULARY_PATH``): those words once each, and the
+hidden filter ``VOCABULARY_FILTER``. Every part then holds every word of the site and finds for
+a word the pages one index finds among its pages, plus that record, which every search leaves
+out (``static/js/pagefind-parts/pagefind.js`` adds the filter ``not`` and hides the filter from
+the counts). The record is in the index only, never a page of the site. The words are taken
+from what each page gives Pagefind (``page_words``: the text it indexes, as written, before
+Pagefind's stemming): a part whose pages give what they gave before keeps its words from the
+cache, but a word new to the site, or gone from it, changes the record of every other part.
 
 **In the browser.** The first part is published at /pagefind/ with Pagefind's scripts and
 WebAssembly, the others at /pagefind/<part>/ (their index files only), listed in
@@ -40,18 +47,24 @@ names each run); ``pagefind_bundle`` sorts it, so two cold builds give the same 
 """
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from html import escape
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
+
+from lxml import etree
+from lxml import html as lxml_html
 
 from .errors import BuildFailed, Problem
 from .i18n import _
@@ -71,14 +84,21 @@ INDEX_SETTINGS = {
     # (Pagefind still reads filters and meta inside excluded elements).
     "exclude_selectors": ["[hidden][data-pagefind-filter]", "[hidden][data-pagefind-meta]"],
 }
-CACHE_FORMAT = 3                    # bump when the way bundles are made changes
+CACHE_FORMAT = 4                    # bump when the way bundles are made changes
 # Indexed HTML per part at most. Pagefind's process peaks at about 20 times what it indexes
 # (practices alone up to 30 times): 24 MB, 450-700 MB, and two parts are made at a time on two
-# cores. No smaller: the more parts, the more a query differs from one index (see above).
+# cores. No smaller: the more parts, the less a part's word statistics are the site's (ranking),
+# and the more vocabulary records, each of which a new word of the site makes again.
 PART_BYTES = 24_000_000
 KEEP_OLD_BUNDLES = 3                # bundles no part uses now, kept for an edit that is undone
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
+
+# The record of each part that holds the site's words its pages lack (see above): a path no
+# page of the site can have (routes.py owns them, none is under /pagefind/), and the filter
+# value every search excludes.
+VOCABULARY_PATH = "pagefind/vocabulary/index.html"
+VOCABULARY_FILTER = ("служебное", "словарь")
 
 _MARKER = b"data-pagefind-body"
 _PAGE_START = b'<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8"></head><body>\n'
@@ -127,6 +147,66 @@ def indexed_html(page: bytes) -> bytes | None:
     return _PAGE_START + page[start:close + len(tag) + 3] + _PAGE_END
 
 
+# Not text Pagefind indexes: code, what is ignored, and the hidden facet and meta spans
+# (INDEX_SETTINGS). A word: from its first to its last letter or digit, between white space.
+_SKIPPED = ("//script|//style|//template|//noscript|//*[@data-pagefind-ignore]"
+            "|//*[@hidden][@data-pagefind-filter or @data-pagefind-meta]")
+_PARSER = lxml_html.HTMLParser(encoding="utf-8")
+_WORD = re.compile(r"\w\S*\w|\w")
+
+
+def page_words(page: bytes) -> set[str]:
+    """The words Pagefind can index from what a page gives it, lower case, as written.
+
+    Rather more than fewer: a word Pagefind indexes but missing here would bring back the
+    backtracking the vocabulary is for, while a word here that Pagefind does not index only
+    makes a part find nothing (instead of a beginning of it) for a word of no page. So the text
+    is read both as one run (a word split by an inline tag, «<b>Мос</b>ква») and cut at every
+    tag, and the alt and title attributes count.
+    """
+    try:
+        root = lxml_html.fromstring(page, parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return set()
+    for element in root.xpath(_SKIPPED):
+        if element.getparent() is not None:
+            element.drop_tree()              # its tail, the text after it, stays
+    pieces = [*root.itertext(), *root.xpath("//@alt|//@title")]
+    words = set(_WORD.findall("".join(pieces).lower()))
+    words.update(_WORD.findall(" ".join(pieces).lower()))
+    return words
+
+
+def vocabulary_html(words: Iterable[str]) -> bytes:
+    """The record of a part that holds the words of the site its pages lack, each once."""
+    key, value = VOCABULARY_FILTER
+    text = " ".join(sorted(words))
+    return (_PAGE_START + f'<main data-pagefind-body data-pagefind-filter="{key}:{value}">'
+            f"<p>{escape(text, quote=False)}</p></main>".encode("utf-8")
+            + _PAGE_END)
+
+
+def with_vocabulary(part: Part, html: bytes) -> Part:
+    """The part with its vocabulary record (``html``) among its pages."""
+    record = IndexedPage(VOCABULARY_PATH, hashlib.sha256(html).hexdigest(), len(html))
+    return Part(part.name, tuple(sorted((*part.pages, record), key=lambda page: page.path)))
+
+
+def save_words(path: Path, words: set[str]) -> None:
+    """Keep a part's words in the cache (one a line, sorted, gzip)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}")
+    temporary.write_bytes(gzip.compress("\n".join(sorted(words)).encode("utf-8"), mtime=0))
+    os.replace(temporary, path)
+
+
+def load_words(path: Path) -> set[str] | None:
+    try:
+        return set(gzip.decompress(path.read_bytes()).decode("utf-8").split("\n")) - {""}
+    except (OSError, EOFError, UnicodeDecodeError):
+        return None
+
+
 def split_into_parts(pages: Iterable[IndexedPage], part_bytes: int | None = None) -> list[Part]:
     """The parts of the index: as many as it takes to keep each near ``part_bytes``.
 
@@ -173,7 +253,7 @@ def pagefind_version() -> str:
 
 # --- the folders Pagefind indexes -----------------------------------------------------------
 
-def fill_folder(folder: Path, part: Part, fresh: dict[str, bytes],
+def fill_folder(folder: Path, part: Part, fresh: Mapping[str, bytes],
                 read: Callable[[str], bytes | None]) -> Part:
     """Make ``folder`` hold what each page of ``part`` gives Pagefind, and nothing else.
 

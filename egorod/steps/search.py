@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import time
+from collections import ChainMap
 from pathlib import Path
 from typing import Any, Callable
 
@@ -23,15 +24,23 @@ from ..output import StagedOutput
 from ..search import (
     CACHE_FORMAT,
     ENTRY_FILE,
+    KEEP_OLD_BUNDLES,
+    VOCABULARY_PATH,
     IndexedPage,
+    Part,
     build_bundles,
     bundle_figures,
     fill_folder,
     indexed_html,
+    load_words,
+    page_words,
     prune,
     publish,
     remove_other_folders,
+    save_words,
     split_into_parts,
+    vocabulary_html,
+    with_vocabulary,
 )
 from .base import Step
 
@@ -52,11 +61,14 @@ class SearchStep(Step):
         pages, fresh, remembered = _indexed_pages(context, _saved_pages(context), read)
         parts = split_into_parts(pages)
         remove_other_folders(folders, {part.name for part in parts})
+        records = _vocabularies(parts, context.config.cache / "search-words", folders, fresh, read)
+        parts = [with_vocabulary(part, records[part.name]) if part.name in records else part for part in parts]
         jobs, built = [], []
         for number, part in enumerate(parts):
             if (cache_root / part.key / ENTRY_FILE).is_file():
                 continue
-            part = parts[number] = fill_folder(folders / part.name, part, fresh, read)
+            given = ChainMap({VOCABULARY_PATH: records[part.name]}, fresh) if part.name in records else fresh
+            part = parts[number] = fill_folder(folders / part.name, part, given, read)
             if not (cache_root / part.key / ENTRY_FILE).is_file():
                 jobs.append((folders / part.name, cache_root / part.key))
                 built.append(part.name)
@@ -71,8 +83,9 @@ class SearchStep(Step):
         prune(cache_root, keep={part.key for part in parts})
         publish(staged, list(zip(parts, bundles, strict=True)))
         remembered.update({page.path: [context.page_keys.get(page.path, ""), page.digest, page.size]
-                           for part in parts for page in part.pages})
+                           for part in parts for page in part.pages if page.path != VOCABULARY_PATH})
         figures = bundle_figures(bundles)
+        figures["pages"] -= len(records)     # the vocabulary records are no pages
         figures.update(parts={part.name: part.key for part in parts}, built=built, cached=not built,
                        seconds=round(time.perf_counter() - started, 3),
                        read_seconds=round(gathered - started, 3), index_seconds=round(indexed - gathered, 3))
@@ -114,6 +127,40 @@ def _indexed_pages(context: BuildContext, saved: dict[str, list], read: Callable
             continue
         pages.append(IndexedPage(path, digest, size))
     return pages, fresh, nothing
+
+
+def _vocabularies(parts: list[Part], cache: Path, folders: Path, fresh: dict[str, bytes],
+                  read: Callable[[str], bytes | None]) -> dict[str, bytes]:
+    """The vocabulary record of each part that lacks some of the site's words, by part name.
+
+    A part's words are kept in the cache under the key of its pages: only the parts with a
+    changed page are read again (from what this build read, else their folder, else the output).
+    """
+    found: dict[str, set[str]] = {}
+    for part in parts:
+        saved = cache / f"{part.key}.gz"
+        words = load_words(saved)
+        if words is None:
+            words = set()
+            for page in part.pages:
+                html = fresh.get(page.path)
+                if html is None:
+                    kept = folders / part.name / page.path
+                    html = kept.read_bytes() if kept.is_file() else None
+                    if html is None or hashlib.sha256(html).hexdigest() != page.digest:
+                        html = read(page.path)
+                words |= page_words(html or b"")
+            save_words(saved, words)
+        os.utime(saved)
+        found[part.name] = words
+    if cache.is_dir():                       # the words of parts no more, after a few builds
+        keep = {f"{part.key}.gz" for part in parts}
+        old = sorted((path for path in cache.glob("*.gz") if path.name not in keep),
+                     key=lambda path: path.stat().st_mtime, reverse=True)
+        for path in old[KEEP_OLD_BUNDLES * max(1, len(parts)):]:
+            path.unlink(missing_ok=True)
+    site = set().union(*found.values()) if found else set()
+    return {name: vocabulary_html(site - words) for name, words in found.items() if site - words}
 
 
 def _search_summary(figures: dict) -> str:

@@ -6,7 +6,8 @@
 //
 // The index of a large site comes in parts: the first at /pagefind/, the others in the
 // folders listed by /pagefind/indexes.json, merged into one search by Pagefind (results
-// ranked together, filter counts added up).
+// ranked together, filter counts added up). The UI reaches Pagefind through
+// /static/js/pagefind-parts/pagefind.js, which leaves out the parts' vocabulary records.
 //
 // Query parameters: ?q=<words> starts a search (the header search box and the library form
 // send it); ?type=<Тип> ticks that value of the «Тип» filter (the library form sends
@@ -14,6 +15,7 @@
 (function () {
   "use strict";
   var BUNDLE = "/pagefind/";
+  var API = "/static/js/pagefind-parts/";    // its pagefind.js: Pagefind's API over the parts
   var element = document.getElementById("search");
   if (!element) return;
 
@@ -67,7 +69,7 @@
     var params = new URLSearchParams(window.location.search);
     var ui = new PagefindUI({
       element: "#search",
-      bundlePath: BUNDLE,
+      bundlePath: API,
       mergeIndex: merged.map(function (folder) { return { bundlePath: folder }; }),
       showSubResults: true,
       showImages: false,
