@@ -391,26 +391,18 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
     _check_news_dates(content.news, options, problems)
     _check_contest_results(content, problems)
     news = _drop_unpublished_references(published(content.news), city_slugs, "cities")
+    draft_cities = {c.slug for c in content.cities} - city_slugs
     events = published(content.events)
-    for event in events:
-        if event.city not in city_slugs and event.city in {c.slug for c in content.cities}:
-            problems.add(event.source.path, event.source.line("city"), "city",
-                         _("city {city!r} is a draft; publish the city or make this event a draft too")
-                         .format(city=event.city))
+    _report_draft_cities(events, draft_cities, problems,
+                         _("city {city!r} is a draft; publish the city or make this event a draft too"))
     _check_collections(content, problems)
     exhibitions = published(content.exhibitions)
-    for exhibition in exhibitions:
-        if exhibition.city not in city_slugs and exhibition.city in {c.slug for c in content.cities}:
-            problems.add(exhibition.source.path, exhibition.source.line("city"), "city",
-                         _("city {city!r} is a draft; publish the city or make this exhibition a draft too")
-                         .format(city=exhibition.city))
+    _report_draft_cities(exhibitions, draft_cities, problems,
+                         _("city {city!r} is a draft; publish the city or make this exhibition a draft too"))
     _check_video_references(content, problems)
     videos = published(content.videos)
-    for video in videos:
-        if video.city not in city_slugs and video.city in {c.slug for c in content.cities}:
-            problems.add(video.source.path, video.source.line("city"), "city",
-                         _("city {city!r} is a draft; publish the city or make this video a draft too")
-                         .format(city=video.city))
+    _report_draft_cities(videos, draft_cities, problems,
+                         _("city {city!r} is a draft; publish the city or make this video a draft too"))
     issues = []
     for issue in published(content.vestnik):
         articles = _drop_unpublished_references(published(list(issue.articles)), city_slugs, "cities")
@@ -434,6 +426,14 @@ def build_site(content: Content, settings: Settings, options: BuildOptions, prob
         videos=sorted((_published_references(video, events, issues, bulletins) for video in videos
                        if video.city in city_slugs), key=lambda video: (video.date, video.slug), reverse=True),
     )
+
+
+def _report_draft_cities(entries: Iterable[Event | Exhibition | Video], draft_cities: set[str], problems: Problems,
+                         message: str) -> None:
+    """An entry published in a city that is still a draft (its link would lead nowhere)."""
+    for entry in entries:
+        if entry.city in draft_cities:
+            problems.add(entry.source.path, entry.source.line("city"), "city", message.format(city=entry.city))
 
 
 def _published_references(video: Video, events: list[Event], issues: list[VestnikIssue],
