@@ -226,9 +226,8 @@ def build(root: Path, out: Path, cache: Path) -> pipeline.BuildContext:
     return pipeline.build(pipeline.BuildConfig(root=root, out=out, pdf=False, quiet=True, cache_dir=cache))
 
 
-@pytest.mark.slow
-def test_one_edited_practice_makes_one_part_again(repo, monkeypatch):
-    monkeypatch.setattr(search, "PART_BYTES", 8_000)
+def write_twelve_practices(repo) -> None:
+    """Enough small practices to cut a site into several parts of PART_BYTES = 8,000."""
     for number in range(12):
         repo.write(f"content/practices/praktika-{number}.md", f"""
             ---
@@ -240,6 +239,12 @@ def test_one_edited_practice_makes_one_part_again(repo, monkeypatch):
             ---
             Текст практики {number} об автобусах и трамваях.
             """)
+
+
+@pytest.mark.slow
+def test_one_edited_practice_makes_one_part_again(repo, monkeypatch):
+    monkeypatch.setattr(search, "PART_BYTES", 8_000)
+    write_twelve_practices(repo)
     first = build(repo.root, repo.out, repo.root / ".cache").report.search
     assert len(first["parts"]) >= 4 and first["built"] == list(first["parts"])
     practice = repo.root / "content" / "practices" / "praktika-5.md"
@@ -253,17 +258,7 @@ def test_one_edited_practice_makes_one_part_again(repo, monkeypatch):
 @pytest.mark.slow
 def test_a_word_new_to_the_site_goes_into_the_vocabulary_of_every_other_part(repo, monkeypatch):
     monkeypatch.setattr(search, "PART_BYTES", 8_000)
-    for number in range(12):
-        repo.write(f"content/practices/praktika-{number}.md", f"""
-            ---
-            title: Практика {number}
-            city: kazan
-            year: 2021
-            rubrics: [obshchestvennyy-transport]
-            summary: Практика номер {number}.
-            ---
-            Текст практики {number} об автобусах и трамваях.
-            """)
+    write_twelve_practices(repo)
     first = build(repo.root, repo.out, repo.root / ".cache").report.search
     practice = repo.root / "content" / "practices" / "praktika-5.md"
     practice.write_text(practice.read_text(encoding="utf-8") + "\nИ о фуникулёре.\n", encoding="utf-8")
