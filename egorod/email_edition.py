@@ -26,10 +26,10 @@ from . import routes as r
 from .content import Bulletin
 from .images import Picture, email_pictures, site_url
 from .links import absolute_link, absolute_url, absolutize_html
-from .markup import typograph_plain
 from .model import Site
 from .render_html import TEMPLATES_DIR, BodyCache, date_ru, make_environment
 from .settings import MailSettings
+from .typography import typograph_plain
 
 HTML_TEMPLATE = "email/bulletin.html"
 TEXT_TEMPLATE = "email/bulletin.txt"

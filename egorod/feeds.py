@@ -34,8 +34,8 @@ from . import routes as r
 from .content import Bulletin, News, Practice, VestnikIssue, Video
 from .context import FeedLink
 from .links import absolute_url, absolutize_html
-from .markup import typograph_plain
 from .model import Site
+from .typography import typograph_plain
 from .video import clock, media_type, outside_video
 
 RSS, ATOM = "application/rss+xml", "application/atom+xml"

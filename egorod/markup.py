@@ -2,15 +2,14 @@
 
 Python-Markdown does the parsing (tables, footnotes, attribute lists). One tree processor
 of ours then walks the text nodes once — never code, URLs or HTML attributes — and sets
-the Russian typography: «ёлочки» with „лапки“ inside, em dashes for spaced hyphens,
-non-breaking spaces after short words, before dashes and around numbers with their
-units; it also gives headings their Latin anchors. (Smarty and toc did the quotes and
-anchors before; both walk the whole tree again, which doubled the cost of a page.)
+the Russian typography (``typography.py``); it also gives headings their Latin anchors.
+(Smarty and toc did the quotes and anchors before; both walk the whole tree again, which
+doubled the cost of a page.) Texts in the plain part of Markdown that most of the
+Assembly's texts keep to take the fast path of ``markup_fast`` instead, with the same
+result byte for byte.
 """
 from __future__ import annotations
 
-import functools
-import html
 import re
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -28,129 +27,14 @@ from markdown.extensions.footnotes import (
 )
 from markdown.extensions.tables import TableProcessor
 from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTreeprocessor
-from markupsafe import Markup, escape
 
+from .markup_fast import BACKLINK_TITLE, fast_html
+from .sanitize import safe_url
 from .translit import slugify
+from .typography import QuoteState, typograph
 
-NBSP = "\u00a0"
 _SKIP_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "math"}
 _HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-_SAFE_URL = re.compile(r"^(https?:|mailto:|tel:|/|#|\.{0,2}/|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
-
-# A spaced hyphen or double hyphen between words is a dash: bind it to the word before.
-_DASH = re.compile(r"(?<=\S)[ \u00a0]+(?:-{1,3}|–|—)(?=[ \u00a0])")
-# Unspaced ASCII dashes and dots typed on a keyboard.
-_ASCII_PUNCTUATION = re.compile(r"---|--|\.\.\.")
-_ASCII_REPLACEMENT = {"---": "—", "--": "–", "...": "…"}
-# A space becomes non-breaking after numbers followed by their units (2020 г., 15 млн),
-# after abbreviations («г. Москва», «ул. Новый Арбат», «№ 5») and after one- and two-letter
-# words (prepositions, conjunctions, particles). One pattern, one pass over the text; it
-# matches the space itself and looks back at the word before it (fixed-width look-behinds,
-# one per word length), so the regex engine only stops at spaces and the replacement is a
-# plain string: three times faster than capturing the word and putting it back.
-_UNITS = r"(?:г|гг|лет|млн|млрд|тыс|км|м|га|руб|чел|%)(?:\b|\.)"
-_ABBREVIATIONS = ("г.", "гг.", "ул.", "д.", "стр.", "пр.", "пл.", "им.", "см.", "т.е.", "т.д.", "т.п.", "№", "§")
-_LETTER = "[А-ЯЁа-яёA-Za-z]"
-
-
-def _tie_pattern() -> re.Pattern:
-    by_length: dict[int, list[str]] = {}
-    for word in _ABBREVIATIONS:
-        by_length.setdefault(len(word), []).append(re.escape(word))
-    # Short words first: they are the most frequent case.
-    after_word = [rf"(?<=(?<![\w\-\u00ad.]){_LETTER} )", rf"(?<=(?<![\w\-\u00ad.]){_LETTER}{{2}} )"]
-    after_word += [rf"(?<=(?<![\w\-])(?:{'|'.join(words)}) )" for _, words in sorted(by_length.items())]
-    # Most spaces follow a word of three letters or more, after which no rule ties: one
-    # look-behind turns them away before the seven alternatives are tried.
-    return re.compile(rf" (?<![^\W\d_]{{3}} )(?:(?:{'|'.join(after_word)})(?=\S)|(?<=\d )(?={_UNITS}))")
-
-
-_TIE = _tie_pattern()
-_OPENING_CONTEXT = set(" \t\n\u00a0([{«„—–-/")
-
-
-# Addresses written in running text stay exactly as typed: "plan--2024...pdf" is a file name.
-# Each address is tried from the start of its run of characters only (the look-behinds),
-# and the run is read once (possessive `*+`): tried from every letter, a line of 10,000
-# letters with an `@` cost 50 million steps. The lead (digits before a scheme) stays text.
-_URL_LIKE = re.compile(r"(?<![a-zA-Z0-9+.-])(?P<lead>[0-9+.-]*+)(?P<url>[a-zA-Z][a-zA-Z0-9+.-]*+://[^\s<>«»\"]+)"
-                       r"|(?P<www>www\.[^\s<>«»\"]+)"
-                       r"|(?<![\w.+-])(?P<mail>[\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
-
-
-def typograph(text: str) -> str:
-    """Dashes and non-breaking spaces in a run of plain text (quotes are done separately)."""
-    if not text:
-        return text
-    if ("://" in text or "@" in text or "www." in text) and _URL_LIKE.search(text):
-        # Set the addresses aside behind placeholders, typeset the words around them.
-        addresses: list[str] = []
-
-        def hide(match: re.Match) -> str:
-            addresses.append(match.group("url") or match.group("www") or match.group("mail"))
-            return f"{match.group('lead') or ''}\ue000{len(addresses) - 1}\ue001"
-        typeset = _typograph_words(_URL_LIKE.sub(hide, text))
-        return re.sub("\ue000(\\d+)\ue001", lambda m: addresses[int(m.group(1))], typeset)
-    return _typograph_words(text)
-
-
-def _typograph_words(text: str) -> str:
-    if not text or (" " not in text and "-" not in text and "." not in text):
-        return text
-    if "--" in text or "..." in text:
-        text = _ASCII_PUNCTUATION.sub(lambda m: _ASCII_REPLACEMENT[m.group()], text)
-    if " -" in text or " –" in text or " —" in text or "\u00a0-" in text:
-        text = _DASH.sub(NBSP + "—", text)
-    # The look-behinds see the original spaces, so "и в городе" is tied twice in one pass.
-    return _TIE.sub(NBSP, text)
-
-
-class QuoteState:
-    """Straight double quotes → «» outside, „“ inside, across the text nodes of one block."""
-
-    def __init__(self) -> None:
-        self.depth = 0
-        self.previous = " "      # the character before the current text node
-
-    def apply(self, text: str) -> str:
-        if '"' not in text:
-            if text:
-                self.previous = text[-1]
-            return text
-        out = []
-        start = 0
-        index = text.find('"')
-        while index != -1:              # from quote to quote, not letter by letter
-            before = text[index - 1] if index > 0 else self.previous
-            # At the end of a text node something usually follows (a link, emphasis).
-            after = text[index + 1] if index + 1 < len(text) else "x"
-            opening = before in _OPENING_CONTEXT and not after.isspace()
-            if opening:
-                self.depth += 1
-                mark = "«" if self.depth == 1 else "„"
-            else:
-                mark = "»" if self.depth <= 1 else "“"
-                self.depth = max(0, self.depth - 1)
-            out.append(text[start:index])
-            out.append(mark)
-            start = index + 1
-            index = text.find('"', start)
-        out.append(text[start:])
-        self.previous = text[-1]
-        return "".join(out)
-
-
-@functools.lru_cache(maxsize=65536)
-def typograph_plain(text: str) -> str:
-    """Typography for front-matter text (titles, summaries): quotes, dashes, spaces."""
-    return typograph(QuoteState().apply(text))
-
-
-def typo_filter(value: object) -> Markup:
-    """Jinja filter: escape, then typeset. Markup input is left as it is."""
-    if isinstance(value, Markup):
-        return value
-    return Markup(escape(typograph_plain(str(value or ""))))
 
 
 # Attributes Markdown and {: attribute lists} may put on an element; anything else
@@ -158,14 +42,6 @@ def typo_filter(value: object) -> Markup:
 _ALLOWED_ATTRIBUTES = {"id", "class", "title", "alt", "href", "src", "width", "height", "lang",
                        "colspan", "rowspan", "start", "type", "rel", "name", "loading"}
 _TABLE_ALIGN = re.compile(r"^text-align: (left|right|center);?$")
-_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
-
-
-def _safe_url(value: str) -> bool:
-    # Browsers decode entities and ignore blanks and control characters in a scheme:
-    # "&#106;avascript:" and "java\tscript:" are both javascript:.
-    plain = _CONTROL.sub("", html.unescape(value))
-    return bool(_SAFE_URL.match(plain))
 
 
 def _sanitize_attributes(element: etree.Element) -> None:
@@ -181,7 +57,7 @@ def _sanitize_attributes(element: etree.Element) -> None:
             continue
         if lowered not in _ALLOWED_ATTRIBUTES:
             del element.attrib[name]
-        elif lowered in ("href", "src") and not _safe_url(value):
+        elif lowered in ("href", "src") and not safe_url(value):
             element.set(name, "#")
 
 
@@ -486,7 +362,7 @@ class MarkdownOptions:
 
 def make_markdown(options: MarkdownOptions = MarkdownOptions()) -> markdown.Markdown:
     md = markdown.Markdown(
-        extensions=["tables", _LinearFootnotes(BACKLINK_TITLE="Вернуться к тексту", SUPERSCRIPT_TEXT="{}",
+        extensions=["tables", _LinearFootnotes(BACKLINK_TITLE=BACKLINK_TITLE, SUPERSCRIPT_TEXT="{}",
                                                SEPARATOR="-"),
                     "attr_list", "sane_lists", TypographyExtension()],
         output_format="html",
@@ -518,8 +394,10 @@ class Renderer:
             self._clean = clean_raw_html
 
     def html(self, text: str, footnote_prefix: str = "") -> str:
-        self._md.reset()
-        html = self._md.convert(text)
+        html = fast_html(text)
+        if html is None:
+            self._md.reset()
+            html = self._md.convert(text)
         if self._clean is not None:
             html = self._clean(html)
         if footnote_prefix:

@@ -31,8 +31,8 @@ import jinja2
 from markupsafe import Markup
 
 from .content import Bulletin, Collection, Entry, Event, Paper, VestnikIssue
-from .markup import typograph_plain
 from .routes import event_url
+from .typography import typograph_plain
 
 PRINT_TEMPLATES = "print"
 STYLESHEET = f"templates/{PRINT_TEMPLATES}/print.css"

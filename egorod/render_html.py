@@ -25,8 +25,9 @@ from .content import City, Entry, Event, Exhibit, Exhibition, LazyBody, Practice
 from .errors import Problem
 from .i18n import _
 from .images import Picture, beside, picture_html, pictures_in_html, site_url
-from .markup import MarkdownOptions, Renderer, typo_filter
+from .markup import MarkdownOptions, Renderer
 from .model import Site
+from .typography import typo_filter
 
 TEMPLATES_DIR = "templates"
 # &, < and > as entities, for text in XML (the sitemap).

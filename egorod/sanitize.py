@@ -1,4 +1,5 @@
-"""Content that would become active in someone else's hands: SVG images and raw HTML.
+"""Content that would become active in someone else's hands: SVG images, raw HTML and link
+addresses.
 
 An SVG in ``content/`` is published as it is and, opened on its own, runs its scripts on
 the site's origin; so ``check`` and ``build`` refuse SVGs with anything active in them
@@ -8,6 +9,7 @@ and attributes Markdown itself produces.
 """
 from __future__ import annotations
 
+import html
 import os
 import re
 from dataclasses import dataclass
@@ -22,6 +24,19 @@ class Refusal:
     """One reason an SVG is not published, with its 1-based line."""
     line: int
     message: str
+
+
+# Addresses a link or picture in Markdown may have: web, mail and phone, and relative ones.
+_SAFE_URL = re.compile(r"^(https?:|mailto:|tel:|/|#|\.{0,2}/|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
+
+
+def safe_url(value: str) -> bool:
+    """Whether a link's address is one of ``_SAFE_URL`` (no javascript:, data: and the like)."""
+    # Browsers decode entities and ignore blanks and control characters in a scheme:
+    # "&#106;avascript:" and "java\tscript:" are both javascript:.
+    plain = _CONTROL.sub("", html.unescape(value))
+    return bool(_SAFE_URL.match(plain))
 
 
 # Elements that run script, load other documents or embed HTML (which can do both).

@@ -58,7 +58,7 @@ READABLE_TIE = re.compile(
 
 @pytest.mark.slow
 def test_non_breaking_spaces_follow_the_readable_rule():
-    from egorod.markup import _TIE
+    from egorod.typography import _TIE
     words = ["г", "гг", "г.", "гг.", "ул.", "д.", "стр.", "т.е.", "т.д.", "т.п.", "им.", "№", "§", "в", "и",
              "на", "от", "to", "5", "2020", "млн", "км", "м", "%", "лет", "руб.", "тыс", "Москва", "-", "—",
              ".", ",", "\u00ad", "x-y", "к-", "А", "ё",
@@ -120,7 +120,7 @@ _QUADRATIC_URL_LIKE = re.compile(r"(?:[a-zA-Z][a-zA-Z0-9+.-]*://|www\.)[^\s<>«�
 
 
 def test_addresses_found_where_the_readable_pattern_finds_them():
-    from egorod.markup import _URL_LIKE
+    from egorod.typography import _URL_LIKE
 
     def spans(text: str) -> list[tuple[int, int]]:
         return [(m.start("url") if m.group("url") else m.start(), m.end()) for m in _URL_LIKE.finditer(text)]
