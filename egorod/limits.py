@@ -114,12 +114,30 @@ def _emphasis_depth(block: str) -> int:
     return deepest
 
 
+# A line nested deeper than MAX_BLOCK_DEPTH opens with more than that many characters of
+# indentation and markers (each counts at most one level).
+_DEEP_PREFIX = re.compile(rf"^[ \t>*+\-0-9.)]{{{MAX_BLOCK_DEPTH + 1}}}", re.MULTILINE)
+
+
+def _within_limits_at_a_glance(body: str) -> bool:
+    """True when no limit of ``body_excesses`` can be passed: too few brackets for one block,
+    no emphasis markers, no line that opens deep enough (most texts; the rest are counted)."""
+    return (body.count("[") <= MAX_LINKS_PER_BLOCK and "*" not in body and "_" not in body
+            and _DEEP_PREFIX.search(body) is None)
+
+
 def body_excesses(body: str, body_line: int) -> list[Excess]:
     """Markdown nested deeper, or with more link brackets in one block, than the limits.
 
     Blocks are the runs of lines between blank lines: Python-Markdown parses each one's
     inline text as a whole, so that is where emphasis and brackets add up.
     """
+    if _within_limits_at_a_glance(body):
+        return []
+    return _counted_body_excesses(body, body_line)
+
+
+def _counted_body_excesses(body: str, body_line: int) -> list[Excess]:
     found: list[Excess] = []
     block_start, block_lines = body_line, list[str]()
     for number, line in enumerate([*body.split("\n"), ""], start=body_line):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import random
 import subprocess
 import sys
 import time
@@ -232,3 +233,17 @@ def test_worst_markdown_within_the_limits_renders_in_time_linear_in_its_size():
         renderer.html(text)
         seconds = time.perf_counter() - started
         assert seconds < 2.0, f"{opener!r} × {repeat * blocks} in {len(text):,} characters: {seconds:.2f} s"
+
+
+def test_the_quick_look_at_a_body_passes_only_bodies_within_every_limit():
+    """``limits`` skips counting a body that cannot pass a limit; counting must agree."""
+    rnd = random.Random(3)
+    parts = [" ", "    ", "\t", "> ", "- ", "+ ", "1. ", "12) ", "2020-", "x", "[", "\n", "\n\n", "слово "]
+    passed = 0
+    for _ in range(20000):
+        body = "".join(rnd.choice(parts) for _ in range(rnd.randint(0, 80)))
+        if limits._within_limits_at_a_glance(body):
+            passed += 1
+            counted = limits._counted_body_excesses(body, 1)
+            assert counted == [], repr(body)
+    assert passed > 1000
