@@ -71,7 +71,12 @@ def text_excesses(text: str, first_line: int = 1) -> list[Excess]:
     if forbidden is not None:
         offset, character = forbidden
         found.append(Excess(first_line + text.count("\n", 0, offset), character_message(character)))
-    for number, line in enumerate(text.split("\n"), start=first_line):
+    if len(text) <= MAX_LINE_CHARACTERS:
+        return found
+    lines = text.split("\n")
+    if max(map(len, lines)) <= MAX_LINE_CHARACTERS:
+        return found                    # (most files: no line is looked at one by one)
+    for number, line in enumerate(lines, start=first_line):
         if len(line) > MAX_LINE_CHARACTERS:
             found.append(Excess(number, _("the line is {length:,} characters long, more than the limit of "
                                           "{limit:,}; break it into paragraphs").format(
