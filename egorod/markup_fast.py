@@ -32,8 +32,17 @@ BACKLINK_TITLE = "Вернуться к тексту"      # as configured in ma
 # autolinks (<), attribute lists ({), escapes (\\), code (`), emphasis (* _ ~), tabs, carriage
 # returns and other control characters. One search for all of them: most texts have none.
 _UNSUPPORTED_CHARACTER = re.compile(r"[<{\\`_*~\x00-\x09\x0b-\x1f\x85\u2028\u2029]")
-_ENTITY = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[0-9A-Za-z]+);")
-_SIMPLE_LINK = re.compile(r'\]\([^\s()"\[\]<>]+(?: "[^"\n]*")?\)')
+# What Python-Markdown's serializer takes for an entity and leaves unescaped (its own pattern,
+# case-insensitive, so "&ſ;" counts: ſ folds to s).
+_ENTITY = re.compile(r"&(?:#[0-9]+|#x[0-9a-f]+|[0-9a-z]+);", re.IGNORECASE)
+# A link both read alike: [text](address) or [text](address "title"), the text without brackets
+# (a link in a link's text: Python-Markdown takes the outer one, pulldown-cmark the inner) or line
+# breaks, the address without quotes (Python-Markdown reads '...' in it as a title), the title
+# not empty, without quotes or brackets, and without spaces at its ends or other than plain ones
+# (Python-Markdown trims and normalizes those).
+_SIMPLE_LINK = re.compile(r'\[[^\[\]\n]*\]\([^\s()"\'\[\]<>]+(?: "[^\s"\'\[\]](?:(?:[^\s"\'\[\]]| )*[^\s"\'\[\]])?")?\)')
+# A note mark right before a link's ( or [: Python-Markdown reads the note first, pulldown-cmark the link.
+_MARK_BEFORE_LINK = re.compile(r"\[\^[^\]\n]*\][(\[]")
 _HEADING = re.compile(r"#{1,6} (?=[^#\s])[^#\n]*[^#\s]$")
 _FOOTNOTE_DEFINITION = re.compile(r"\[\^([0-9A-Za-z-]+)\]: (.*)$")
 _FOOTNOTE_MARK = re.compile(r"\[\^([^\]\n]*)\](:?)")
@@ -41,6 +50,7 @@ _TABLE_DELIMITER = re.compile(r"\|(?: ?:?-+:? ?\|)+$")
 # A delimiter row without its leading pipe starts a table in both, or not, depending on more.
 _BARE_DELIMITER = re.compile(r"^[^|\n][|: -]*\|[|: -]*$", re.MULTILINE)
 _ORDERED = re.compile(r"[1-9][0-9]{0,8}\. ")
+_NUMBERED = re.compile(r"\d+[.)]")
 _HEADING_TAGS = {"H1": "h1", "H2": "h2", "H3": "h3", "H4": "h4", "H5": "h5", "H6": "h6"}
 _ALIGN_CLASS = {"Left": ' class="align-left"', "Right": ' class="align-right"',
                 "Center": ' class="align-center"', "None": ""}
@@ -76,7 +86,9 @@ def _text_line_plain(line: str) -> bool:
         # strips every kind of space (a no-break space too) from the ends of a block.
         return False
     if first.isdigit():
-        return line.lstrip("0123456789")[:1] not in (".", ")")     # other list numbers
+        return _NUMBERED.match(line) is None    # other list numbers (in any script's digits)
+    if line == "+":
+        return False        # an empty list item for pulldown-cmark
     if first in "=-" and not line.replace(" ", "").strip(first):
         return False        # a setext underline, a rule of spaced dashes
     if first == "[" and "]:" in line:
@@ -93,10 +105,15 @@ def plain_footnotes(text: str) -> list[str] | None:
         return None
     if "](" in text and text.count("](") != len(_SIMPLE_LINK.findall(text)):
         return None
+    if "[^" in text and _MARK_BEFORE_LINK.search(text):
+        return None
     if "|" in text and _BARE_DELIMITER.search(text):
         return None
-    if not _blocks_plain(text.split("\n")):
+    lines = text.split("\n")
+    if not _blocks_plain(lines):
         return None
+    if "]:" in text and text.count("]:") != sum(1 for line in lines if _FOOTNOTE_DEFINITION.match(line)):
+        return None         # a definition whose label spans lines, or one inside a paragraph
     return _footnote_labels(text)
 
 
@@ -107,7 +124,8 @@ def _blocks_plain(lines: list[str]) -> bool:
     header_columns = 0
     for line in lines:
         if not line:
-            if previous != "blank":
+            if previous not in ("blank", "footnote"):
+                # (a note's definition leaves the flow: the blocks around it join)
                 block_before_blank = previous
             if previous == "table" and table_row < 3:
                 return False                # a table without rows
@@ -137,6 +155,9 @@ def _blocks_plain(lines: list[str]) -> bool:
                     or not _text_line_plain(definition.group(2))):
                 return False
         if kind == "table":
+            if not line.strip("|").strip():
+                if len(line) < 3:
+                    return False    # a lone pipe: a row of empty cells for Python-Markdown only
             table_row = table_row + 1 if previous == "table" else 1
             delimiter = _TABLE_DELIMITER.match(line) is not None
             if delimiter != (table_row == 2):

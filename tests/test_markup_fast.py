@@ -105,6 +105,17 @@ def test_random_documents_get_the_same_html_from_both_paths():
     "| a |\n|---|",
     "1) пункт со скобкой",
     "![картинка](/a.png)",
+    # Found by fuzzing the two parsers against each other (one case of each kind):
+    '[a](/x " a ")',                     # a title Python-Markdown trims
+    "[a](/x'y')",                        # '...' in an address: a title for Python-Markdown
+    "[a [b](/c)](/d)",                   # a link in a link's text
+    "[^1](/a)\n\n[^1]: a",                # a note mark right before a link's address
+    "- +",                               # an empty item inside an item, for pulldown-cmark
+    "٣. пункт",                          # a list number in other digits
+    "| a | b |\n|---|---|\n|",            # a row of a lone pipe
+    "- a\n\n[^a]: b\n\n- c",              # a note's definition between two lists
+    "&ſ;",                               # an entity to Python-Markdown (ſ folds to s)
+    "x\n[^a\nb]: c",                      # a note's label over two lines
 ])
 def test_texts_outside_the_plain_part_go_through_python_markdown(text):
     assert fast_html(text) is None
