@@ -21,6 +21,7 @@ from ..context import BuildContext
 from ..files import write_atomically
 from ..i18n import _
 from ..output import StagedOutput
+from ..parallel import forked_batches
 from ..search import (
     CACHE_FORMAT,
     ENTRY_FILE,
@@ -61,7 +62,9 @@ class SearchStep(Step):
         pages, fresh, remembered = _indexed_pages(context, _saved_pages(context), read)
         parts = split_into_parts(pages)
         remove_other_folders(folders, {part.name for part in parts})
-        records = _vocabularies(parts, context.config.cache / "search-words", folders, fresh, read)
+        context.bodies.close()      # no open store connection may cross the fork of the word readers
+        records = _vocabularies(parts, context.config.cache / "search-words", folders, fresh, read,
+                                context.config.processes)
         parts = [with_vocabulary(part, records[part.name]) if part.name in records else part for part in parts]
         jobs, built = [], []
         for number, part in enumerate(parts):
@@ -130,29 +133,49 @@ def _indexed_pages(context: BuildContext, saved: dict[str, list], read: Callable
 
 
 def _vocabularies(parts: list[Part], cache: Path, folders: Path, fresh: dict[str, bytes],
-                  read: Callable[[str], bytes | None]) -> dict[str, bytes]:
+                  read: Callable[[str], bytes | None], workers: int = 1) -> dict[str, bytes]:
     """The vocabulary record of each part that lacks some of the site's words, by part name.
 
     A part's words are kept in the cache under the key of its pages: only the parts with a
-    changed page are read again (from what this build read, else their folder, else the output).
+    changed page are read again (from what this build read, else their folder, else the output),
+    on ``workers`` processes when there are several.
     """
     found: dict[str, set[str]] = {}
+    todo: list[Part] = []
+    for part in parts:
+        words = load_words(cache / f"{part.key}.gz")
+        if words is None:
+            todo.append(part)
+        else:
+            found[part.name] = words
+    made = {part.name for part in todo}
+
+    def words_of(part: Part) -> set[str]:
+        words: set[str] = set()
+        for page in part.pages:
+            html = fresh.get(page.path)
+            if html is None:
+                kept = folders / part.name / page.path
+                html = kept.read_bytes() if kept.is_file() else None
+                if html is None or hashlib.sha256(html).hexdigest() != page.digest:
+                    html = read(page.path)
+            words |= page_words(html or b"")
+        return words
+
+    if workers > 1 and len(todo) > 1:
+        # (forked: the workers see the pages read so far; only the words come back)
+        for done in forked_batches(lambda batch: [(index, words_of(todo[index])) for index in batch],
+                                   len(todo), workers):
+            for index, words in done:
+                found[todo[index].name] = words
+    else:
+        for part in todo:
+            found[part.name] = words_of(part)
     for part in parts:
         saved = cache / f"{part.key}.gz"
-        words = load_words(saved)
-        if words is None:
-            words = set()
-            for page in part.pages:
-                html = fresh.get(page.path)
-                if html is None:
-                    kept = folders / part.name / page.path
-                    html = kept.read_bytes() if kept.is_file() else None
-                    if html is None or hashlib.sha256(html).hexdigest() != page.digest:
-                        html = read(page.path)
-                words |= page_words(html or b"")
-            save_words(saved, words)
+        if part.name in made:
+            save_words(saved, found[part.name])
         os.utime(saved)
-        found[part.name] = words
     if cache.is_dir():                       # the words of parts no more, after a few builds
         keep = {f"{part.key}.gz" for part in parts}
         old = sorted((path for path in cache.glob("*.gz") if path.name not in keep),
@@ -160,7 +183,7 @@ def _vocabularies(parts: list[Part], cache: Path, folders: Path, fresh: dict[str
         for path in old[KEEP_OLD_BUNDLES * max(1, len(parts)):]:
             path.unlink(missing_ok=True)
     site = set().union(*found.values()) if found else set()
-    return {name: vocabulary_html(site - words) for name, words in found.items() if site - words}
+    return {part.name: vocabulary_html(site - found[part.name]) for part in parts if site - found[part.name]}
 
 
 def _search_summary(figures: dict) -> str:
