@@ -30,7 +30,7 @@ from markdown.treeprocessors import InlineProcessor, Treeprocessor, UnescapeTree
 
 from .markup_fast import BACKLINK_TITLE, fast_html
 from .sanitize import safe_url
-from .translit import slugify
+from .translit import HeadingIds
 from .typography import QuoteState, typograph
 
 _SKIP_TAGS = {"code", "pre", "kbd", "samp", "script", "style", "math"}
@@ -70,27 +70,15 @@ _QUOTE_BLOCKS = {"p", "li", "td", "th", "dd", "dt"}
 
 class _TypographyProcessor(Treeprocessor):
     def run(self, root: etree.Element) -> None:
-        self._ids: set[str] = set()
-        self._next_number: dict[str, int] = {}
+        self._ids = HeadingIds()
         self._walk(root, None)
 
     def _heading_id(self, element: etree.Element) -> None:
         given = element.get("id")
         if given:                      # an id given with {#...} by the editor wins
-            self._ids.add(given)
+            self._ids.take(given)
             return
-        base = slugify(_text_of(element)) or "section"
-        # Numbering resumes where the last heading of the same name stopped: ids are only
-        # ever added, so the numbers before it are still taken (a thousand «Итоги» headings
-        # cost a thousand steps, not half a million).
-        number = self._next_number.get(base, 0)
-        candidate = base if number == 0 else f"{base}-{number}"
-        while candidate in self._ids:
-            number += 1
-            candidate = f"{base}-{number}"
-        self._next_number[base] = number
-        self._ids.add(candidate)
-        element.set("id", candidate)
+        element.set("id", self._ids.of(_text_of(element)))
 
     def _walk(self, element: etree.Element, quotes: QuoteState | None) -> None:
         for child in element:

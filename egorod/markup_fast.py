@@ -22,7 +22,7 @@ import pyromark
 from markdown.extensions.footnotes import FN_BACKLINK_TEXT, NBSP_PLACEHOLDER
 
 from .sanitize import safe_url
-from .translit import slugify
+from .translit import HeadingIds
 from .typography import QuoteState, typograph
 
 _OPTIONS = pyromark.Options.ENABLE_TABLES | pyromark.Options.ENABLE_FOOTNOTES
@@ -224,8 +224,7 @@ class _Writer:
         self.quotes = QuoteState()
         self.heading: list[str] | None = None   # typeset text of the heading being written
         self.heading_at = 0
-        self.ids: set[str] = set()
-        self.next_number: dict[str, int] = {}
+        self.ids = HeadingIds()
         self.alignments: tuple[str, ...] = ()
         self.cell = 0
         self.in_head = False
@@ -252,19 +251,7 @@ class _Writer:
         self.quotes = QuoteState()
         self.out.append(f"<{tag}{attributes}>")
 
-    def heading_id(self, text: str) -> str:
-        base = slugify(text) or "section"
-        number = self.next_number.get(base, 0)
-        candidate = base if number == 0 else f"{base}-{number}"
-        while candidate in self.ids:
-            number += 1
-            candidate = f"{base}-{number}"
-        self.next_number[base] = number
-        self.ids.add(candidate)
-        return candidate
-
     def write(self, events: Iterable[Any]) -> str:
-        run = self.run
         for event in events:
             if type(event) is str:
                 if event == "SoftBreak":
@@ -291,7 +278,6 @@ class _Writer:
                     self.heading.append(number)
             else:
                 raise _Unsupported(name)
-        del run
         return self.finish()
 
     def start(self, value: Any) -> None:
@@ -385,7 +371,7 @@ class _Writer:
             self.text_node()
             assert self.heading is not None
             tag = out[self.heading_at]
-            out[self.heading_at] = f'<{tag} id="{_escape_attribute(self.heading_id("".join(self.heading)))}">'
+            out[self.heading_at] = f'<{tag} id="{_escape_attribute(self.ids.of("".join(self.heading)))}">'
             out.append(f"</{tag}>\n")
             self.heading = None
         elif kind == "List":

@@ -47,3 +47,30 @@ def slugify(text: str, max_length: int = 80) -> str:
 
 def is_safe_slug(slug: str) -> bool:
     return bool(SLUG_PATTERN.match(slug))
+
+
+class HeadingIds:
+    """The anchors of a document's headings: the slug of the text, numbered when taken
+    (``itogi``, ``itogi-1``, ``itogi-2``...), never the same twice in one document."""
+
+    def __init__(self) -> None:
+        self._taken: set[str] = set()
+        self._next_number: dict[str, int] = {}
+
+    def take(self, given: str) -> None:
+        """An id the editor gave ({#...}): it wins, and is not given again."""
+        self._taken.add(given)
+
+    def of(self, text: str) -> str:
+        base = slugify(text) or "section"
+        # Numbering resumes where the last heading of the same name stopped: ids are only
+        # ever added, so the numbers before it are still taken (a thousand «Итоги» headings
+        # cost a thousand steps, not half a million).
+        number = self._next_number.get(base, 0)
+        candidate = base if number == 0 else f"{base}-{number}"
+        while candidate in self._taken:
+            number += 1
+            candidate = f"{base}-{number}"
+        self._next_number[base] = number
+        self._taken.add(candidate)
+        return candidate
