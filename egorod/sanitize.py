@@ -26,22 +26,22 @@ class Refusal:
     message: str
 
 
+# Blanks and control characters, which browsers ignore in a URL's scheme.
+_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
 # Addresses a link or picture in Markdown may have: web, mail and phone, and relative ones.
 _SAFE_URL = re.compile(r"^(https?:|mailto:|tel:|/|#|\.{0,2}/|[^:/?#]*(?:[/?#]|$))", re.IGNORECASE)
-_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
 
 
 def safe_url(value: str) -> bool:
     """Whether a link's address is one of ``_SAFE_URL`` (no javascript:, data: and the like)."""
     # Browsers decode entities and ignore blanks and control characters in a scheme:
     # "&#106;avascript:" and "java\tscript:" are both javascript:.
-    plain = _CONTROL.sub("", html.unescape(value))
+    plain = _BLANKS.sub("", html.unescape(value))
     return bool(_SAFE_URL.match(plain))
 
 
 # Elements that run script, load other documents or embed HTML (which can do both).
 _ACTIVE_ELEMENTS = {"script", "foreignobject", "iframe", "embed", "object", "handler", "listener"}
-_BLANKS = re.compile(r"[\x00-\x20\x7f]+")
 # Raster pictures embedded by drawing programs: they run nothing.
 _EMBEDDED_PICTURE = re.compile(r"data:image/(?:png|jpeg|gif|webp)[;,]")
 
