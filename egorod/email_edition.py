@@ -332,7 +332,7 @@ def wrap(text: str, width: int = WIDTH) -> str:
 def _text_environment(site: Site) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(site.settings.root / TEMPLATES_DIR)),
-        autoescape=False, undefined=jinja2.StrictUndefined,
+        autoescape=False, undefined=jinja2.StrictUndefined, auto_reload=False,
         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.globals.update(
         settings=site.settings,

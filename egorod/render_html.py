@@ -349,6 +349,9 @@ def make_environment(root: Path, site: Site, bodies: BodyCache, extra_globals: d
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(root / TEMPLATES_DIR)),
         bytecode_cache=_COMPILED,
+        # One environment serves one build, in which templates do not change: no check of
+        # each template's file every time a page asks for it (a fortieth of a cold build).
+        auto_reload=False,
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
