@@ -90,7 +90,9 @@ CACHE_FORMAT = 4                    # bump when the way bundles are made changes
 # cores. No smaller: the more parts, the less a part's word statistics are the site's (ranking),
 # and the more vocabulary records, each of which a new word of the site makes again.
 PART_BYTES = 24_000_000
-KEEP_OLD_BUNDLES = 3                # bundles no part uses now, kept for an edit that is undone
+# Bundles no part uses now, kept for an edit that is undone: at least one build's worth (a word
+# new to the site makes every part again, and taking it out again brings all of them back).
+KEEP_OLD_BUNDLES = 3
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
 
@@ -391,11 +393,12 @@ def publish(staged: "StagedOutput", bundles: list[tuple[Part, Path]]) -> None:
 
 
 def prune(cache_root: Path, keep: set[str]) -> None:
-    """Keep the bundles of ``keep`` and the KEEP_OLD_BUNDLES most recently used others."""
+    """Keep the bundles of ``keep`` and as many of the most recently used others (at least
+    KEEP_OLD_BUNDLES)."""
     others = [path for path in cache_root.iterdir()
               if path.is_dir() and not path.name.startswith(".") and path.name not in keep]
     others.sort(key=lambda path: path.stat().st_mtime, reverse=True)
-    for old in others[KEEP_OLD_BUNDLES:]:
+    for old in others[max(KEEP_OLD_BUNDLES, len(keep)):]:
         shutil.rmtree(old, ignore_errors=True)
 
 

@@ -271,6 +271,21 @@ def test_a_word_new_to_the_site_goes_into_the_vocabulary_of_every_other_part(rep
 
 
 @pytest.mark.slow
+def test_undoing_an_edit_with_a_new_word_takes_every_part_from_the_cache(repo, monkeypatch):
+    monkeypatch.setattr(search, "PART_BYTES", 8_000)
+    write_twelve_practices(repo)
+    first = build(repo.root, repo.out, repo.root / ".cache").report.search
+    assert len(first["parts"]) > search.KEEP_OLD_BUNDLES
+    practice = repo.root / "content" / "practices" / "praktika-5.md"
+    original = practice.read_text(encoding="utf-8")
+    practice.write_text(original + "\nИ о фуникулёре.\n", encoding="utf-8")
+    assert len(build(repo.root, repo.out, repo.root / ".cache").report.search["built"]) == len(first["parts"])
+    practice.write_text(original, encoding="utf-8")
+    undone = build(repo.root, repo.out, repo.root / ".cache").report.search
+    assert undone["parts"] == first["parts"] and undone["built"] == []
+
+
+@pytest.mark.slow
 def test_after_each_edit_the_index_in_parts_is_the_one_a_cold_build_makes(repo, tmp_path, monkeypatch):
     monkeypatch.setattr(search, "PART_BYTES", 6_000)
     cache = repo.root / ".cache"
