@@ -34,7 +34,11 @@ and the search index (``search_scenarios``, unless --no-with-search):
   pagefind command Pagefind's own command (`pagefind --site`, the same settings) over the
                    pages that build wrote, right after it; beside it the search step's own
                    seconds (the build's figures)
-  search one edit  the search step after appending a sentence to one practice
+  search one edit  the search step after appending a sentence to one practice (its words
+                   new to the corpus: every part's vocabulary record changes, see search.py)
+  search edit, own words
+                   the same with a sentence of words the practice already has: only the
+                   part of the practice is indexed again
 
 Prints a table and the ratios to Hugo; the last line is
 ``ratio_cold_vs_hugo=X.XX ratio_noop_vs_hugo=Y.YY search_vs_pagefind=Z.ZZ peak_default_mb=M``.
@@ -657,7 +661,9 @@ def search_scenarios(bench: Bench, enabled: bool, runs: int) -> dict[str, Scenar
     that both meet the same load of a shared machine; the ratio is the median of the runs'."""
     default, step, command, edit = (Scenario("egorod default"), Scenario("search step"),
                                     Scenario("pagefind command"), Scenario("search one edit"))
-    scenarios = {"default": default, "search_step": step, "pagefind": command, "search_edit": edit}
+    known = Scenario("search edit, own words")
+    scenarios = {"default": default, "search_step": step, "pagefind": command, "search_edit": edit,
+                 "search_known": known}
     if not enabled:
         for scenario in scenarios.values():
             scenario.note = "not measured (--with-search to measure)"
@@ -700,20 +706,30 @@ def search_scenarios(bench: Bench, enabled: bool, runs: int) -> dict[str, Scenar
 
     practice = bench.edited_practice()
     original = practice.read_bytes()
-    log(f"search one edit (a sentence appended to {practice.relative_to(bench.corpus)}):")
-    try:
-        with practice.open("a", encoding="utf-8") as handle:
-            handle.write("\n" + EDITED_SENTENCE.format(n="search") + "\n")
-        run = bench.build("run 1/1", search=True)
-        bench.require_ok(run, "the rebuild after one edit (search on)")
-    finally:
-        practice.write_bytes(original)
-    figures = search_figures(bench)
-    edit.runs.append(Run(float(figures.get("seconds", 0.0)), run.peak_mb, 0, "", run.tree_mb))
-    edit.pages = figures.get("pages", 0)
-    edit.note = (f"search step; {len(figures.get('built', []))} of {len(figures.get('parts', {}))} parts made "
-                 f"again; whole build {run.wall:.2f} s")
+    for scenario, sentence in ((edit, EDITED_SENTENCE.format(n="search")),
+                               (known, known_words_sentence(original.decode("utf-8")))):
+        log(f"{scenario.name} (a sentence appended to {practice.relative_to(bench.corpus)}):")
+        try:
+            with practice.open("a", encoding="utf-8") as handle:
+                handle.write("\n" + sentence + "\n")
+            run = bench.build("run 1/1", search=True)
+            bench.require_ok(run, "the rebuild after one edit (search on)")
+        finally:
+            practice.write_bytes(original)
+        figures = search_figures(bench)
+        scenario.runs.append(Run(float(figures.get("seconds", 0.0)), run.peak_mb, 0, "", run.tree_mb))
+        scenario.pages = figures.get("pages", 0)
+        scenario.note = (f"search step; {len(figures.get('built', []))} of {len(figures.get('parts', {}))} parts "
+                         f"made again; whole build {run.wall:.2f} s")
     return scenarios
+
+
+def known_words_sentence(practice: str) -> str:
+    """A sentence made of the practice's own words (the first dozen of its text, in reverse
+    order): the page changes, the site's vocabulary does not."""
+    text = practice.split("\n---", 1)[-1]
+    words = [word for word in text.split() if word.isalpha()][:12]
+    return " ".join(reversed(words)).capitalize() + "."
 
 
 def search_ratio(results: dict[str, Scenario]) -> float:
@@ -738,12 +754,12 @@ def report(results: dict[str, Scenario], bench: Bench) -> int:
     print(header)
     print("-" * len(header))
     for key in ("cold", "noop", "edit", "hugo", "pages", "serve", "pdf", "default", "search_step", "pagefind",
-                "search_edit"):
+                "search_edit", "search_known"):
         s = results[key]
         if s.wall is None:
             print(f"{s.name:<22} {'n/a':>15} {0:>5} {'':>7} {'':>9} {'':>9} {'':>9}  {s.note}")
             continue
-        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search_step", "search_edit", "serve") else ""
+        rate = f"{s.pages / s.wall:.1f}" if s.wall > 0 and key not in ("pdf", "search_step", "search_edit", "search_known", "serve") else ""
         tree = f"{s.tree:.0f}" if s.tree is not None else "n/a"
         print(f"{s.name:<22} {s.wall:>15.2f} {len(s.runs):>5} {s.pages:>7} {rate:>9} {s.peak:>9.0f} {tree:>9}  {s.note}")
     hugo = results["hugo"].wall
