@@ -28,6 +28,7 @@ from .errors import Problems
 if TYPE_CHECKING:
     from .context import BuildContext
     from .gitdates import SourceDates
+    from .images import Picture
     from .model import Site
     from .routes import Route
     from .settings import Settings
@@ -94,6 +95,7 @@ class Warm:
     global_key: str = ""                                    # of the last build's pages (incremental)
     all_key: str = ""
     dates: SourceDates | None = None                        # the last build's dates of the files
+    pictures: dict[str, Picture] | None = None              # the last build's (PageFacts.pictures)
     # Set by ``patch``: the files whose text alone changed, for the next build to take the short way.
     patched: frozenset[str] | None = None
 
@@ -104,6 +106,7 @@ class Warm:
     def forget(self) -> None:
         """After a failed build, or anything the short way cannot follow: the next build is full."""
         self.content, self.site, self.routes, self.keys, self.dates, self.patched = None, None, [], {}, None, None
+        self.pictures = None
 
     def patch(self, root: Path, changed: set[str], today: dt.date) -> bool:
         """Take the changed files' new text into the model when that is all that changed.
@@ -197,6 +200,7 @@ class Warm:
             self.content = content
         self.site, self.routes, self.code_key = context.site, context.routes, context.code_key
         self.keys, self.global_key, self.all_key = context.page_keys, context.global_key, context.all_key
+        self.pictures = context.facts.pictures
         dates: Any = context.facts.updated_of
         if not hasattr(dates, "history"):
             dates = None

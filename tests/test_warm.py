@@ -1,7 +1,9 @@
 """The preview's short way (egorod/warm.py): a change of an entry's text alone."""
+import dataclasses
 import datetime as dt
 
 import pytest
+from PIL import Image
 
 from egorod import pipeline
 from egorod.warm import Warm
@@ -46,3 +48,25 @@ def test_a_change_of_front_matter_or_a_new_file_takes_the_full_build(repo):
     context = pipeline.build(preview_config(repo), warm=warm)
     assert context.edited_only is None
     assert "/practices/novaya/" in context.report.pages_rendered
+
+
+def test_after_a_change_of_text_alone_the_preview_is_the_site_a_full_build_makes(repo):
+    # (a practice with a picture: the short way takes the pictures of the last build)
+    Image.new("RGB", (1200, 800), (40, 120, 90)).save(repo.root / "content/practices/sbor.jpg", quality=80)
+    practice = repo.root / "content/practices/razdelnyy-sbor.md"
+    practice.write_text(practice.read_text(encoding="utf-8") + "\n![Контейнеры во дворе](sbor.jpg)\n",
+                        encoding="utf-8")
+    warm = Warm()
+    pipeline.build(preview_config(repo), warm=warm)
+    practice.write_text(practice.read_text(encoding="utf-8") + "\nНовый абзац.\n", encoding="utf-8")
+    assert warm.patch(repo.root, {"content/practices/razdelnyy-sbor.md"}, dt.date.today())
+    warm_context = pipeline.build(preview_config(repo), warm=warm)
+    assert warm_context.edited_only is not None and warm_context.facts.pictures
+    full = dataclasses.replace(preview_config(repo), out=repo.root / "full")
+    pipeline.build(full)
+    assert tree(repo.root / "preview") == tree(repo.root / "full")
+
+
+def tree(folder):
+    return {path.relative_to(folder).as_posix(): path.read_bytes()
+            for path in folder.rglob("*") if path.is_file() and ".egorod" not in path.as_posix()}

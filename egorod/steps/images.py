@@ -86,7 +86,12 @@ class ImagesStep(Step):
 
     def prepare(self, context: BuildContext, staged: StagedOutput) -> None:
         root = context.config.root
-        pictures, problems = plan_pictures(root, used_images(context.site), images.modern_format())
+        if context.warm is not None and context.warm.pictures is not None:
+            # The preview, after a change of text alone (warm.patch: the same links and pictures,
+            # no picture file saved): the pictures are the last build's, each file read then.
+            pictures, problems = list(context.warm.pictures.values()), []
+        else:
+            pictures, problems = plan_pictures(root, used_images(context.site), images.modern_format())
         made, broken = images.process_all(root, self.cache(context), pictures, context.config.processes,
                                           forked_batches)
         problems += [Problem(source, 0, "image", message) for source, message in broken]
