@@ -86,6 +86,7 @@ class ImagesStep(Step):
 
     def prepare(self, context: BuildContext, staged: StagedOutput) -> None:
         root = context.config.root
+        problems: list[Problem]
         if context.warm is not None and context.warm.pictures is not None:
             # The preview, after a change of text alone (warm.patch: the same links and pictures,
             # no picture file saved): the pictures are the last build's, each file read then.
