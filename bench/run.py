@@ -35,10 +35,11 @@ and the search index (``search_scenarios``, unless --no-with-search):
                    pages that build wrote, right after it; beside it the search step's own
                    seconds (the build's figures)
   search one edit  the search step after appending a sentence to one practice (its words
-                   new to the corpus: every part's vocabulary record changes, see search.py)
+                   new to the corpus: its part and the vocabulary are indexed again, see
+                   egorod/search.py)
   search edit, own words
-                   the same with a sentence of words the practice already has: only the
-                   part of the practice is indexed again
+                   the same with a sentence of words the practice already has: its part
+                   alone is indexed again
 
 Prints a table and the ratios to Hugo; the last line is
 ``ratio_cold_vs_hugo=X.XX ratio_noop_vs_hugo=Y.YY search_vs_pagefind=Z.ZZ peak_default_mb=M``.
@@ -699,7 +700,7 @@ def search_scenarios(bench: Bench, enabled: bool, runs: int) -> dict[str, Scenar
     default.pages = count_html(bench.out)
     default.note = "build --no-pdf, search on"
     step.pages = figures.get("pages", 0)
-    step.note = f"in the default build: {len(figures.get('parts', {}))} parts made, 2 at a time"
+    step.note = f"in the default build: {len(figures.get('parts', {}))} parts and the vocabulary made, 2 at a time"
     if command.runs:
         command.pages = figures.get("pages", 0)
         command.note = "pagefind --site over the same pages: one index"
@@ -719,8 +720,9 @@ def search_scenarios(bench: Bench, enabled: bool, runs: int) -> dict[str, Scenar
         figures = search_figures(bench)
         scenario.runs.append(Run(float(figures.get("seconds", 0.0)), run.peak_mb, 0, "", run.tree_mb))
         scenario.pages = figures.get("pages", 0)
-        scenario.note = (f"search step; {len(figures.get('built', []))} of {len(figures.get('parts', {}))} parts "
-                         f"made again; whole build {run.wall:.2f} s")
+        vocabulary = " and the vocabulary" if figures.get("vocabulary_built") else ""
+        scenario.note = (f"search step; {len(figures.get('built', []))} of {len(figures.get('parts', {}))} parts"
+                         f"{vocabulary} made again; whole build {run.wall:.2f} s")
     return scenarios
 
 

@@ -24,23 +24,26 @@ sorted by those scores. A word that fills the practices but is rare elsewhere wo
 city page that mentions it in passing above the practices about it. A part that is a sample
 of the whole site has about the site's own word statistics, so the parts rank as one index.
 
-**The site's words in every part.** A word that is on the site but in no page of some part
-would make Pagefind search that part for the longest beginning of the word it holds
-(«велосипедных» found «весь» there), as one index does only for a word on no page at all
-(Pagefind's backtracking, not configurable). So each part lacking some of the site's words is
-given one more record, the vocabulary (``VOCABULARY_PATH``): those words once each, and the
-hidden filter ``VOCABULARY_FILTER``. Every part then holds every word of the site and finds for
-a word the pages one index finds among its pages, plus that record, which every search leaves
-out (``static/js/pagefind-parts/pagefind.js`` adds the filter ``not`` and hides the filter from
-the counts). The record is in the index only, never a page of the site. The words are taken
-from what each page gives Pagefind (``page_words``: the text it indexes, as written, before
-Pagefind's stemming): a part whose pages give what they gave before keeps its words from the
-cache, but a word new to the site, or gone from it, changes the record of every other part.
+**Which parts hold the query's words.** A part that holds no word beginning with a query
+word's stem would not find nothing: Pagefind searches it for the longest beginning of the word
+it holds instead («велосипедных» found «весь» there), as one index does only for a word on no
+page at all (Pagefind's backtracking, not configurable). So one more index, the vocabulary
+(``VOCABULARY``), holds a record per part: the words of its pages once each, with the hidden
+filters ``VOCABULARY_FILTER`` and ``PART_FILTER``. Searched first with the same query, it says
+which parts hold every word of it, as Pagefind reads words (the same stemming, the same
+beginnings, the same backtracking over the site's words as one index); the pages are then
+searched in those parts only (``static/js/pagefind-parts/pagefind.js``; each part is merged
+with the filter of its name). A part that lacks a word of the query has no page one index would
+find for it; a part that holds them all finds what one index finds among its pages. The words
+are taken from what each page gives Pagefind (``page_words``: the text and metadata it indexes,
+as written, before Pagefind's stemming) and kept in the cache per part: an edit makes its part
+again, and the vocabulary (a few records, quick to index) when the words of the part changed.
 
-**In the browser.** The first part is published at /pagefind/ with Pagefind's scripts and
-WebAssembly, the others at /pagefind/<part>/ (their index files only), listed in
+**In the browser.** The vocabulary is published at /pagefind/ with Pagefind's scripts and
+WebAssembly, the parts at /pagefind/<part>/ (their index files only), listed in
 /pagefind/indexes.json; ``static/js/search.js`` merges them into one search with Pagefind's
-own ``mergeIndex``: results of all parts ranked together, filter counts added up.
+own ``mergeIndex``: results of the parts that hold the query's words ranked together, filter
+counts added up, the vocabulary's records never among them.
 
 Pagefind's own output is not deterministic (filters in hash-map order, hence other file
 names each run); ``pagefind_bundle`` sorts it, so two cold builds give the same bundles.
@@ -84,11 +87,11 @@ INDEX_SETTINGS = {
     # (Pagefind still reads filters and meta inside excluded elements).
     "exclude_selectors": ["[hidden][data-pagefind-filter]", "[hidden][data-pagefind-meta]"],
 }
-CACHE_FORMAT = 4                    # bump when the way bundles are made changes
+CACHE_FORMAT = 5                    # bump when the way bundles are made changes
 # Indexed HTML per part at most. Pagefind's process peaks at about 20 times what it indexes
 # (practices alone up to 30 times): 24 MB, 450-700 MB, and two parts are made at a time on two
 # cores. No smaller: the more parts, the less a part's word statistics are the site's (ranking),
-# and the more vocabulary records, each of which a new word of the site makes again.
+# and the longer the vocabulary's filter of parts.
 PART_BYTES = 24_000_000
 # Bundles no part uses now, kept for an edit that is undone: at least one build's worth (a word
 # new to the site makes every part again, and taking it out again brings all of them back).
@@ -96,11 +99,14 @@ KEEP_OLD_BUNDLES = 3
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
 
-# The record of each part that holds the site's words its pages lack (see above): a path no
-# page of the site can have (routes.py owns them, none is under /pagefind/), and the filter
-# value every search excludes.
-VOCABULARY_PATH = "pagefind/vocabulary/index.html"
+# The vocabulary (see above): its name among the bundles, where its records are (a path no page
+# of the site can have: routes.py owns them, none is under /pagefind/), the filter every search
+# of pages excludes, and the filter that names a record's part (and every page of that part,
+# merged with it as mergeFilter).
+VOCABULARY = "vocabulary"
+VOCABULARY_DIR = "pagefind/vocabulary"
 VOCABULARY_FILTER = ("служебное", "словарь")
+PART_FILTER = "часть"
 
 _MARKER = b"data-pagefind-body"
 _PAGE_START = b'<!DOCTYPE html>\n<html lang="ru"><head><meta charset="utf-8"></head><body>\n'
@@ -160,38 +166,64 @@ _WORD = re.compile(r"\w\S*\w|\w")
 def page_words(page: bytes) -> set[str]:
     """The words Pagefind can index from what a page gives it, lower case, as written.
 
-    Rather more than fewer: a word Pagefind indexes but missing here would bring back the
-    backtracking the vocabulary is for, while a word here that Pagefind does not index only
-    makes a part find nothing (instead of a beginning of it) for a word of no page. So the text
+    Rather more than fewer: a word Pagefind indexes but missing here would keep its part out
+    of the searches for it, while a word here that Pagefind does not index only lets the part
+    be searched for it (and find a beginning of it, as before the vocabulary). So the text
     is read both as one run (a word split by an inline tag, «<b>Мос</b>ква») and cut at every
-    tag, and the alt and title attributes count.
+    tag, and so does the metadata Pagefind indexes from anywhere in the page (alternative texts,
+    pictures' addresses, data-pagefind-meta values).
     """
     try:
         root = lxml_html.fromstring(page, parser=_PARSER)
     except (etree.ParserError, ValueError):
         return set()
+    # Pagefind indexes the metadata too, wherever it is found: the first picture's address and
+    # alternative text (an ignored block's included) and every data-pagefind-meta value.
+    meta = [*root.xpath("//@alt|//@title|//img/@src"), *_meta_values(root)]
     for element in root.xpath(_SKIPPED):
         if element.getparent() is not None:
             element.drop_tree()              # its tail, the text after it, stays
-    pieces = [*root.itertext(), *root.xpath("//@alt|//@title")]
+    pieces = [*root.itertext(), *meta]
     words = set(_WORD.findall("".join(pieces).lower()))
     words.update(_WORD.findall(" ".join(pieces).lower()))
     return words
 
 
-def vocabulary_html(words: Iterable[str]) -> bytes:
-    """The record of a part that holds the words of the site its pages lack, each once."""
+def _meta_values(root: Any) -> list[str]:
+    """The values of the page's data-pagefind-meta: "key" (the element's text), "key:value",
+    "key[attribute]", several separated by commas."""
+    values = []
+    for element in root.xpath("//*[@data-pagefind-meta]"):
+        for item in element.get("data-pagefind-meta", "").split(","):
+            key, colon, value = item.partition(":")
+            if colon:
+                values.append(value)
+            elif key.strip().endswith("]") and "[" in key:
+                values.append(element.get(key[key.index("[") + 1:key.rindex("]")].strip(), ""))
+            else:
+                values.append(element.text_content())
+    return values
+
+
+def vocabulary_html(part: str, words: Iterable[str]) -> bytes:
+    """The vocabulary's record of ``part``: the words of its pages, each once."""
     key, value = VOCABULARY_FILTER
     text = " ".join(sorted(words))
     return (_PAGE_START + f'<main data-pagefind-body data-pagefind-filter="{key}:{value}">'
+            f'<span hidden data-pagefind-filter="{PART_FILTER}">{escape(part)}</span>'
             f"<p>{escape(text, quote=False)}</p></main>".encode("utf-8")
             + _PAGE_END)
 
 
-def with_vocabulary(part: Part, html: bytes) -> Part:
-    """The part with its vocabulary record (``html``) among its pages."""
-    record = IndexedPage(VOCABULARY_PATH, hashlib.sha256(html).hexdigest(), len(html))
-    return Part(part.name, tuple(sorted((*part.pages, record), key=lambda page: page.path)))
+def vocabulary_records(words: Mapping[str, Iterable[str]]) -> dict[str, bytes]:
+    """The vocabulary's records by path, from the words of each part by part name."""
+    return {f"{VOCABULARY_DIR}/{part}/index.html": vocabulary_html(part, part_words) for part, part_words in words.items()}
+
+
+def vocabulary_part(records: Mapping[str, bytes]) -> Part:
+    """The vocabulary as a bundle to make: its records are its pages."""
+    return Part(VOCABULARY, tuple(IndexedPage(path, hashlib.sha256(html).hexdigest(), len(html))
+                                  for path, html in sorted(records.items())))
 
 
 def save_words(path: Path, words: set[str]) -> None:
@@ -227,16 +259,18 @@ def split_into_parts(pages: Iterable[IndexedPage], part_bytes: int | None = None
 
 
 def published_folder(index: int, part: Part) -> str:
-    """Where a part is published: the first at /pagefind/ (with Pagefind's scripts), the others
-    beside each other under it (no folder may start another's path: Pagefind would take it for
-    the first index and skip it)."""
+    """Where a bundle is published: the first (the vocabulary) at /pagefind/ with Pagefind's
+    scripts, the parts beside each other under it (no folder may start another's path: Pagefind
+    would take it for the first index and skip it)."""
     return PAGEFIND_DIR if index == 0 else f"{PAGEFIND_DIR}/{part.name}"
 
 
-def merge_list(parts: list[Part]) -> bytes:
-    """/pagefind/indexes.json: the folders search.js merges into the first index."""
-    folders = [f"/{published_folder(index, part)}/" for index, part in enumerate(parts) if index]
-    return json.dumps({"merge": folders}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+def merge_list(bundles: list[Part]) -> bytes:
+    """/pagefind/indexes.json: the parts search.js merges into the first index, as Pagefind's
+    ``mergeIndex`` options (each with the filter of its name)."""
+    merged = [{"bundlePath": f"/{published_folder(index, part)}/", "mergeFilter": {PART_FILTER: part.name}}
+              for index, part in enumerate(bundles) if index]
+    return json.dumps({"merge": merged}, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def pagefind_version() -> str:
@@ -380,7 +414,7 @@ def index_files(bundle: Path) -> list[Path]:
 
 
 def publish(staged: "StagedOutput", bundles: list[tuple[Part, Path]]) -> None:
-    """Copy the parts' bundles into the output: the first whole, the others' index files."""
+    """Copy the bundles into the output: the first (the vocabulary) whole, the parts' index files."""
     for index, (part, bundle) in enumerate(bundles):
         folder = published_folder(index, part)
         if index == 0:

@@ -82,13 +82,13 @@ def add_search_content(repo: Repo) -> None:
 
 def fragments(bundle: Path) -> dict[str, dict]:
     """Pagefind's per-page fragments (gzip, a signature, then JSON) of every part, by URL,
-    without the parts' vocabulary records (no pages: test_search_parts.py)."""
+    without the vocabulary's records (no pages: test_search_parts.py)."""
     pages = {}
     for path in bundle.glob("**/fragment/*.pf_fragment"):
         data = gzip.decompress(path.read_bytes())
         assert data.startswith(b"pagefind_dcd"), path
         fragment = json.loads(data[len(b"pagefind_dcd"):])
-        if fragment["url"] != "/" + search.VOCABULARY_PATH.removesuffix("index.html"):
+        if not fragment["url"].startswith(f"/{search.VOCABULARY_DIR}/"):
             pages[fragment["url"]] = fragment
     return pages
 
@@ -96,7 +96,7 @@ def fragments(bundle: Path) -> dict[str, dict]:
 # Pagefind's own JS API over every part of the index, merged as search.js merges them (run it
 # on a page without the search UI, which would merge them a second time into the same module).
 # Arguments: the bundle folder, then "filters", or "search" with a term (or None) and filters,
-# then the module of the API (the site's, which leaves out the parts' vocabulary records, or
+# then the module of the API (the site's, which searches the parts that hold the words, or
 # None: Pagefind's own in the folder); answers the filter counts, or the URLs of all results
 # in their order.
 SITE_API = "/static/js/pagefind-parts/pagefind.js"
@@ -109,7 +109,9 @@ const [folder, action, term, filters, api] = arguments;
   if (!window.mergedParts[folder]) {
     window.mergedParts[folder] = true;
     const list = await fetch(folder + 'indexes.json');
-    if (list.ok) for (const part of (await list.json()).merge) await pagefind.mergeIndex(part);
+    if (list.ok) for (const part of (await list.json()).merge) {
+      await pagefind.mergeIndex(part.bundlePath, {mergeFilter: part.mergeFilter});
+    }
   }
   if (action === 'filters') return await pagefind.filters();
   const search = await pagefind.search(term, {filters: filters || {}});
@@ -155,7 +157,10 @@ def test_index_is_russian_and_holds_only_main_content(search_site):
     assert entries and all(list(entry["languages"]) == ["ru"] for entry in entries)
 
     pages = fragments(bundle)
-    assert sum(entry["languages"]["ru"]["page_count"] for entry in entries) == len(pages)
+    parts = json.loads((bundle / search.MERGE_FILE).read_text(encoding="utf-8"))["merge"]
+    vocabulary = json.loads((bundle / search.ENTRY_FILE).read_text(encoding="utf-8"))
+    assert vocabulary["languages"]["ru"]["page_count"] == len(parts)      # a record a part, no page
+    assert sum(entry["languages"]["ru"]["page_count"] for entry in entries) == len(pages) + len(parts)
     for url in ["/practices/vydelennye-polosy/", "/practices/novye-avtobusy/", "/cities/kazan/",
                 "/bulletins/1/", "/vestnik/1/", "/vestnik/1/opyt/", "/about/", "/istoriya/"]:
         assert url in pages, url
@@ -224,7 +229,7 @@ def test_unchanged_pages_reuse_the_cached_parts_and_a_changed_practice_redoes_on
     assert figures["bytes"] > figures["index_bytes"] > 0 and figures["seconds"] >= 0
     cache = repo.root / ".cache" / "search"
     assert sorted(path.name for path in cache.iterdir() if not path.name.startswith(".")) == sorted(
-        figures["parts"].values())
+        [*figures["parts"].values(), figures["vocabulary"]])
     bundle = snapshot(repo.out / "pagefind")
 
     again = build(repo)
@@ -241,8 +246,8 @@ def test_unchanged_pages_reuse_the_cached_parts_and_a_changed_practice_redoes_on
     assert home_only.report.search["cached"] is True
     assert snapshot(repo.out / "pagefind") == bundle
 
-    # A practice changes with words the site has (a word new to the site would make every
-    # part again: see test_search_parts.py): its part alone is indexed again.
+    # A practice changes: its part alone is indexed again (and the vocabulary when the part's
+    # words changed: see test_search_parts.py).
     practice = repo.root / "content" / "practices" / "elektrobusy.md"
     original = practice.read_text(encoding="utf-8")
     practice.write_text(original + "\nИстория городского транспорта.\n", encoding="utf-8")
@@ -252,7 +257,7 @@ def test_unchanged_pages_reuse_the_cached_parts_and_a_changed_practice_redoes_on
     assert {name: key for name, key in changed.report.search["parts"].items() if name != edited} == {
         name: key for name, key in figures["parts"].items() if name != edited}
     assert "История городского транспорта" in fragments(repo.out / "pagefind")["/practices/elektrobusy/"]["content"]
-    for folder in set(figures["parts"]) - {edited, "part-1"}:   # the other parts' files are as they were
+    for folder in set(figures["parts"]) - {edited}:   # the other parts' files are as they were
         assert snapshot(repo.out / "pagefind" / folder) == {
             name[len(folder) + 1:]: data for name, data in bundle.items() if name.startswith(folder + "/")}
 

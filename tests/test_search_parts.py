@@ -85,7 +85,8 @@ def test_an_edit_changes_the_key_of_its_part_alone_and_moves_no_page():
 # Words of the sample texts in other forms, names, and words found almost everywhere.
 QUERIES = ["транспорта", "городских", "бюллетень", "вестник", "сессия", "конкурса", "казань", "алматы",
            "театр", "воздуха", "отходов", "бюджет", "велосипедных", "жителей", "мероприятие", "магия театра",
-           "ассамблея", "дети"]
+           "ассамблея", "дети", "велосипед", "набережной", "трамвайных путей", "школ", "казань транспорт",
+           "стажировок", "велосипедостоянка", "пешеходных переходов"]
 PART_BYTES = 120_000          # the sample site in about ten parts
 
 
@@ -130,15 +131,15 @@ def browser(tmp_path_factory):
     driver.quit()
 
 
-VOCABULARY_URL = "/" + search.VOCABULARY_PATH.removesuffix("index.html")
+VOCABULARY_URL = f"/{search.VOCABULARY_DIR}/"
 
 
 def vocabularies(bundle: Path) -> list[dict]:
-    """The vocabulary records of the parts (one per part that lacks some word of the site)."""
+    """The vocabulary's records (one per part, with the words of its pages)."""
     records = []
     for path in bundle.glob("**/fragment/*.pf_fragment"):
         fragment = json.loads(gzip.decompress(path.read_bytes())[len(b"pagefind_dcd"):])
-        if fragment["url"] == VOCABULARY_URL:
+        if fragment["url"].startswith(VOCABULARY_URL):
             records.append(fragment)
     return records
 
@@ -153,13 +154,18 @@ def test_the_parts_hold_every_page_of_one_index_once(split_sample):
 
 
 @pytest.mark.slow
-def test_every_part_holds_the_words_of_the_site_in_a_record_that_is_no_page(split_sample):
+def test_the_vocabulary_holds_the_words_of_each_part_in_a_record_that_is_no_page(split_sample):
     records = vocabularies(split_sample / "pagefind")
-    assert len(records) >= 5                                 # the parts lack words of the site
+    merged = json.loads((split_sample / "pagefind" / search.MERGE_FILE).read_text(encoding="utf-8"))["merge"]
+    names = [part["mergeFilter"][search.PART_FILTER] for part in merged]
+    assert len(records) == len(names) >= 5                      # one a part, merged with its name
+    assert [part["bundlePath"] for part in merged] == [f"/pagefind/{name}/" for name in names]
     key, value = search.VOCABULARY_FILTER
-    assert all(record["filters"] == {key: [value]} for record in records)
-    assert "велосипедных" in " ".join(record["content"] for record in records).split()
-    assert not (split_sample / search.VOCABULARY_PATH).exists()          # in the index only
+    assert sorted(record["filters"][search.PART_FILTER][0] for record in records) == sorted(names)
+    assert all(record["filters"][key] == [value] for record in records)
+    holding = [record for record in records if "велосипедных" in record["content"].split()]
+    assert 0 < len(holding) < len(records)                  # a word of some parts only
+    assert not (split_sample / search.VOCABULARY_DIR).exists()            # in the index only
     assert VOCABULARY_URL not in (split_sample / "sitemap.xml").read_text(encoding="utf-8")
 
 
@@ -171,8 +177,17 @@ def test_a_page_gives_the_words_pagefind_indexes_from_it():
     words = search.page_words(page)
     assert {"метро", "новые", "станции", "трамваи", "схема", "линий"} <= words
     assert not words & {"крошки", "практика", "var", "x"}
-    record = search.vocabulary_html({"велосипедных", "a<b"}).decode("utf-8")
+    # Pagefind indexes metadata wherever it is: a picture in an ignored block, a hidden meta span.
+    page = ('<main data-pagefind-body><p>Омск</p><section data-pagefind-ignore><p>Карточки</p>'
+            '<img src="/video/tramvay.jpg" alt="Трамвай на набережной"></section>'
+            '<span hidden data-pagefind-meta="Город">Омская область</span>'
+            '<span data-pagefind-meta="Дата:2026, Место[data-place]" data-place="Иртыш"></span></main>'.encode("utf-8"))
+    words = search.page_words(page)
+    assert {"омск", "набережной", "video/tramvay.jpg", "омская", "2026", "иртыш"} <= words
+    assert "карточки" not in words
+    record = search.vocabulary_html("part-2", {"велосипедных", "a<b"}).decode("utf-8")
     assert 'data-pagefind-filter="служебное:словарь"' in record and "a&lt;b велосипедных" in record
+    assert '<span hidden data-pagefind-filter="часть">part-2</span>' in record
 
 
 @pytest.mark.slow
@@ -256,33 +271,31 @@ def test_one_edited_practice_makes_one_part_again(repo, monkeypatch):
 
 
 @pytest.mark.slow
-def test_a_word_new_to_the_site_goes_into_the_vocabulary_of_every_other_part(repo, monkeypatch):
+def test_a_word_new_to_the_site_makes_its_part_and_the_vocabulary_again(repo, monkeypatch):
     monkeypatch.setattr(search, "PART_BYTES", 8_000)
     write_twelve_practices(repo)
     first = build(repo.root, repo.out, repo.root / ".cache").report.search
     practice = repo.root / "content" / "practices" / "praktika-5.md"
     practice.write_text(practice.read_text(encoding="utf-8") + "\nИ о фуникулёре.\n", encoding="utf-8")
     again = build(repo.root, repo.out, repo.root / ".cache").report.search
-    assert sorted(again["built"]) == sorted(first["parts"])          # the price of finding it as one index
-    edited = [name for name, key in again["parts"].items() if key != first["parts"][name]]
-    assert len(edited) == len(first["parts"])
+    assert len(again["built"]) == 1 and again["vocabulary_built"]
+    assert sum(again["parts"][name] != first["parts"][name] for name in first["parts"]) == 1
     holding = [record for record in vocabularies(repo.out / "pagefind") if "фуникулёре" in record["content"].split()]
-    assert len(holding) == len(first["parts"]) - 1                   # all but the part of the page
+    assert [record["filters"][search.PART_FILTER] for record in holding] == [again["built"]]
 
 
 @pytest.mark.slow
-def test_undoing_an_edit_with_a_new_word_takes_every_part_from_the_cache(repo, monkeypatch):
+def test_undoing_an_edit_with_a_new_word_takes_its_part_and_the_vocabulary_from_the_cache(repo, monkeypatch):
     monkeypatch.setattr(search, "PART_BYTES", 8_000)
     write_twelve_practices(repo)
     first = build(repo.root, repo.out, repo.root / ".cache").report.search
-    assert len(first["parts"]) > search.KEEP_OLD_BUNDLES
     practice = repo.root / "content" / "practices" / "praktika-5.md"
     original = practice.read_text(encoding="utf-8")
     practice.write_text(original + "\nИ о фуникулёре.\n", encoding="utf-8")
-    assert len(build(repo.root, repo.out, repo.root / ".cache").report.search["built"]) == len(first["parts"])
+    assert len(build(repo.root, repo.out, repo.root / ".cache").report.search["built"]) == 1
     practice.write_text(original, encoding="utf-8")
     undone = build(repo.root, repo.out, repo.root / ".cache").report.search
-    assert undone["parts"] == first["parts"] and undone["built"] == []
+    assert undone["parts"] == first["parts"] and undone["built"] == [] and not undone["vocabulary_built"]
 
 
 @pytest.mark.slow

@@ -1,11 +1,12 @@
-"""Step "search": the Pagefind bundles under /pagefind/, one per part of the site.
+"""Step "search": the Pagefind bundles under /pagefind/, one per part of the site and the
+vocabulary that says which parts hold a query's words (egorod/search.py).
 
 Runs after "html", since it reads the pages. What each indexed page gives Pagefind is
 remembered with the page's key (``context.page_keys``): a page whose key is the one of the
 last build is not read again. A part whose pages give what they gave before is taken from the
 cache; only the parts with a changed, new or removed page are indexed again, from folders
 kept in the cache (``<cache>/search-pages/<output>/<part>/``) where only what changed is
-written.
+written, and the vocabulary when the words of a part changed.
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import hashlib
 import json
 import os
 import time
-from collections import ChainMap
 from pathlib import Path
 from typing import Any, Callable
 
@@ -26,7 +26,7 @@ from ..search import (
     CACHE_FORMAT,
     ENTRY_FILE,
     KEEP_OLD_BUNDLES,
-    VOCABULARY_PATH,
+    VOCABULARY,
     IndexedPage,
     Part,
     build_bundles,
@@ -40,8 +40,8 @@ from ..search import (
     remove_other_folders,
     save_words,
     split_into_parts,
-    vocabulary_html,
-    with_vocabulary,
+    vocabulary_part,
+    vocabulary_records,
 )
 from .base import Step
 
@@ -61,17 +61,16 @@ class SearchStep(Step):
 
         pages, fresh, remembered = _indexed_pages(context, _saved_pages(context), read)
         parts = split_into_parts(pages)
-        remove_other_folders(folders, {part.name for part in parts})
+        remove_other_folders(folders, {part.name for part in parts} | {VOCABULARY})
         context.bodies.close()      # no open store connection may cross the fork of the word readers
-        records = _vocabularies(parts, context.config.cache / "search-words", folders, fresh, read,
-                                context.config.processes)
-        parts = [with_vocabulary(part, records[part.name]) if part.name in records else part for part in parts]
+        records = vocabulary_records(_part_words(parts, context.config.cache / "search-words", folders, fresh,
+                                                 read, context.config.processes))
+        bundles = [vocabulary_part(records), *parts] if parts else []
         jobs, built = [], []
-        for number, part in enumerate(parts):
+        for number, part in enumerate(bundles):
             if (cache_root / part.key / ENTRY_FILE).is_file():
                 continue
-            given = ChainMap({VOCABULARY_PATH: records[part.name]}, fresh) if part.name in records else fresh
-            part = parts[number] = fill_folder(folders / part.name, part, given, read)
+            part = bundles[number] = fill_folder(folders / part.name, part, records if number == 0 else fresh, read)
             if not (cache_root / part.key / ENTRY_FILE).is_file():
                 jobs.append((folders / part.name, cache_root / part.key))
                 built.append(part.name)
@@ -80,16 +79,19 @@ class SearchStep(Step):
         build_bundles(jobs, context.config.processes)
         indexed = time.perf_counter()
 
-        bundles = [cache_root / part.key for part in parts]
-        for bundle in bundles:
+        bundle_paths = [cache_root / part.key for part in bundles]
+        for bundle in bundle_paths:
             os.utime(bundle)                 # most recently used: kept by prune()
-        prune(cache_root, keep={part.key for part in parts})
-        publish(staged, list(zip(parts, bundles, strict=True)))
+        prune(cache_root, keep={part.key for part in bundles})
+        publish(staged, list(zip(bundles, bundle_paths, strict=True)))
+        parts = bundles[1:]
         remembered.update({page.path: [context.page_keys.get(page.path, ""), page.digest, page.size]
-                           for part in parts for page in part.pages if page.path != VOCABULARY_PATH})
-        figures = bundle_figures(bundles)
-        figures["pages"] -= len(records)     # the vocabulary records are no pages
-        figures.update(parts={part.name: part.key for part in parts}, built=built, cached=not built,
+                           for part in parts for page in part.pages})
+        figures = bundle_figures(bundle_paths)
+        figures["pages"] -= len(records)     # the vocabulary's records are no pages
+        figures.update(parts={part.name: part.key for part in parts}, vocabulary=bundles[0].key if bundles else "",
+                       built=[name for name in built if name != VOCABULARY], vocabulary_built=VOCABULARY in built,
+                       cached=not built,
                        seconds=round(time.perf_counter() - started, 3),
                        read_seconds=round(gathered - started, 3), index_seconds=round(indexed - gathered, 3))
         # The figures of the last build go with the state, for the benchmark.
@@ -132,9 +134,9 @@ def _indexed_pages(context: BuildContext, saved: dict[str, list], read: Callable
     return pages, fresh, nothing
 
 
-def _vocabularies(parts: list[Part], cache: Path, folders: Path, fresh: dict[str, bytes],
-                  read: Callable[[str], bytes | None], workers: int = 1) -> dict[str, bytes]:
-    """The vocabulary record of each part that lacks some of the site's words, by part name.
+def _part_words(parts: list[Part], cache: Path, folders: Path, fresh: dict[str, bytes],
+                read: Callable[[str], bytes | None], workers: int = 1) -> dict[str, set[str]]:
+    """The words of each part's pages (``page_words``), by part name.
 
     A part's words are kept in the cache under the key of its pages: only the parts with a
     changed page are read again (from what this build read, else their folder, else the output),
@@ -182,8 +184,7 @@ def _vocabularies(parts: list[Part], cache: Path, folders: Path, fresh: dict[str
                      key=lambda path: path.stat().st_mtime, reverse=True)
         for path in old[KEEP_OLD_BUNDLES * max(1, len(parts)):]:
             path.unlink(missing_ok=True)
-    site = set().union(*found.values()) if found else set()
-    return {part.name: vocabulary_html(site - found[part.name]) for part in parts if site - found[part.name]}
+    return {part.name: found[part.name] for part in parts}
 
 
 def _search_summary(figures: dict) -> str:

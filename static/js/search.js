@@ -4,10 +4,11 @@
 // that list. Without JavaScript, or without the index (a build with --no-search), the
 // links stay, so nothing here is needed to reach any content.
 //
-// The index of a large site comes in parts: the first at /pagefind/, the others in the
-// folders listed by /pagefind/indexes.json, merged into one search by Pagefind (results
-// ranked together, filter counts added up). The UI reaches Pagefind through
-// /static/js/pagefind-parts/pagefind.js, which leaves out the parts' vocabulary records.
+// The index of a large site comes in parts, listed by /pagefind/indexes.json (each with
+// Pagefind's mergeIndex options), merged by Pagefind into the first index at /pagefind/, the
+// vocabulary that says which parts hold a query's words (results ranked together, filter
+// counts added up). The UI reaches Pagefind through /static/js/pagefind-parts/pagefind.js,
+// which searches the parts that hold the query's words and leaves the vocabulary out.
 //
 // Query parameters: ?q=<words> starts a search (the header search box and the library form
 // send it); ?type=<Тип> ticks that value of the «Тип» filter (the library form sends
@@ -22,10 +23,15 @@
   var style = document.createElement("link");
   style.rel = "stylesheet";
   style.href = BUNDLE + "pagefind-ui.css";
-  // Asked for at once, beside the script; without the list, the first part is searched alone.
+  // Asked for at once, beside the script; without the list, nothing but the vocabulary is
+  // there to search, and nothing is found.
   var parts = window.fetch(BUNDLE + "indexes.json", { cache: "no-cache" })
     .then(function (response) { return response.ok ? response.json() : { merge: [] }; })
-    .then(function (list) { return Array.isArray(list.merge) ? list.merge : []; })
+    .then(function (list) {
+      return Array.isArray(list.merge) ? list.merge.filter(function (part) {
+        return part && typeof part.bundlePath === "string";
+      }) : [];
+    })
     .catch(function () { return []; });
   var script = document.createElement("script");
   script.src = BUNDLE + "pagefind-ui.js";
@@ -70,7 +76,7 @@
     var ui = new PagefindUI({
       element: "#search",
       bundlePath: API,
-      mergeIndex: merged.map(function (folder) { return { bundlePath: folder }; }),
+      mergeIndex: merged.map(function (part) { return Object.assign({}, part); }),
       showSubResults: true,
       showImages: false,
       showEmptyFilters: false,
