@@ -177,7 +177,10 @@ def test_a_page_gives_the_words_pagefind_indexes_from_it():
     words = search.page_words(page)
     assert {"метро", "новые", "станции", "трамваи", "схема", "линий"} <= words
     assert not words & {"крошки", "практика", "var", "x"}
-    # Pagefind indexes metadata wherever it is: a picture in an ignored block, a hidden meta span.
+
+
+def test_a_page_gives_the_words_of_the_metadata_pagefind_indexes_wherever_it_is():
+    # (a picture in an ignored block, a hidden meta span, the attribute forms of meta)
     page = ('<main data-pagefind-body><p>Омск</p><section data-pagefind-ignore><p>Карточки</p>'
             '<img src="/video/tramvay.jpg" alt="Трамвай на набережной"></section>'
             '<span hidden data-pagefind-meta="Город">Омская область</span>'
@@ -185,6 +188,9 @@ def test_a_page_gives_the_words_pagefind_indexes_from_it():
     words = search.page_words(page)
     assert {"омск", "набережной", "video/tramvay.jpg", "омская", "2026", "иртыш"} <= words
     assert "карточки" not in words
+
+
+def test_the_vocabulary_record_of_a_part_holds_its_words_and_names_it_in_a_hidden_filter():
     record = search.vocabulary_html("part-2", {"велосипедных", "a<b"}).decode("utf-8")
     assert 'data-pagefind-filter="служебное:словарь"' in record and "a&lt;b велосипедных" in record
     assert '<span hidden data-pagefind-filter="часть">part-2</span>' in record
