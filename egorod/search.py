@@ -78,7 +78,7 @@ if TYPE_CHECKING:
     from .output import StagedOutput
 
 PAGEFIND_DIR = SEARCH_BUNDLE_URL.strip("/")   # /pagefind/ on the site: the first index, scripts, styles
-MERGE_FILE = "indexes.json"                   # the other parts' folders, for search.js
+MERGE_FILE = "indexes.json"                   # the parts' folders and filters, for search.js
 INDEX_SETTINGS = {
     # One Russian index with Russian stemming, whatever a page's lang attribute says.
     "force_language": "ru",
@@ -93,8 +93,8 @@ CACHE_FORMAT = 5                    # bump when the way bundles are made changes
 # cores. No smaller: the more parts, the less a part's word statistics are the site's (ranking),
 # and the longer the vocabulary's filter of parts.
 PART_BYTES = 24_000_000
-# Bundles no part uses now, kept for an edit that is undone: at least one build's worth (a word
-# new to the site makes every part again, and taking it out again brings all of them back).
+# Bundles no part uses now, kept for an edit that is undone: at least one build's worth (a site
+# cut into one part more or less makes every part again, and undoing it brings them all back).
 KEEP_OLD_BUNDLES = 3
 ENTRY_FILE = "pagefind-entry.json"
 INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the UI assets
@@ -104,7 +104,7 @@ INDEX_PARTS = ("fragment", "index", "filter")   # the index proper, without the 
 # of pages excludes, and the filter that names a record's part (and every page of that part,
 # merged with it as mergeFilter).
 VOCABULARY = "vocabulary"
-VOCABULARY_DIR = "pagefind/vocabulary"
+VOCABULARY_DIR = f"{PAGEFIND_DIR}/{VOCABULARY}"
 VOCABULARY_FILTER = ("служебное", "словарь")
 PART_FILTER = "часть"
 

@@ -70,7 +70,8 @@ class SearchStep(Step):
         for number, part in enumerate(bundles):
             if (cache_root / part.key / ENTRY_FILE).is_file():
                 continue
-            part = bundles[number] = fill_folder(folders / part.name, part, records if number == 0 else fresh, read)
+            given = records if part.name == VOCABULARY else fresh
+            part = bundles[number] = fill_folder(folders / part.name, part, given, read)
             if not (cache_root / part.key / ENTRY_FILE).is_file():
                 jobs.append((folders / part.name, cache_root / part.key))
                 built.append(part.name)

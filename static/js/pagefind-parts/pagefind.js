@@ -61,7 +61,7 @@ async function partsHolding(term) {
   return Object.keys(counts).filter(function (part) { return counts[part] > 0; }).sort();
 }
 
-async function searchPages(term, searchOptions) {
+export async function search(term, searchOptions) {
   var options = Object.assign({}, searchOptions || {});
   var parts = await partsHolding(term);
   var response = await pagefind.search(term, Object.assign({}, options, { filters: pageFilters(options.filters, parts) }));
@@ -90,10 +90,6 @@ export var init = pagefind.init;
 export var destroy = pagefind.destroy;
 export var mergeIndex = pagefind.mergeIndex;
 
-export async function search(term, searchOptions) {
-  return searchPages(term, searchOptions);
-}
-
 var latestSearch = 0;
 
 export async function debouncedSearch(term, searchOptions, timeout) {
@@ -101,7 +97,7 @@ export async function debouncedSearch(term, searchOptions, timeout) {
   preload(term, searchOptions);
   await new Promise(function (done) { window.setTimeout(done, typeof timeout === "number" ? timeout : DEBOUNCE_MS); });
   if (mine !== latestSearch) return null;
-  var response = await searchPages(term, searchOptions);
+  var response = await search(term, searchOptions);
   return mine === latestSearch ? response : null;
 }
 
