@@ -8,6 +8,7 @@ import functools
 import gzip
 import json
 import re
+import shutil
 import threading
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -453,3 +454,25 @@ def test_browser_keeps_the_links_when_the_build_has_no_index(browser, repo):
         assert fallback.is_displayed()
         assert browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__search-input") == []
         assert fallback.find_element(By.CSS_SELECTOR, "a.sector").is_displayed()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("damage", ["missing", "unreadable", "empty"])
+def test_browser_keeps_the_links_when_the_list_of_parts_cannot_be_read(browser, search_site, tmp_path, damage):
+    from selenium.webdriver.common.by import By
+
+    site = tmp_path / "site"
+    shutil.copytree(search_site.out, site)
+    listing = site / "pagefind" / "indexes.json"
+    if damage == "missing":
+        listing.unlink()
+    else:
+        listing.write_text("{\"merge\": [" if damage == "unreadable" else '{"merge": []}', encoding="utf-8")
+    with serve(site) as url:
+        browser.get(f"{url}/search/")
+        # The UI's script loaded, then its stylesheet taken away again: the page gave up the search.
+        _wait(browser, lambda d: d.execute_script(
+            "return typeof PagefindUI !== 'undefined' && !document.querySelector('link[href$=\"pagefind-ui.css\"]')"))
+        fallback = browser.find_element(By.ID, "search-fallback")
+        assert fallback.is_displayed()
+        assert browser.find_elements(By.CSS_SELECTOR, ".pagefind-ui__search-input") == []

@@ -23,19 +23,27 @@
   var style = document.createElement("link");
   style.rel = "stylesheet";
   style.href = BUNDLE + "pagefind-ui.css";
-  // Asked for at once, beside the script; without the list, nothing but the vocabulary is
-  // there to search, and nothing is found.
+  // Asked for at once, beside the script. Without the list (not fetched, not readable) only
+  // the vocabulary would be there to search, and nothing would be found: the links stay.
   var parts = window.fetch(BUNDLE + "indexes.json", { cache: "no-cache" })
-    .then(function (response) { return response.ok ? response.json() : { merge: [] }; })
+    .then(function (response) {
+      if (!response.ok) throw new Error("indexes.json: " + response.status);
+      return response.json();
+    })
     .then(function (list) {
-      return Array.isArray(list.merge) ? list.merge.filter(function (part) {
+      var merge = list && Array.isArray(list.merge) ? list.merge.filter(function (part) {
         return part && typeof part.bundlePath === "string";
       }) : [];
+      return merge.length ? merge : null;
     })
-    .catch(function () { return []; });
+    .catch(function () { return null; });
   var script = document.createElement("script");
   script.src = BUNDLE + "pagefind-ui.js";
-  script.onload = function () { parts.then(start); };
+  script.onload = function () {
+    parts.then(function (merged) {
+      if (merged) start(merged); else style.remove();
+    });
+  };
   script.onerror = function () { style.remove(); };   // no index: keep the links
   document.head.appendChild(style);
   document.head.appendChild(script);
