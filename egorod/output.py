@@ -225,14 +225,24 @@ def carry_out(destination: Path, work: Path, swap: Swap) -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     known: set[Path] = set()        # folders of the destination found to exist
+    moved_folder = ""               # "a/b/": the staged folder moved last, with every file under it
     for relative in swap.moves:
-        source, target = stage / relative, inside(relative)
-        if target is not None and os.path.lexists(source):
+        # (Sorted: the files under a folder come together, and the first of them moved it.)
+        if moved_folder and relative.startswith(moved_folder):
+            step_done()
+            continue
+        source = stage / relative
+        if not os.path.lexists(source):
+            step_done()             # moved by a build that was killed
+            continue
+        target = inside(relative)
+        if target is not None:
             missing = _first_missing_folder(destination, target.parent, known)
             if missing is not None:
                 # A folder the output does not have yet (all of a cold build): the staged
                 # folder goes whole, in one rename; its other files are then found moved.
-                os.replace(stage / missing.relative_to(destination), missing)
+                moved_folder = missing.relative_to(destination).as_posix() + "/"
+                os.replace(stage / moved_folder, missing)
                 known.add(missing)
                 step_done()
                 continue
