@@ -8,6 +8,7 @@ result travels back. Batches interleave the items (0, 16, 32, ...) so that the s
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import signal
 import sys
@@ -51,6 +52,9 @@ def forked_batches(function: Callable[[list[int]], Any], count: int, workers: in
     slots = workers * BATCHES_PER_WORKER
     batches = [batch for batch in (list(range(i, count, slots)) for i in range(slots)) if batch]
     _TASK["function"] = function
+    # What the parent holds (the site model, templates) is no garbage of the workers: frozen,
+    # their collections do not walk it, nor write to its memory pages, which stay shared.
+    gc.freeze()
     # Unlike multiprocessing.Pool, the executor raises BrokenProcessPool when a worker dies
     # (killed for memory, say) instead of waiting for it forever.
     pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
@@ -60,4 +64,5 @@ def forked_batches(function: Callable[[list[int]], Any], count: int, workers: in
             yield done.result()
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
         _TASK.clear()
