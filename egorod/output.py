@@ -227,7 +227,7 @@ def carry_out(destination: Path, work: Path, swap: Swap) -> None:
     known: set[Path] = set()        # folders of the destination found to exist
     moved_folder = ""               # "a/b/": the staged folder moved last, with every file under it
     for relative in swap.moves:
-        # (Sorted: the files under a folder come together, and the first of them moved it.)
+        # (The list is sorted: the files under a folder come together, the first of them moved it.)
         if moved_folder and relative.startswith(moved_folder):
             step_done()
             continue
@@ -240,7 +240,7 @@ def carry_out(destination: Path, work: Path, swap: Swap) -> None:
             missing = _first_missing_folder(destination, target.parent, known)
             if missing is not None:
                 # A folder the output does not have yet (all of a cold build): the staged
-                # folder goes whole, in one rename; its other files are then found moved.
+                # folder goes whole, in one rename, with the files that follow it in the list.
                 moved_folder = missing.relative_to(destination).as_posix() + "/"
                 os.replace(stage / moved_folder, missing)
                 known.add(missing)
